@@ -1,0 +1,44 @@
+/**
+ * Protocol errors: each violation is an Error (or RangeError) with a stable `code` ('WS_ERR_*', as ws
+ * names them) and the close status to send, stored under `kStatusCode` as ws does.
+ */
+import { kStatusCode } from './constants';
+
+/** The machine-readable codes of protocol violations, exactly as ws 8 uses them. */
+export type WsErrorCode =
+  | 'WS_ERR_EXPECTED_FIN'
+  | 'WS_ERR_EXPECTED_MASK'
+  | 'WS_ERR_UNEXPECTED_MASK'
+  | 'WS_ERR_INVALID_CLOSE_CODE'
+  | 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH'
+  | 'WS_ERR_INVALID_OPCODE'
+  | 'WS_ERR_UNEXPECTED_RSV_1'
+  | 'WS_ERR_UNEXPECTED_RSV_2_3'
+  | 'WS_ERR_INVALID_UTF8'
+  | 'WS_ERR_TOO_MANY_BUFFERED_PARTS'
+  | 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH'
+  | 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+
+/** An Error raised by the core for a protocol violation. */
+export interface WsError extends Error {
+  code: WsErrorCode;
+  [kStatusCode]: number;
+}
+
+/**
+ * Builds a protocol error. `prefix` adds ws's "Invalid WebSocket frame: " lead-in, which ws omits only
+ * for the 2^53 length error.
+ */
+export function protocolError(
+  Ctor: ErrorConstructor | RangeErrorConstructor,
+  message: string,
+  prefix: boolean,
+  statusCode: number,
+  code: WsErrorCode,
+): WsError {
+  const err = new Ctor(prefix ? `Invalid WebSocket frame: ${message}` : message) as WsError;
+  Error.captureStackTrace(err, protocolError);
+  err.code = code;
+  err[kStatusCode] = statusCode;
+  return err;
+}
