@@ -1,0 +1,129 @@
+/**
+ * Frame serialization (RFC 6455 §5.2): header encoding, client mask keys, and whole frames built with
+ * as few allocations and copies as the role allows.
+ */
+import { randomFillSync } from 'crypto';
+import { EMPTY_BUFFER } from './constants';
+import { mask as maskInto } from '../util/buffer';
+
+/** Fills `key` (4 bytes) with a mask key, synchronously. ws's `generateMask` option has this shape. */
+export type MaskGenerator = (key: Buffer) => void;
+
+/** Size of a frame header for `length` payload bytes, including the 4-byte key when masked. */
+export function headerSize(length: number, masked: boolean): number {
+  return (length < 126 ? 2 : length < 0x10000 ? 4 : 10) + (masked ? 4 : 0);
+}
+
+/**
+ * Writes a frame header at `target[0..]` and returns its size. With `maskKey`, the key follows the
+ * length (the caller masks the payload).
+ */
+export function writeHeader(
+  target: Buffer,
+  opcode: number,
+  fin: boolean,
+  rsv1: boolean,
+  length: number,
+  maskKey: Buffer | null,
+): number {
+  target[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
+  let size = 2;
+  if (length < 126) {
+    target[1] = length;
+  } else if (length < 0x10000) {
+    target[1] = 126;
+    target.writeUInt16BE(length, 2);
+    size = 4;
+  } else {
+    target[1] = 127;
+    // §5.2: a 64-bit length with the most significant bit clear; JS numbers stop at 2^53 anyway.
+    target.writeUInt32BE(Math.floor(length / 0x100000000), 2);
+    target.writeUInt32BE(length >>> 0, 6);
+    size = 10;
+  }
+  if (maskKey !== null) {
+    target[1] |= 0x80;
+    target[size] = maskKey[0];
+    target[size + 1] = maskKey[1];
+    target[size + 2] = maskKey[2];
+    target[size + 3] = maskKey[3];
+    size += 4;
+  }
+  return size;
+}
+
+// Mask keys come from a pool of crypto-random bytes refilled 8 KiB at a time: one syscall per 2048 frames.
+const POOL_SIZE = 8192;
+const pool = Buffer.allocUnsafe(POOL_SIZE);
+let poolPos = POOL_SIZE;
+
+/** The default MaskGenerator: 4 bytes from a crypto-random pool (RFC 6455 §5.3 wants them unpredictable). */
+export function randomMask(key: Buffer): void {
+  if (poolPos === POOL_SIZE) {
+    randomFillSync(pool, 0, POOL_SIZE);
+    poolPos = 0;
+  }
+  key[0] = pool[poolPos];
+  key[1] = pool[poolPos + 1];
+  key[2] = pool[poolPos + 2];
+  key[3] = pool[poolPos + 3];
+  poolPos += 4;
+}
+
+/**
+ * Unmasked payloads up to this size are copied behind their header so the frame goes out in one write;
+ * above it the header and the caller's buffer are written together (corked), without a copy.
+ */
+export const MERGE_LIMIT = 16 * 1024;
+
+/** Options of `buildFrame`. */
+export interface BuildOptions {
+  opcode: number;
+  fin: boolean;
+  rsv1: boolean;
+  /** The mask key for a client frame, or null for a server frame. */
+  maskKey: Buffer | null;
+  /** Copy an unmasked payload behind the header even when it is larger than MERGE_LIMIT. */
+  merge?: boolean;
+}
+
+/**
+ * Builds one frame around `data`. Returns `[frame]` when header and payload share one buffer (always when
+ * masked: the masked copy is made straight into the frame, never into the caller's buffer), or
+ * `[header, data]` when an unmasked payload is large enough that copying it costs more than a second write.
+ */
+export function buildFrame(data: Buffer, o: BuildOptions): [Buffer] | [Buffer, Buffer] {
+  const length = data.length;
+  const masked = o.maskKey !== null;
+  const hsize = headerSize(length, masked);
+  if (!masked && length > MERGE_LIMIT && !o.merge) {
+    const header = Buffer.allocUnsafe(hsize);
+    writeHeader(header, o.opcode, o.fin, o.rsv1, length, null);
+    return [header, data];
+  }
+  const frame = Buffer.allocUnsafe(hsize + length);
+  writeHeader(frame, o.opcode, o.fin, o.rsv1, length, o.maskKey);
+  if (length !== 0) {
+    if (masked) maskInto(data, o.maskKey as Buffer, frame, hsize, length);
+    else data.copy(frame, hsize);
+  }
+  return [frame];
+}
+
+/**
+ * Builds one frame around a string without first encoding it to a separate Buffer: the text is encoded
+ * straight into the frame (and masked in place for a client).
+ */
+export function buildTextFrame(text: string, byteLength: number, o: BuildOptions): Buffer {
+  const masked = o.maskKey !== null;
+  const hsize = headerSize(byteLength, masked);
+  const frame = Buffer.allocUnsafe(hsize + byteLength);
+  writeHeader(frame, o.opcode, o.fin, o.rsv1, byteLength, o.maskKey);
+  if (byteLength !== 0) {
+    frame.write(text, hsize, byteLength, 'utf8');
+    if (masked) maskInto(frame.subarray(hsize), o.maskKey as Buffer, frame, hsize, byteLength);
+  }
+  return frame;
+}
+
+export { EMPTY_BUFFER };

@@ -1,0 +1,616 @@
+/**
+ * The incremental frame parser (RFC 6455 §5): bytes in, messages and control frames out through a
+ * handler, synchronously. No streams, no sockets, no timers. Fed arbitrary chunks (down to one byte).
+ *
+ * Data path for one message: the header is read straight from the chunk (a 14-byte scratch is used only
+ * when a header straddles chunks) → lengths are checked against the limits the moment they are known →
+ * the payload is taken as `subarray` views of the incoming chunks → unmasked in place → text is checked
+ * for UTF-8 as it arrives (fail fast) → the views are joined once, when the message ends.
+ */
+import {
+  EMPTY_BUFFER,
+  MAX_CONTROL_PAYLOAD,
+  Opcode,
+  isValidStatusCode,
+} from './constants';
+import { protocolError, type WsError } from './errors';
+import type { Codec } from './codec';
+import { isValidUTF8, unmask } from '../util/buffer';
+import { Utf8Validator } from '../util/utf8';
+
+/** Where the parsed frames go. */
+export interface ParserHandler {
+  /** A complete data message: one Buffer, or the list of frame payloads in `fragments` mode. */
+  onMessage(data: Buffer | Buffer[], isBinary: boolean): void;
+  /** A complete control frame (ping, pong or close, already validated). */
+  onControl(opcode: number, data: Buffer): void;
+  /** A protocol violation; the parser has stopped and will ignore all further input. */
+  onParseError(err: WsError): void;
+}
+
+/** Options of the parser; limits are off when 0. */
+export interface ParserOptions {
+  /** Server role: frames must be masked. Client role: frames must not be. */
+  isServer: boolean;
+  /** Largest message (sum of its frames' payloads, and inflated size), in bytes. */
+  maxPayload: number;
+  /** Most data frames in one message. */
+  maxFragments: number;
+  /** Most chunks the parser may hold at once (payload pieces plus queued input). */
+  maxBufferedChunks: number;
+  /** Do not check text messages and close reasons for valid UTF-8. */
+  skipUTF8Validation: boolean;
+  /** Deliver binary messages as the list of their frames' payloads (ws's `fragments` binaryType). */
+  fragments?: boolean;
+  /** The negotiated permessage-deflate codec, if any: it makes RSV1 legal on a message's first frame. */
+  codec?: Codec | null;
+}
+
+// Parser states, numeric for V8.
+const HEADER = 0;
+const PAYLOAD = 1;
+const STOPPED = 2;
+
+/**
+ * One scratch mask key for every parser: unmasking is synchronous, so sharing it is safe, and an idle
+ * connection then holds four small numbers instead of Buffers of its own.
+ */
+const MASK_SCRATCH = Buffer.alloc(4);
+
+/**
+ * The RFC 6455 frame parser. Construct once per connection; call `push(chunk)` with every chunk the
+ * transport delivers.
+ */
+export class FrameParser {
+  /** Handler that receives messages, control frames and errors. */
+  handler: ParserHandler;
+  private readonly isServer: boolean;
+  private readonly maxPayload: number;
+  private readonly maxFragments: number;
+  private readonly maxBufferedChunks: number;
+  private readonly skipUTF8: boolean;
+  /** `fragments` binaryType: keep one Buffer per frame instead of joining. */
+  fragments: boolean;
+  private codec: Codec | null;
+
+  private state: number;
+  /** Scratch for a header that straddles chunks; `hdrFill` bytes of it are valid. */
+  private hdr: Buffer | null;
+  private hdrFill: number;
+
+  // The frame being read.
+  private fin: boolean;
+  private rsv1: boolean;
+  private opcode: number;
+  private masked: boolean;
+  private payloadLength: number;
+  private remaining: number;
+  /** The frame's mask key, byte by byte. */
+  private m0: number;
+  private m1: number;
+  private m2: number;
+  private m3: number;
+  /** Control frame payload, gathered here when it straddles chunks. */
+  private ctrl: Buffer | null;
+  /** Index in `parts` where the current frame's payload starts. */
+  private frameStart: number;
+
+  // The message being assembled.
+  private msgOpcode: number;
+  private compressed: boolean;
+  private readonly parts: Buffer[];
+  private msgBytes: number;
+  private numFragments: number;
+  /** Streaming UTF-8 state, used when a text message arrives in more than one piece. */
+  private utf8: Utf8Validator | null;
+  private streamingUtf8: boolean;
+
+  // Input held back while an inflate is pending or the consumer asked to wait.
+  private readonly pending: Buffer[];
+  private waitingInflate: boolean;
+  private suspended: boolean;
+  private draining: boolean;
+  private readonly inflated: (err: Error | null, data?: Buffer) => void;
+
+  constructor(handler: ParserHandler, options: ParserOptions) {
+    this.handler = handler;
+    this.isServer = options.isServer;
+    this.maxPayload = options.maxPayload | 0;
+    this.maxFragments = options.maxFragments | 0;
+    this.maxBufferedChunks = options.maxBufferedChunks | 0;
+    this.skipUTF8 = !!options.skipUTF8Validation;
+    this.fragments = !!options.fragments;
+    this.codec = options.codec || null;
+
+    this.state = HEADER;
+    this.hdr = null; // allocated the first time a header straddles chunks
+    this.hdrFill = 0;
+
+    this.fin = false;
+    this.rsv1 = false;
+    this.opcode = 0;
+    this.masked = false;
+    this.payloadLength = 0;
+    this.remaining = 0;
+    this.m0 = 0;
+    this.m1 = 0;
+    this.m2 = 0;
+    this.m3 = 0;
+    this.ctrl = null;
+    this.frameStart = 0;
+
+    this.msgOpcode = 0;
+    this.compressed = false;
+    this.parts = [];
+    this.msgBytes = 0;
+    this.numFragments = 0;
+    this.utf8 = null; // allocated the first time a text message arrives in pieces
+    this.streamingUtf8 = false;
+
+    this.pending = [];
+    this.waitingInflate = false;
+    this.suspended = false;
+    this.draining = false;
+    // One bound callback per parser, not one closure per inflate.
+    this.inflated = this.onInflated.bind(this);
+  }
+
+  /** True once a close frame was parsed or a violation found: further input is ignored. */
+  get stopped(): boolean {
+    return this.state === STOPPED;
+  }
+
+  /** Sets (or removes) the permessage-deflate codec once the handshake has negotiated it. */
+  setCodec(codec: Codec | null): void {
+    this.codec = codec;
+  }
+
+  /** Stops parsing for good (the connection is going away). */
+  stop(): void {
+    this.state = STOPPED;
+    this.pending.length = 0;
+    this.parts.length = 0;
+  }
+
+  /**
+   * Holds further processing after the current message until `resume()`: the consumer wants one message
+   * per turn (ws's `allowSynchronousEvents: false`). Input that arrives meanwhile is queued.
+   */
+  suspend(): void {
+    this.suspended = true;
+  }
+
+  /** Continues after `suspend()`, processing queued input. */
+  resume(): void {
+    if (!this.suspended) return;
+    this.suspended = false;
+    this.drain();
+  }
+
+  /** Number of input chunks held back (while suspended or inflating). */
+  get queuedChunks(): number {
+    return this.pending.length;
+  }
+
+  /** Feeds bytes. Reports through the handler, synchronously (or after the codec answers). */
+  push(chunk: Buffer): void {
+    if (this.state === STOPPED) return;
+    if (this.waitingInflate || this.suspended || this.pending.length !== 0) {
+      if (this.tooManyChunks()) return;
+      this.pending.push(chunk);
+      return;
+    }
+    this.run(chunk, 0);
+  }
+
+  /** Processes queued input until it runs out or the parser has to wait again. */
+  private drain(): void {
+    if (this.draining) return; // a handler resumed us from inside run(): the outer loop continues
+    this.draining = true;
+    const pending = this.pending;
+    while (pending.length !== 0 && !this.waitingInflate && !this.suspended && this.state !== STOPPED) {
+      this.run(pending.shift() as Buffer, 0);
+    }
+    this.draining = false;
+  }
+
+  private tooManyChunks(): boolean {
+    if (this.maxBufferedChunks > 0 && this.pending.length + this.parts.length >= this.maxBufferedChunks) {
+      this.fail(
+        protocolError(RangeError, 'Too many buffered chunks', false, 1008, 'WS_ERR_TOO_MANY_BUFFERED_PARTS'),
+      );
+      return true;
+    }
+    return false;
+  }
+
+  /** The byte loop. No closures, no try/catch: errors go through `fail()` and end the loop. */
+  private run(chunk: Buffer, pos: number): void {
+    const len = chunk.length;
+    while (pos < len) {
+      if (this.state === HEADER) {
+        let used: number;
+        if (this.hdrFill === 0) {
+          used = this.parseHeader(chunk, pos, len - pos);
+          if (used === 0) {
+            // A header straddles chunks: keep its first bytes (at most 13) in the scratch.
+            if (this.hdr === null) this.hdr = Buffer.allocUnsafe(14);
+            this.hdrFill = chunk.copy(this.hdr, 0, pos, len);
+            return;
+          }
+        } else {
+          const hdr = this.hdr as Buffer;
+          const before = this.hdrFill;
+          const take = Math.min(14 - before, len - pos);
+          chunk.copy(hdr, before, pos, pos + take);
+          used = this.parseHeader(hdr, 0, before + take);
+          if (used === 0) {
+            this.hdrFill = before + take;
+            return;
+          }
+          if (used > 0) {
+            this.hdrFill = 0;
+            used -= before;
+          }
+        }
+        if (used < 0) return;
+        pos += used;
+        if (this.remaining === 0) this.frameDone(EMPTY_BUFFER);
+      } else if (this.state === PAYLOAD) {
+        const n = Math.min(this.remaining, len - pos);
+        const piece = pos === 0 && n === len ? chunk : chunk.subarray(pos, pos + n);
+        pos += n;
+        this.payloadPiece(piece);
+      } else {
+        return;
+      }
+      if (this.waitingInflate || this.suspended) {
+        if (pos < len && !this.stopped) this.pending.unshift(chunk.subarray(pos));
+        return;
+      }
+    }
+  }
+
+  /**
+   * Reads a frame header from `buf[off..off+avail)`. Returns the header length when it is complete,
+   * 0 when more bytes are needed (whatever can be checked already has been), or -1 after a violation.
+   */
+  private parseHeader(buf: Buffer, off: number, avail: number): number {
+    const b0 = buf[off];
+    // RFC 6455 §5.2: RSV2 and RSV3 must be 0 unless an extension defines them (none does here).
+    if ((b0 & 0x30) !== 0) {
+      return this.fail(
+        protocolError(RangeError, 'RSV2 and RSV3 must be clear', true, 1002, 'WS_ERR_UNEXPECTED_RSV_2_3'),
+      );
+    }
+    const rsv1 = (b0 & 0x40) !== 0;
+    // RFC 7692 §6: RSV1 marks a compressed message, legal only when permessage-deflate was negotiated.
+    if (rsv1 && this.codec === null) return this.failRsv1();
+
+    const fin = (b0 & 0x80) !== 0;
+    const opcode = b0 & 0x0f;
+    if (opcode === Opcode.CONTINUATION) {
+      if (rsv1) return this.failRsv1();
+      // §5.4: a continuation frame needs a fragmented message in progress.
+      if (this.msgOpcode === 0) return this.failOpcode(opcode);
+    } else if (opcode === Opcode.TEXT || opcode === Opcode.BINARY) {
+      // §5.4: no new data message may start inside a fragmented one.
+      if (this.msgOpcode !== 0) return this.failOpcode(opcode);
+    } else if (opcode === Opcode.CLOSE || opcode === Opcode.PING || opcode === Opcode.PONG) {
+      // §5.5: control frames are never fragmented, never compressed.
+      if (!fin) {
+        return this.fail(protocolError(RangeError, 'FIN must be set', true, 1002, 'WS_ERR_EXPECTED_FIN'));
+      }
+      if (rsv1) return this.failRsv1();
+    } else {
+      // §5.2: opcodes 3–7 and 0xB–0xF are reserved.
+      return this.failOpcode(opcode);
+    }
+    if (avail < 2) return 0;
+
+    const b1 = buf[off + 1];
+    let length = b1 & 0x7f;
+    if (opcode >= Opcode.CLOSE && (length > MAX_CONTROL_PAYLOAD || (opcode === Opcode.CLOSE && length === 1))) {
+      return this.fail(
+        protocolError(
+          RangeError,
+          `invalid payload length ${length}`,
+          true,
+          1002,
+          'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
+        ),
+      );
+    }
+    const masked = (b1 & 0x80) !== 0;
+    // §5.1: a client masks every frame, a server masks none.
+    if (this.isServer) {
+      if (!masked) {
+        return this.fail(protocolError(RangeError, 'MASK must be set', true, 1002, 'WS_ERR_EXPECTED_MASK'));
+      }
+    } else if (masked) {
+      return this.fail(protocolError(RangeError, 'MASK must be clear', true, 1002, 'WS_ERR_UNEXPECTED_MASK'));
+    }
+
+    let size = 2;
+    if (length === 126) {
+      if (avail < 4) return 0;
+      length = buf.readUInt16BE(off + 2);
+      size = 4;
+    } else if (length === 127) {
+      if (avail < 10) return 0;
+      const high = buf.readUInt32BE(off + 2);
+      // §5.2: the most significant bit must be 0; beyond 2^53 - 1 a JS number cannot count the bytes.
+      if (high > 0x1fffff) {
+        return this.fail(
+          protocolError(
+            RangeError,
+            'Unsupported WebSocket frame: payload length > 2^53 - 1',
+            false,
+            1009,
+            'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH',
+          ),
+        );
+      }
+      length = high * 0x100000000 + buf.readUInt32BE(off + 6);
+      size = 10;
+    }
+
+    // Limits are checked the moment the length is known, before a byte of payload is held.
+    if (opcode < Opcode.CLOSE && length > 0 && this.maxPayload > 0 && this.msgBytes + length > this.maxPayload) {
+      return this.fail(
+        protocolError(RangeError, 'Max payload size exceeded', true, 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'),
+      );
+    }
+
+    if (masked) {
+      if (avail < size + 4) return 0;
+      this.m0 = buf[off + size];
+      this.m1 = buf[off + size + 1];
+      this.m2 = buf[off + size + 2];
+      this.m3 = buf[off + size + 3];
+      size += 4;
+    }
+
+    // The header is complete: commit the frame.
+    this.fin = fin;
+    this.rsv1 = rsv1;
+    this.opcode = opcode;
+    this.masked = masked;
+    this.payloadLength = length;
+    this.remaining = length;
+    if (opcode < Opcode.CLOSE) {
+      if (opcode !== Opcode.CONTINUATION) {
+        this.msgOpcode = opcode;
+        this.compressed = rsv1;
+      }
+      this.msgBytes += length;
+      this.frameStart = this.parts.length;
+    } else {
+      this.ctrl = null;
+    }
+    this.state = length === 0 ? HEADER : PAYLOAD;
+    return size;
+  }
+
+  /** One piece of the current frame's payload (a view of the input: unmasked in place). */
+  private payloadPiece(piece: Buffer): void {
+    const n = piece.length;
+    const offset = this.payloadLength - this.remaining;
+    this.remaining -= n;
+    if (this.masked) this.unmaskPiece(piece, offset);
+
+    if (this.opcode >= Opcode.CLOSE) {
+      if (n === this.payloadLength) {
+        this.state = HEADER;
+        this.frameDone(piece);
+        return;
+      }
+      // A control payload (≤ 125 bytes) split across chunks is gathered into one small buffer.
+      if (this.ctrl === null) this.ctrl = Buffer.allocUnsafe(this.payloadLength);
+      piece.copy(this.ctrl, offset);
+      if (this.remaining === 0) {
+        this.state = HEADER;
+        this.frameDone(this.ctrl);
+      }
+      return;
+    }
+
+    if (this.tooManyChunks()) return;
+    this.parts.push(piece);
+
+    // Text is checked as it arrives, unless the whole message is this one piece (checked once at the end).
+    if (
+      this.msgOpcode === Opcode.TEXT &&
+      !this.compressed &&
+      !this.skipUTF8 &&
+      (this.streamingUtf8 || n !== this.payloadLength || !this.fin || this.parts.length !== 1)
+    ) {
+      // (The fast path is taken only for a piece that is the whole message, so no earlier piece skipped this.)
+      this.streamingUtf8 = true;
+      if (!this.validator().push(piece)) return this.failUtf8();
+    }
+
+    if (this.remaining === 0) {
+      this.state = HEADER;
+      this.frameDone(EMPTY_BUFFER);
+    }
+  }
+
+  /** Unmasks a piece that starts `offset` bytes into the payload, in place (RFC 6455 §5.3). */
+  private unmaskPiece(piece: Buffer, offset: number): void {
+    const k = MASK_SCRATCH;
+    // Rotate the key so that byte `offset` of the payload meets key byte `offset % 4`.
+    const r = offset & 3;
+    const m0 = this.m0, m1 = this.m1, m2 = this.m2, m3 = this.m3;
+    if (r === 0) {
+      k[0] = m0; k[1] = m1; k[2] = m2; k[3] = m3;
+    } else if (r === 1) {
+      k[0] = m1; k[1] = m2; k[2] = m3; k[3] = m0;
+    } else if (r === 2) {
+      k[0] = m2; k[1] = m3; k[2] = m0; k[3] = m1;
+    } else {
+      k[0] = m3; k[1] = m0; k[2] = m1; k[3] = m2;
+    }
+    unmask(piece, k);
+  }
+
+  private validator(): Utf8Validator {
+    if (this.utf8 === null) this.utf8 = new Utf8Validator();
+    return this.utf8;
+  }
+
+  /** The current frame is complete (`data` is the payload of a control frame). */
+  private frameDone(data: Buffer): void {
+    const opcode = this.opcode;
+    if (opcode >= Opcode.CLOSE) {
+      this.controlFrame(opcode, data);
+      return;
+    }
+
+    if (this.maxFragments > 0 && ++this.numFragments > this.maxFragments) {
+      this.fail(
+        protocolError(RangeError, 'Too many message fragments', false, 1008, 'WS_ERR_TOO_MANY_BUFFERED_PARTS'),
+      );
+      return;
+    }
+
+    if (this.compressed) {
+      // Hand this frame's compressed bytes to the codec and wait: nothing re-enters until it answers.
+      const start = this.frameStart;
+      const parts = this.parts;
+      let compressed: Buffer;
+      if (parts.length - start === 1) compressed = parts[start];
+      else if (parts.length === start) compressed = EMPTY_BUFFER;
+      else compressed = Buffer.concat(parts.slice(start));
+      parts.length = start;
+      this.msgBytes -= compressed.length;
+      this.waitingInflate = true;
+      (this.codec as Codec).decompress(compressed, this.fin, this.inflated);
+      return;
+    }
+
+    if (this.fragments && this.parts.length - this.frameStart > 1) this.joinFrame();
+    if (this.fin) this.messageDone();
+  }
+
+  /** In `fragments` mode, one Buffer per frame: join the pieces of the frame just completed. */
+  private joinFrame(): void {
+    const parts = this.parts;
+    const start = this.frameStart;
+    const joined = Buffer.concat(parts.slice(start));
+    parts.length = start;
+    parts.push(joined);
+  }
+
+  /** The codec answered for the frame handed over in frameDone(). */
+  private onInflated(err: Error | null, data?: Buffer): void {
+    if (this.state === STOPPED) return;
+    this.waitingInflate = false;
+    if (err) {
+      this.fail(err as WsError);
+      return;
+    }
+    const out = data as Buffer;
+    if (out.length !== 0) {
+      // The codec enforces maxPayload on what it inflates; count what it returned for the message total.
+      this.msgBytes += out.length;
+      if (this.maxPayload > 0 && this.msgBytes > this.maxPayload) {
+        this.fail(
+          protocolError(RangeError, 'Max payload size exceeded', true, 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'),
+        );
+        return;
+      }
+      this.parts.push(out);
+      if (this.msgOpcode === Opcode.TEXT && !this.skipUTF8) {
+        this.streamingUtf8 = true;
+        if (!this.validator().push(out)) {
+          this.failUtf8();
+          return;
+        }
+      }
+    }
+    if (this.fin) this.messageDone();
+    if (!this.suspended) this.drain();
+  }
+
+  /** A whole data message has arrived. */
+  private messageDone(): void {
+    const parts = this.parts;
+    const isBinary = this.msgOpcode === Opcode.BINARY;
+
+    if (!isBinary && !this.skipUTF8) {
+      // §8.1: text must be valid UTF-8, also when its last code point was split across frames.
+      const ok = this.streamingUtf8
+        ? this.validator().end()
+        : parts.length === 0 || isValidUTF8(parts[0]);
+      if (!ok) {
+        this.failUtf8();
+        return;
+      }
+    }
+
+    let data: Buffer | Buffer[];
+    if (isBinary && this.fragments) {
+      data = parts.slice();
+    } else if (parts.length === 1) {
+      data = parts[0];
+    } else if (parts.length === 0) {
+      data = EMPTY_BUFFER;
+    } else {
+      data = Buffer.concat(parts, this.msgBytes);
+    }
+
+    parts.length = 0;
+    this.msgOpcode = 0;
+    this.compressed = false;
+    this.msgBytes = 0;
+    this.numFragments = 0;
+    this.frameStart = 0;
+    this.streamingUtf8 = false;
+    this.handler.onMessage(data, isBinary);
+  }
+
+  /** A complete control frame (RFC 6455 §5.5). */
+  private controlFrame(opcode: number, data: Buffer): void {
+    if (opcode === Opcode.CLOSE) {
+      if (data.length !== 0) {
+        // §7.1.5/§7.4: the first two bytes are the status code, and it must be one that may be sent.
+        const code = data.readUInt16BE(0);
+        if (!isValidStatusCode(code)) {
+          this.fail(
+            protocolError(RangeError, `invalid status code ${code}`, true, 1002, 'WS_ERR_INVALID_CLOSE_CODE'),
+          );
+          return;
+        }
+        // §5.5.1: the reason is UTF-8.
+        if (!this.skipUTF8 && data.length > 2 && !isValidUTF8(data.subarray(2))) {
+          this.failUtf8();
+          return;
+        }
+      }
+      // §5.5.1: nothing after a close frame is processed.
+      this.stop();
+    }
+    this.handler.onControl(opcode, data);
+  }
+
+  private failUtf8(): void {
+    this.fail(protocolError(Error, 'invalid UTF-8 sequence', true, 1007, 'WS_ERR_INVALID_UTF8'));
+  }
+
+  private failRsv1(): number {
+    return this.fail(protocolError(RangeError, 'RSV1 must be clear', true, 1002, 'WS_ERR_UNEXPECTED_RSV_1'));
+  }
+
+  private failOpcode(opcode: number): number {
+    return this.fail(protocolError(RangeError, `invalid opcode ${opcode}`, true, 1002, 'WS_ERR_INVALID_OPCODE'));
+  }
+
+  /** Stops parsing for good and reports the violation. Returns -1 for parseHeader's convenience. */
+  private fail(err: WsError): number {
+    this.stop();
+    this.waitingInflate = false;
+    this.handler.onParseError(err);
+    return -1;
+  }
+}

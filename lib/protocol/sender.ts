@@ -1,0 +1,301 @@
+/**
+ * The frame writer: turns messages and control frames into bytes for an output, in order. Compression
+ * may answer later; while it is busy, every later frame (control frames too, as in ws) waits in a queue
+ * so that the bytes leave in the order they were asked for.
+ */
+import { EMPTY_BUFFER, Opcode } from './constants';
+import type { Codec } from './codec';
+import { MERGE_LIMIT, buildFrame, buildTextFrame, headerSize, randomMask, type MaskGenerator } from './frame';
+
+/** Called once the bytes of a frame have been handed to (and flushed by) the transport. */
+export type WriteCallback = (err?: Error | null) => void;
+
+/** Where the writer's bytes go. `second`, when given, must be written right after `first` (corked). */
+export interface FrameOutput {
+  write(first: Buffer, second: Buffer | null, cb: WriteCallback | undefined): void;
+}
+
+/** Options of the writer. */
+export interface WriterOptions {
+  /** Mask every frame (the client role). */
+  mask: boolean;
+  /** Mask key source; defaults to a crypto-random pool. */
+  generateMask?: MaskGenerator | null;
+  /** The negotiated permessage-deflate codec, if any. */
+  codec?: Codec | null;
+}
+
+/** One mask key buffer for every writer: frames are built synchronously, one at a time. */
+const KEY = Buffer.alloc(4);
+
+// Kinds of queued operations.
+const DATA = 0;
+const CONTROL = 1;
+const RAW = 2;
+/** A place held for bytes that are not there yet (a Blob being read): everything after it waits. */
+const HOLD = 3;
+
+/** One operation waiting behind a compression in flight (rare path: allocated only then). */
+class Queued {
+  constructor(
+    public kind: number,
+    public data: Buffer | string,
+    readonly second: Buffer | null,
+    public opcode: number,
+    public fin: boolean,
+    public compress: boolean,
+    public cb: WriteCallback | undefined,
+    readonly ticket: number = 0,
+    public size: number = 0,
+  ) {}
+}
+
+/** Serializes frames for one connection. */
+export class FrameWriter {
+  private readonly out: FrameOutput;
+  private readonly masked: boolean;
+  private readonly generateMask: MaskGenerator;
+  private codec: Codec | null;
+
+  /** The data message being sent in fragments: its opcode is replaced by CONTINUATION after the first. */
+  private fragmenting: boolean;
+  /** Whether the message being sent is compressed (decided on its first frame, as RFC 7692 §6 wants). */
+  private compressing: boolean;
+
+  /** A compression is in flight: later operations wait in `queue`. */
+  private busy: boolean;
+  private readonly queue: Queued[];
+  /** Payload bytes waiting in `queue` (part of ws's `bufferedAmount`). */
+  queuedBytes: number;
+  /** The frame being compressed, waiting for the codec. */
+  private pendingFin: boolean;
+  private pendingOpcode: number;
+  private pendingCb: WriteCallback | undefined;
+  private readonly compressed: (err: Error | null, data?: Buffer) => void;
+  /** The hold that is blocking the writer now (0: none), and the last ticket handed out. */
+  private activeHold: number;
+  private activeHoldSize: number;
+  private tickets: number;
+
+  constructor(out: FrameOutput, options: WriterOptions) {
+    this.out = out;
+    this.masked = options.mask;
+    this.generateMask = options.generateMask || randomMask;
+    this.codec = options.codec || null;
+    this.fragmenting = false;
+    this.compressing = false;
+    this.busy = false;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.pendingFin = false;
+    this.pendingOpcode = 0;
+    this.pendingCb = undefined;
+    // One bound callback per writer, not a closure per message.
+    this.compressed = this.onCompressed.bind(this);
+    this.activeHold = 0;
+    this.activeHoldSize = 0;
+    this.tickets = 0;
+  }
+
+  /**
+   * Holds a place in the output for `size` bytes that will come later (a Blob being read). Everything
+   * sent after it waits until `fulfil`/`fulfilControl`/`cancel` is called with the returned ticket.
+   */
+  reserve(size: number): number {
+    const ticket = ++this.tickets;
+    if (this.busy) {
+      this.enqueue(new Queued(HOLD, EMPTY_BUFFER, null, 0, true, false, undefined, ticket, size));
+    } else {
+      this.busy = true;
+      this.activeHold = ticket;
+      this.activeHoldSize = size;
+      this.queuedBytes += size;
+    }
+    return ticket;
+  }
+
+  /** Supplies the data message for a reserved place; it goes out in its turn. */
+  fulfil(ticket: number, data: Buffer, binary: boolean, fin: boolean, compress: boolean, cb?: WriteCallback): void {
+    this.settle(ticket, DATA, data, binary ? Opcode.BINARY : Opcode.TEXT, fin, compress, cb);
+  }
+
+  /** Supplies a control frame for a reserved place. */
+  fulfilControl(ticket: number, opcode: number, payload: Buffer, cb?: WriteCallback): void {
+    this.settle(ticket, CONTROL, payload, opcode, true, false, cb);
+  }
+
+  /** Gives up a reserved place (the data could not be read): what waits behind it moves on. */
+  cancel(ticket: number): void {
+    this.settle(ticket, RAW, EMPTY_BUFFER, 0, true, false, undefined);
+  }
+
+  private settle(
+    ticket: number,
+    kind: number,
+    data: Buffer,
+    opcode: number,
+    fin: boolean,
+    compress: boolean,
+    cb: WriteCallback | undefined,
+  ): void {
+    if (ticket === this.activeHold) {
+      this.activeHold = 0;
+      this.queuedBytes -= this.activeHoldSize;
+      this.activeHoldSize = 0;
+      this.busy = false;
+      if (kind === DATA) this.sendData(data, opcode === Opcode.BINARY, fin, compress, cb);
+      else if (kind === CONTROL) this.writeFrame(data, opcode, true, false, cb);
+      this.flushQueue();
+      return;
+    }
+    for (const op of this.queue) {
+      if (op.kind === HOLD && op.ticket === ticket) {
+        this.queuedBytes += data.length - op.size;
+        op.size = data.length;
+        op.kind = kind === RAW ? RAW : kind;
+        op.data = data;
+        op.opcode = opcode;
+        op.fin = fin;
+        op.compress = compress;
+        op.cb = cb;
+        return;
+      }
+    }
+  }
+
+  /** Sets the negotiated codec once the handshake is done. */
+  setCodec(codec: Codec | null): void {
+    this.codec = codec;
+  }
+
+  /** The mask key for the next frame, or null in the server role. */
+  private nextKey(): Buffer | null {
+    if (!this.masked) return null;
+    this.generateMask(KEY);
+    return KEY;
+  }
+
+  /**
+   * Sends a data message, or one fragment of it when `fin` is false (the next call continues it).
+   * `compress` asks for compression; it applies only when a codec was negotiated and it wants this size.
+   */
+  sendData(data: Buffer | string, binary: boolean, fin: boolean, compress: boolean, cb?: WriteCallback): void {
+    if (this.busy) {
+      this.enqueue(new Queued(DATA, data, null, binary ? Opcode.BINARY : Opcode.TEXT, fin, compress, cb));
+      return;
+    }
+    let opcode: number = binary ? Opcode.BINARY : Opcode.TEXT;
+    if (this.fragmenting) {
+      opcode = Opcode.CONTINUATION;
+    } else {
+      const length = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+      this.compressing = compress && this.codec !== null && this.codec.shouldCompress(length);
+    }
+    this.fragmenting = !fin;
+
+    if (this.compressing) {
+      // RFC 7692 §6: RSV1 goes on the first frame of a compressed message only.
+      this.busy = true;
+      this.pendingFin = fin;
+      this.pendingCb = cb;
+      this.pendingOpcode = opcode;
+      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+      (this.codec as Codec).compress(bytes, fin, this.compressed);
+      return;
+    }
+    this.writeFrame(data, opcode, fin, false, cb);
+  }
+
+  /** The codec answered for the frame handed over in sendData(). */
+  private onCompressed(err: Error | null, data?: Buffer): void {
+    const cb = this.pendingCb;
+    this.pendingCb = undefined;
+    this.busy = false;
+    if (err) {
+      // The codec failed (it was closed under us): report it and drop what waits behind it.
+      if (cb) cb(err);
+      this.failQueue(err);
+      return;
+    }
+    const opcode = this.pendingOpcode;
+    this.writeFrame(data as Buffer, opcode, this.pendingFin, opcode !== Opcode.CONTINUATION, cb);
+    this.flushQueue();
+  }
+
+  /** Sends a ping, pong or close frame (payload ≤ 125 bytes, checked by the caller). */
+  sendControl(opcode: number, payload: Buffer, cb?: WriteCallback): void {
+    if (this.busy) {
+      this.enqueue(new Queued(CONTROL, payload, null, opcode, true, false, cb));
+      return;
+    }
+    this.writeFrame(payload, opcode, true, false, cb);
+  }
+
+  /** Writes bytes that are already whole frames (a frame-once broadcast, engine.io's `sendFrame`), in order. */
+  sendRaw(first: Buffer, second: Buffer | null, cb?: WriteCallback): void {
+    if (this.busy) {
+      this.enqueue(new Queued(RAW, first, second, 0, true, false, cb));
+      return;
+    }
+    this.out.write(first, second, cb);
+  }
+
+  private writeFrame(data: Buffer | string, opcode: number, fin: boolean, rsv1: boolean, cb: WriteCallback | undefined) {
+    const maskKey = this.nextKey();
+    if (typeof data === 'string') {
+      const length = Buffer.byteLength(data);
+      if (length <= MERGE_LIMIT || maskKey !== null) {
+        // Encode the text straight into the frame: one allocation, one copy.
+        this.out.write(buildTextFrame(data, length, { opcode, fin, rsv1, maskKey }), null, cb);
+        return;
+      }
+      data = Buffer.from(data);
+    }
+    const frame = buildFrame(data, { opcode, fin, rsv1, maskKey });
+    this.out.write(frame[0], frame.length === 2 ? frame[1] : null, cb);
+  }
+
+  private enqueue(op: Queued): void {
+    if (op.kind !== HOLD) {
+      op.size = (typeof op.data === 'string' ? Buffer.byteLength(op.data) : op.data.length) + (op.second !== null ? op.second.length : 0);
+    }
+    this.queuedBytes += op.size;
+    this.queue.push(op);
+  }
+
+  /** Replays queued operations in order until one starts a compression again. */
+  private flushQueue(): void {
+    const queue = this.queue;
+    while (queue.length !== 0 && !this.busy) {
+      const op = queue.shift() as Queued;
+      if (op.kind === HOLD) {
+        // Its bytes have not arrived: it becomes the active hold and stops the line again.
+        this.busy = true;
+        this.activeHold = op.ticket;
+        this.activeHoldSize = op.size;
+        return;
+      }
+      this.queuedBytes -= op.size;
+      if (op.kind === DATA) {
+        this.sendData(op.data, op.opcode === Opcode.BINARY, op.fin, op.compress, op.cb);
+      } else if (op.kind === CONTROL) {
+        this.writeFrame(op.data, op.opcode, true, false, op.cb);
+      } else if (op.data.length !== 0 || op.second !== null) {
+        this.out.write(op.data as Buffer, op.second, op.cb);
+      }
+    }
+  }
+
+  private failQueue(err: Error): void {
+    const queue = this.queue.splice(0);
+    this.queuedBytes = 0;
+    for (const op of queue) if (op.cb) op.cb(err);
+  }
+
+  /** Size a frame of `length` bytes takes on the wire in this role (for bufferedAmount accounting). */
+  frameSize(length: number): number {
+    return headerSize(length, this.masked) + length;
+  }
+}
+
+export { EMPTY_BUFFER };
