@@ -1,0 +1,229 @@
+/**
+ * The driver: joins one protocol Connection to one transport (a net/tls socket or any Duplex) and to the
+ * WebSocket face. It is the core's Sink. Socket listeners are module-level functions that find their
+ * driver through a symbol on the socket, so a connection costs no closures.
+ */
+import type { Duplex } from 'stream';
+import { Connection, type Sink } from './protocol/connection';
+import type { WsError } from './protocol/errors';
+import type { WriteCallback } from './protocol/sender';
+import { ReadyState } from './protocol/constants';
+
+/** The slot on a socket that points back at its driver (ws keeps its WebSocket there). */
+export const kDriver = Symbol('weft-driver');
+
+/** What the driver needs from the face above it (the WebSocket class implements this). */
+export interface DriverHost {
+  _readyState: number;
+  _closeTimer: NodeJS.Timeout | null;
+  _closeTimeout: number;
+  _errorEmitted: boolean;
+  _allowSynchronousEvents: boolean;
+  _paused: boolean;
+  /** Delivers a data message (binaryType conversion happens there). */
+  _deliver(data: Buffer | Buffer[], isBinary: boolean): void;
+  emit(event: string | symbol, ...args: unknown[]): boolean;
+  emitClose(): void;
+  terminate(): void;
+}
+
+type SocketWithDriver = Duplex & { [kDriver]?: Driver; _readableState?: { length: number; endEmitted: boolean } };
+
+/** Connection options the face hands to setSocket (ws's names). */
+export interface DriverOptions {
+  isServer: boolean;
+  maxPayload?: number;
+  maxFragments?: number;
+  maxBufferedChunks?: number;
+  maxPendingAutoPongs?: number;
+  skipUTF8Validation?: boolean;
+  autoPong?: boolean;
+  fragments?: boolean;
+  generateMask?: ((mask: Buffer) => void) | null;
+}
+
+/** The Sink between a Connection and a socket. */
+export class Driver implements Sink {
+  readonly host: DriverHost;
+  readonly socket: SocketWithDriver;
+  readonly conn: Connection;
+
+  constructor(host: DriverHost, socket: Duplex, options: DriverOptions) {
+    this.host = host;
+    this.socket = socket as SocketWithDriver;
+    this.conn = new Connection(this, options);
+  }
+
+  /** Starts reading: attaches the listeners and replays `head` (bytes read past the handshake). */
+  attach(head: Buffer | undefined): void {
+    const socket = this.socket;
+    socket[kDriver] = this;
+    const s = socket as Duplex & { setTimeout?: (ms: number) => void; setNoDelay?: (on?: boolean) => void };
+    if (typeof s.setTimeout === 'function') s.setTimeout(0);
+    // Small frames must not wait for Nagle's algorithm.
+    if (typeof s.setNoDelay === 'function') s.setNoDelay();
+    if (head !== undefined && head.length > 0) socket.unshift(head);
+    socket.on('close', socketOnClose);
+    socket.on('data', socketOnData);
+    socket.on('end', socketOnEnd);
+    socket.on('error', socketOnError);
+  }
+
+  // --- Sink ---------------------------------------------------------------------------------------
+
+  /** @internal */
+  onMessage(data: Buffer | Buffer[], isBinary: boolean): void {
+    const host = this.host;
+    if (host._allowSynchronousEvents) {
+      host._deliver(data, isBinary);
+      return;
+    }
+    // ws's allowSynchronousEvents: false — one event per turn of the event loop.
+    this.conn.parser.suspend();
+    setImmediate(deferredMessage, this, data, isBinary);
+  }
+
+  /** @internal */
+  onPing(data: Buffer): void {
+    if (this.host._allowSynchronousEvents) {
+      this.host.emit('ping', data);
+      return;
+    }
+    this.conn.parser.suspend();
+    setImmediate(deferredControl, this, 'ping', data);
+  }
+
+  /** @internal */
+  onPong(data: Buffer): void {
+    if (this.host._allowSynchronousEvents) {
+      this.host.emit('pong', data);
+      return;
+    }
+    this.conn.parser.suspend();
+    setImmediate(deferredControl, this, 'pong', data);
+  }
+
+  /** @internal */
+  onClose(): void {
+    // The peer's close frame: stop reading data, but keep the socket flowing so its 'end' arrives.
+    this.stopReading();
+    this.startCloseTimer();
+  }
+
+  /** @internal */
+  onError(err: WsError): void {
+    this.stopReading();
+    this.startCloseTimer();
+    const host = this.host;
+    if (!host._errorEmitted) {
+      host._errorEmitted = true;
+      host.emit('error', err);
+    }
+  }
+
+  /** @internal */
+  write(first: Buffer, second: Buffer | null, cb: WriteCallback | undefined): void {
+    const socket = this.socket;
+    if (second === null) {
+      socket.write(first, cb);
+      return;
+    }
+    // Header and payload leave together in one writev.
+    socket.cork();
+    socket.write(first);
+    socket.write(second, cb);
+    socket.uncork();
+  }
+
+  /** @internal */
+  end(): void {
+    this.socket.end();
+  }
+
+  /** @internal */
+  terminate(): void {
+    this.host.terminate();
+  }
+
+  // --- helpers for the face ------------------------------------------------------------------------
+
+  /** Arms the close timer once (ws's closeTimeout): the socket is destroyed if the peer never answers. */
+  startCloseTimer(): void {
+    const host = this.host;
+    if (host._closeTimer !== null) return;
+    host._closeTimer = setTimeout(destroySocket, host._closeTimeout, this.socket);
+  }
+
+  private stopReading(): void {
+    const socket = this.socket;
+    if (socket[kDriver] === undefined) return;
+    socket.removeListener('data', socketOnData);
+    process.nextTick(resumeSocket, socket);
+  }
+}
+
+function deferredMessage(driver: Driver, data: Buffer | Buffer[], isBinary: boolean): void {
+  if (driver.host._readyState !== ReadyState.CLOSED) driver.host._deliver(data, isBinary);
+  driver.conn.parser.resume();
+}
+
+function deferredControl(driver: Driver, event: string, data: Buffer): void {
+  if (driver.host._readyState !== ReadyState.CLOSED) driver.host.emit(event, data);
+  driver.conn.parser.resume();
+}
+
+function destroySocket(socket: Duplex): void {
+  socket.destroy();
+}
+
+function resumeSocket(socket: Duplex): void {
+  socket.resume();
+}
+
+function socketOnData(this: SocketWithDriver, chunk: Buffer): void {
+  (this[kDriver] as Driver).conn.receiveData(chunk);
+}
+
+function socketOnEnd(this: SocketWithDriver): void {
+  const driver = this[kDriver] as Driver;
+  driver.host._readyState = ReadyState.CLOSING;
+  driver.conn.parser.stop();
+  this.end();
+}
+
+function socketOnError(this: SocketWithDriver): void {
+  const driver = this[kDriver];
+  this.removeListener('error', socketOnError);
+  // A second error from a socket being torn down must not crash the process.
+  this.on('error', noop);
+  if (driver !== undefined) {
+    driver.host._readyState = ReadyState.CLOSING;
+    this.destroy();
+  }
+}
+
+function socketOnClose(this: SocketWithDriver): void {
+  const driver = this[kDriver] as Driver;
+  this.removeListener('close', socketOnClose);
+  this.removeListener('data', socketOnData);
+  this.removeListener('end', socketOnEnd);
+  const host = driver.host;
+  host._readyState = ReadyState.CLOSING;
+  const conn = driver.conn;
+
+  // Bytes the socket read but nobody consumed (it was paused) may still hold the peer's close frame.
+  const state = this._readableState;
+  if (state !== undefined && !state.endEmitted && !conn.closeReceived && !conn.failed && state.length !== 0) {
+    const chunk = this.read(state.length) as Buffer | null;
+    if (chunk !== null) conn.receiveData(chunk);
+  }
+  conn.closed();
+  this[kDriver] = undefined;
+  if (host._closeTimer !== null) {
+    clearTimeout(host._closeTimer);
+    host._closeTimer = null;
+  }
+  host.emitClose();
+}
+
+function noop(): void {}

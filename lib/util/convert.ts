@@ -1,0 +1,41 @@
+/**
+ * Conversions between the data types ws accepts and delivers: Buffer, ArrayBuffer, views, Blob.
+ */
+
+/** Whether `value` is a Blob (or a File), where the platform has them. */
+export function isBlob(value: unknown): value is Blob {
+  return (
+    typeof Blob === 'function' &&
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Blob).arrayBuffer === 'function' &&
+    typeof (value as Blob).type === 'string' &&
+    typeof (value as Blob).stream === 'function' &&
+    ((value as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] === 'Blob' ||
+      (value as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] === 'File')
+  );
+}
+
+/**
+ * Turns what `send()` accepts into a Buffer without copying where a view will do: Buffers as they are,
+ * ArrayBuffers and views wrapped, anything else (arrays, array-likes) through `Buffer.from`, as ws does.
+ */
+export function toBuffer(data: unknown): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (data instanceof ArrayBuffer) return Buffer.from(data);
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (typeof SharedArrayBuffer === 'function' && data instanceof SharedArrayBuffer) return Buffer.from(data);
+  return Buffer.from(data as Uint8Array);
+}
+
+/** An ArrayBuffer holding exactly `buf`'s bytes (the backing store itself when `buf` spans all of it). */
+export function toArrayBuffer(buf: Buffer): ArrayBuffer {
+  if (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength) return buf.buffer as ArrayBuffer;
+  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+}
+
+/** Joins message fragments into one Buffer. */
+export function concat(list: Buffer[], total?: number): Buffer {
+  if (list.length === 1) return list[0];
+  return Buffer.concat(list, total);
+}

@@ -1,0 +1,490 @@
+/**
+ * WebSocket: the ws-compatible EventEmitter face over one protocol Connection. Methods, properties,
+ * events, error messages and their timing follow ws 8.23 (see shared/ws-surface.md); the bytes are the
+ * core's. The client handshake lives in client.ts, the server's in server.ts.
+ */
+import { EventEmitter } from 'events';
+import type { Duplex } from 'stream';
+import type { ClientRequest } from 'http';
+import {
+  BINARY_TYPES,
+  DEFAULT_CLOSE_TIMEOUT,
+  EMPTY_BUFFER,
+  MAX_CONTROL_PAYLOAD,
+  READY_STATE_NAMES,
+  ReadyState,
+} from './protocol/constants';
+import { closePayload } from './protocol/close';
+import type { WriteCallback } from './protocol/sender';
+import { Driver, type DriverOptions } from './driver';
+import { concat, isBlob, toArrayBuffer, toBuffer } from './util/convert';
+
+/** Options accepted by `setSocket` (what a server or a client hands over after the handshake). */
+export interface SetSocketOptions {
+  allowSynchronousEvents?: boolean;
+  generateMask?: ((mask: Buffer) => void) | null;
+  maxPayload?: number;
+  maxFragments?: number;
+  maxBufferedChunks?: number;
+  maxPendingAutoPongs?: number;
+  skipUTF8Validation?: boolean;
+}
+
+/** Per-send options, as ws has them. */
+export interface SendOptions {
+  binary?: boolean;
+  compress?: boolean;
+  fin?: boolean;
+  mask?: boolean;
+}
+
+type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
+
+/** Hook that client.ts installs: runs the opening handshake for `new WebSocket(url, ...)`. */
+type ClientInit = (ws: WebSocket, address: string | URL, protocols: unknown, options: unknown) => void;
+let clientInit: ClientInit | null = null;
+
+/** @internal Installs the client handshake (client.ts sits above this file and plugs itself in). */
+export function setClientInit(init: ClientInit): void {
+  clientInit = init;
+}
+
+/** A WebSocket connection, client or server side, with ws's API. */
+export class WebSocket extends EventEmitter {
+  static readonly CONNECTING = ReadyState.CONNECTING;
+  static readonly OPEN = ReadyState.OPEN;
+  static readonly CLOSING = ReadyState.CLOSING;
+  static readonly CLOSED = ReadyState.CLOSED;
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
+
+  /** @internal */ _readyState: number;
+  /** @internal */ _binaryType: BinaryType;
+  /** @internal */ _protocol: string;
+  /** @internal Negotiated extensions by name (ws's shape: `{ 'permessage-deflate': PerMessageDeflate }`). */
+  _extensions: Record<string, unknown>;
+  /** @internal */ _isServer: boolean;
+  /** @internal */ _socket: Duplex | null;
+  /** @internal */ _driver: Driver | null;
+  /** @internal */ _url: string | undefined;
+  /** @internal The client's handshake request while CONNECTING. */
+  _req: ClientRequest | null;
+  /** @internal */ _closeTimer: NodeJS.Timeout | null;
+  /** @internal */ _closeTimeout: number;
+  /** @internal */ _errorEmitted: boolean;
+  /** @internal */ _paused: boolean;
+  /** @internal */ _autoPong: boolean;
+  /** @internal */ _allowSynchronousEvents: boolean;
+  /** @internal Bytes passed to send() while not open (part of bufferedAmount). */
+  _bufferedAmount: number;
+  /** @internal */ _senderCompat: object | null;
+
+  /**
+   * `new WebSocket(address, protocols?, options?)` opens a client connection. `address` null makes a
+   * server-side instance that `setSocket` later attaches to an upgraded socket (what the server does).
+   */
+  constructor(address: string | URL | null, protocols?: unknown, options?: Record<string, unknown>) {
+    super();
+    this._readyState = ReadyState.CONNECTING;
+    this._binaryType = 'nodebuffer';
+    this._protocol = '';
+    this._extensions = {};
+    this._isServer = true;
+    this._socket = null;
+    this._driver = null;
+    this._url = undefined;
+    this._req = null;
+    this._closeTimer = null;
+    this._closeTimeout = DEFAULT_CLOSE_TIMEOUT;
+    this._errorEmitted = false;
+    this._paused = false;
+    this._autoPong = true;
+    this._allowSynchronousEvents = true;
+    this._bufferedAmount = 0;
+    this._senderCompat = null;
+
+    if (address !== null) {
+      this._isServer = false;
+      if (protocols !== undefined && protocols !== null && typeof protocols === 'object' && !Array.isArray(protocols)) {
+        options = protocols as Record<string, unknown>;
+        protocols = [];
+      } else if (protocols === undefined) {
+        protocols = [];
+      } else if (!Array.isArray(protocols)) {
+        protocols = [protocols];
+      }
+      if (clientInit === null) throw new Error('weft: the client handshake is not loaded');
+      clientInit(this, address, protocols, options);
+    } else {
+      const o = options || {};
+      if (o.autoPong !== undefined) this._autoPong = !!o.autoPong;
+      if (o.allowSynchronousEvents !== undefined) this._allowSynchronousEvents = !!o.allowSynchronousEvents;
+      if (typeof o.closeTimeout === 'number') this._closeTimeout = o.closeTimeout;
+    }
+  }
+
+  /** How binary messages are delivered: 'nodebuffer' (default), 'arraybuffer', 'fragments' or 'blob'. */
+  get binaryType(): BinaryType {
+    return this._binaryType;
+  }
+
+  set binaryType(type: BinaryType) {
+    if (!BINARY_TYPES.includes(type)) return;
+    this._binaryType = type;
+    if (this._driver !== null) this._driver.conn.parser.fragments = type === 'fragments' || type === 'blob';
+  }
+
+  /** Bytes queued to be sent but not yet handed to the network, framing included. */
+  get bufferedAmount(): number {
+    const socket = this._socket;
+    if (socket === null || this._driver === null) return this._bufferedAmount;
+    return socket.writableLength + this._driver.conn.writer.queuedBytes + this._bufferedAmount;
+  }
+
+  /** Names of the negotiated extensions, comma-separated ('' when none). */
+  get extensions(): string {
+    return Object.keys(this._extensions).join();
+  }
+
+  /** Whether reading is paused (`pause()`). */
+  get isPaused(): boolean {
+    return this._paused;
+  }
+
+  /** The subprotocol the server selected ('' when none). */
+  get protocol(): string {
+    return this._protocol;
+  }
+
+  /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
+  get readyState(): number {
+    return this._readyState;
+  }
+
+  /** The URL the client connected to (undefined on a server-side socket). */
+  get url(): string | undefined {
+    return this._url;
+  }
+
+  /** @internal ws's `_closeCode`: the close status to report. */
+  get _closeCode(): number {
+    return this._driver === null ? 1006 : this._driver.conn.closeCode;
+  }
+
+  /** @internal ws's `_closeMessage`. */
+  get _closeMessage(): Buffer {
+    return this._driver === null ? EMPTY_BUFFER : this._driver.conn.closeReason;
+  }
+
+  /** @internal */
+  get _closeFrameReceived(): boolean {
+    return this._driver !== null && this._driver.conn.closeReceived;
+  }
+
+  /** @internal */
+  get _closeFrameSent(): boolean {
+    return this._driver !== null && this._driver.conn.closeFlushed;
+  }
+
+  /** @internal The frame parser (ws exposes its Receiver here). */
+  get _receiver(): unknown {
+    return this._driver === null ? undefined : this._driver.conn.parser;
+  }
+
+  /**
+   * @internal ws's `_sender`, for integrations that write pre-framed bytes (engine.io's
+   * `_sender.sendFrame(frames, cb)`): created on first use, so idle connections do not pay for it.
+   */
+  get _sender(): { sendFrame(list: Buffer[], cb?: WriteCallback): void; readonly _bufferedBytes: number } | undefined {
+    if (this._driver === null) return undefined;
+    if (this._senderCompat === null) this._senderCompat = new SenderCompat(this._driver);
+    return this._senderCompat as SenderCompat;
+  }
+
+  /**
+   * Attaches an upgraded socket (a net/tls socket or any Duplex) and opens the connection: emits 'open'.
+   * `head` holds bytes read past the handshake. Used by the server, the client and integrations.
+   */
+  setSocket(socket: Duplex, head: Buffer | undefined, options: SetSocketOptions = {}): void {
+    const opts: DriverOptions = {
+      isServer: this._isServer,
+      maxPayload: options.maxPayload,
+      maxFragments: options.maxFragments,
+      maxBufferedChunks: options.maxBufferedChunks,
+      maxPendingAutoPongs: options.maxPendingAutoPongs,
+      skipUTF8Validation: options.skipUTF8Validation,
+      autoPong: this._autoPong,
+      fragments: this._binaryType === 'fragments' || this._binaryType === 'blob',
+      generateMask: options.generateMask,
+    };
+    if (options.allowSynchronousEvents !== undefined) this._allowSynchronousEvents = !!options.allowSynchronousEvents;
+    const driver = new Driver(this, socket, opts);
+    this._driver = driver;
+    this._socket = socket;
+    driver.attach(head);
+    this._readyState = ReadyState.OPEN;
+    this.emit('open');
+  }
+
+  /** @internal Emits 'close' once, with the close status and reason (1006 and empty if none arrived). */
+  emitClose(): void {
+    this._readyState = ReadyState.CLOSED;
+    this.emit('close', this._closeCode, this._closeMessage);
+  }
+
+  /** @internal Delivers a data message with ws's binaryType conversion (text is a Buffer, always). */
+  _deliver(data: Buffer | Buffer[], isBinary: boolean): void {
+    if (!isBinary) {
+      this.emit('message', data, false);
+      return;
+    }
+    const type = this._binaryType;
+    let out: unknown = data;
+    if (type === 'arraybuffer') out = toArrayBuffer(Array.isArray(data) ? concat(data) : data);
+    else if (type === 'blob') out = new Blob(Array.isArray(data) ? data : [data]);
+    else if (type === 'nodebuffer' && Array.isArray(data)) out = concat(data);
+    this.emit('message', out, true);
+  }
+
+  /**
+   * Starts the closing handshake (RFC 6455 §7.1.2) with an optional status code and reason; the
+   * socket is destroyed if the peer does not answer within `closeTimeout`.
+   */
+  close(code?: number, reason?: string | Buffer): void {
+    const state = this._readyState;
+    if (state === ReadyState.CLOSED) return;
+    if (state === ReadyState.CONNECTING) {
+      this._abortHandshake('WebSocket was closed before the connection was established');
+      return;
+    }
+    const driver = this._driver as Driver;
+    const conn = driver.conn;
+    if (state === ReadyState.CLOSING) {
+      if (conn.closeFlushed && (conn.closeReceived || conn.failed)) (this._socket as Duplex).end();
+      return;
+    }
+    closePayload(code, reason); // throws ws's TypeError/RangeError before any state changes
+    this._readyState = ReadyState.CLOSING;
+    conn.close(code, reason);
+    driver.startCloseTimer();
+  }
+
+  /** Destroys the connection at once, without a closing handshake. */
+  terminate(): void {
+    const state = this._readyState;
+    if (state === ReadyState.CLOSED) return;
+    if (state === ReadyState.CONNECTING) {
+      this._abortHandshake('WebSocket was closed before the connection was established');
+      return;
+    }
+    if (this._socket !== null) {
+      this._readyState = ReadyState.CLOSING;
+      this._socket.destroy();
+    }
+  }
+
+  /** Stops reading from the socket (no-op while CONNECTING or CLOSED). */
+  pause(): void {
+    if (this._readyState === ReadyState.CONNECTING || this._readyState === ReadyState.CLOSED) return;
+    this._paused = true;
+    (this._socket as Duplex).pause();
+  }
+
+  /** Resumes reading after `pause()`. */
+  resume(): void {
+    if (this._readyState === ReadyState.CONNECTING || this._readyState === ReadyState.CLOSED) return;
+    this._paused = false;
+    (this._socket as Duplex).resume();
+  }
+
+  /**
+   * Sends a message: a string (text) or Buffer/TypedArray/ArrayBuffer/DataView/Blob/array (binary);
+   * numbers are sent as text. `cb` runs once the frame is written, or with an Error if not open.
+   */
+  send(data: unknown, options?: SendOptions | WriteCallback, cb?: WriteCallback): void {
+    if (this._readyState === ReadyState.CONNECTING) {
+      throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
+    }
+    if (typeof options === 'function') {
+      cb = options;
+      options = undefined;
+    }
+    if (typeof data === 'number') data = data.toString();
+    if (this._readyState !== ReadyState.OPEN) {
+      this._sendAfterClose(data, cb);
+      return;
+    }
+    // Read the options without spreading them into a new object: no allocation per send.
+    let binary = typeof data !== 'string';
+    let compress = true;
+    let fin = true;
+    if (options !== undefined && options !== null) {
+      if (options.binary !== undefined) binary = !!options.binary;
+      if (options.compress !== undefined) compress = !!options.compress;
+      if (options.fin !== undefined) fin = !!options.fin;
+    }
+    const conn = (this._driver as Driver).conn;
+    if (conn.extension === null) compress = false;
+    if (typeof data === 'string') {
+      conn.sendMessage(data, binary, fin, compress, cb);
+    } else if (isBlob(data)) {
+      this._sendBlob(data, binary, fin, compress, cb);
+    } else {
+      conn.sendMessage(data === undefined || data === null ? EMPTY_BUFFER : toBuffer(data), binary, fin, compress, cb);
+    }
+  }
+
+  /** Sends a ping (payload ≤ 125 bytes). `mask` is accepted for ws compatibility; the role decides. */
+  ping(data?: unknown, mask?: boolean | WriteCallback, cb?: WriteCallback): void {
+    this._control(0x9, data, mask, cb);
+  }
+
+  /** Sends a pong (payload ≤ 125 bytes). */
+  pong(data?: unknown, mask?: boolean | WriteCallback, cb?: WriteCallback): void {
+    this._control(0xa, data, mask, cb);
+  }
+
+  private _control(opcode: number, data: unknown, mask: unknown, cb: WriteCallback | undefined): void {
+    if (this._readyState === ReadyState.CONNECTING) {
+      throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
+    }
+    if (typeof data === 'function') {
+      cb = data as WriteCallback;
+      data = undefined;
+    } else if (typeof mask === 'function') {
+      cb = mask as WriteCallback;
+    }
+    if (typeof data === 'number') data = data.toString();
+    if (this._readyState !== ReadyState.OPEN) {
+      this._sendAfterClose(data, cb);
+      return;
+    }
+    let payload: Buffer;
+    if (data === undefined || data === null || data === '') payload = EMPTY_BUFFER;
+    else if (typeof data === 'string') payload = Buffer.from(data);
+    else if (isBlob(data)) {
+      this._controlBlob(opcode, data, cb);
+      return;
+    } else payload = toBuffer(data);
+    if (payload.length > MAX_CONTROL_PAYLOAD) {
+      throw new RangeError('The data size must not be greater than 125 bytes');
+    }
+    const conn = (this._driver as Driver).conn;
+    if (opcode === 0x9) conn.ping(payload, cb);
+    else conn.pong(payload, cb);
+  }
+
+  /** ws's sendAfterClose: count the bytes, and report the state to the callback on the next tick. */
+  private _sendAfterClose(data: unknown, cb: WriteCallback | undefined): void {
+    if (data) {
+      const length = isBlob(data) ? data.size : typeof data === 'string' ? Buffer.byteLength(data) : toBuffer(data).length;
+      this._bufferedAmount += length;
+    }
+    if (cb) {
+      const state = this._readyState;
+      const err = new Error(`WebSocket is not open: readyState ${state} (${READY_STATE_NAMES[state]})`);
+      process.nextTick(cb, err);
+    }
+  }
+
+  /** Blobs are read asynchronously; the writer holds every later frame until the bytes arrive. */
+  private _sendBlob(blob: Blob, binary: boolean, fin: boolean, compress: boolean, cb: WriteCallback | undefined): void {
+    const writer = (this._driver as Driver).conn.writer;
+    const ticket = writer.reserve(blob.size);
+    blob.arrayBuffer().then(
+      (ab) => writer.fulfil(ticket, Buffer.from(ab), binary, fin, compress, cb),
+      (err: Error) => this._blobFailed(writer, ticket, err, cb),
+    );
+  }
+
+  private _controlBlob(opcode: number, blob: Blob, cb: WriteCallback | undefined): void {
+    if (blob.size > MAX_CONTROL_PAYLOAD) throw new RangeError('The data size must not be greater than 125 bytes');
+    const writer = (this._driver as Driver).conn.writer;
+    const ticket = writer.reserve(blob.size);
+    blob.arrayBuffer().then(
+      (ab) => writer.fulfilControl(ticket, opcode, Buffer.from(ab), cb),
+      (err: Error) => this._blobFailed(writer, ticket, err, cb),
+    );
+  }
+
+  private _blobFailed(writer: Driver['conn']['writer'], ticket: number, err: Error, cb: WriteCallback | undefined): void {
+    writer.cancel(ticket);
+    if (cb) process.nextTick(cb, err);
+    if (this._readyState === ReadyState.CLOSED) return;
+    if (this._socket !== null) this._socket.end();
+    if (!this._errorEmitted) {
+      this._errorEmitted = true;
+      this.emit('error', err);
+    }
+  }
+
+  /** @internal Aborts a client handshake (close/terminate while CONNECTING, handshake failures). */
+  _abortHandshake(message: string): void {
+    abortHandshake(this, this._req, message);
+  }
+}
+
+/**
+ * Fails the opening handshake: aborts the request (or destroys the stream), then emits 'error' and
+ * 'close' as ws does.
+ */
+export function abortHandshake(ws: WebSocket, stream: ClientRequest | Duplex | null, message: string): void {
+  ws._readyState = ReadyState.CLOSING;
+  const err = new Error(message);
+  Error.captureStackTrace(err, abortHandshake);
+  const req = stream as (ClientRequest & { [kAborted]?: boolean }) | null;
+  if (req !== null && typeof (req as ClientRequest).setHeader === 'function') {
+    req[kAborted] = true;
+    req.destroy();
+    if (req.socket && !req.socket.destroyed) req.socket.destroy();
+    process.nextTick(emitErrorAndClose, ws, err);
+  } else if (stream !== null) {
+    (stream as Duplex).destroy(err);
+    (stream as Duplex).once('error', (e: Error) => ws.emit('error', e));
+    (stream as Duplex).once('close', () => ws.emitClose());
+  } else {
+    process.nextTick(emitErrorAndClose, ws, err);
+  }
+}
+
+/** @internal Marks a request that was aborted on purpose (its 'error' is then ignored). */
+export const kAborted = Symbol('weft-aborted');
+
+/** @internal */
+export function emitErrorAndClose(ws: WebSocket, err: Error): void {
+  ws._readyState = ReadyState.CLOSING;
+  ws._errorEmitted = true;
+  ws.emit('error', err);
+  ws.emitClose();
+}
+
+/** ws's `_sender` shape, for integrations that write pre-framed bytes. */
+class SenderCompat {
+  private readonly driver: Driver;
+  constructor(driver: Driver) {
+    this.driver = driver;
+  }
+  /** Writes whole frames (e.g. from `Sender.frame`) in order with everything else sent. */
+  sendFrame(list: Buffer[], cb?: WriteCallback): void {
+    const writer = this.driver.conn.writer;
+    if (list.length === 1) writer.sendRaw(list[0], null, cb);
+    else if (list.length === 2) writer.sendRaw(list[0], list[1], cb);
+    else writer.sendRaw(Buffer.concat(list), null, cb);
+  }
+  get _bufferedBytes(): number {
+    return this.driver.conn.writer.queuedBytes;
+  }
+}
+
+// ws defines the state constants on the prototype too, read-only and enumerable.
+for (const [name, value] of Object.entries(ReadyState)) {
+  Object.defineProperty(WebSocket.prototype, name, { enumerable: true, value });
+  Object.defineProperty(WebSocket, name, { enumerable: true, value, writable: false, configurable: false });
+}
+// And its accessors are enumerable, as ws's are.
+for (const prop of ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'url']) {
+  const desc = Object.getOwnPropertyDescriptor(WebSocket.prototype, prop) as PropertyDescriptor;
+  Object.defineProperty(WebSocket.prototype, prop, { ...desc, enumerable: true });
+}
