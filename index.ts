@@ -1,2 +1,193 @@
-/** weft: the public surface. */
-export { GUID, Opcode, ReadyState, CloseCode } from './lib/protocol/constants';
+/**
+ * weft — the public surface, shaped as ws's: `require('weft')` is the WebSocket class with the other
+ * exports attached as statics, and the type namespace carries the names code written against
+ * `@types/ws` uses (`WebSocket.RawData`, `WebSocket.ServerOptions`, ...).
+ */
+import type { IncomingMessage, ClientRequest, OutgoingHttpHeaders, Server as HttpServer } from 'http';
+import type { Server as HttpsServer } from 'https';
+import type { Duplex, DuplexOptions } from 'stream';
+import type { SecureContextOptions } from 'tls';
+import type { LookupFunction, Socket } from 'net';
+import type { URL } from 'url';
+import { WebSocket as WebSocketClass } from './lib/websocket';
+import './lib/client';
+import { WebSocketServer as WebSocketServerClass } from './lib/server';
+import { createWebSocketStream as createStream } from './lib/stream';
+import { Receiver as ReceiverClass } from './lib/ws-receiver';
+import { Sender as SenderClass } from './lib/ws-sender';
+import * as extensionModule from './lib/protocol/extension';
+import * as subprotocolModule from './lib/protocol/subprotocol';
+
+/** The statics ws attaches to its default export. */
+interface Statics {
+  WebSocket: typeof WebSocketClass;
+  WebSocketServer: typeof WebSocketServerClass;
+  Server: typeof WebSocketServerClass;
+  createWebSocketStream: typeof createStream;
+  Receiver: typeof ReceiverClass;
+  Sender: typeof SenderClass;
+  extension: { parse: typeof extensionModule.parse; format: typeof extensionModule.format };
+  subprotocol: { parse: typeof subprotocolModule.parse };
+}
+
+const statics: Statics = {
+  WebSocket: WebSocketClass,
+  WebSocketServer: WebSocketServerClass,
+  Server: WebSocketServerClass,
+  createWebSocketStream: createStream,
+  Receiver: ReceiverClass,
+  Sender: SenderClass,
+  extension: { parse: extensionModule.parse, format: extensionModule.format },
+  subprotocol: { parse: subprotocolModule.parse },
+};
+for (const [name, value] of Object.entries(statics)) {
+  Object.defineProperty(WebSocketClass, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** The WebSocket class, with ws's statics. */
+const WebSocket = WebSocketClass as typeof WebSocketClass & Statics;
+type WebSocket = WebSocketClass;
+
+// eslint-disable-next-line @typescript-eslint/no-namespace
+declare namespace WebSocket {
+  /** A received message: a Buffer (text too), an ArrayBuffer, or fragments, by binaryType. */
+  type RawData = Buffer | ArrayBuffer | Buffer[];
+  /** Anything `send()` takes or a message may be. */
+  type Data = string | Buffer | ArrayBuffer | Buffer[];
+  type WebSocket = WebSocketClass;
+  type WebSocketServer = WebSocketServerClass;
+  type Server = WebSocketServerClass;
+  type Receiver = ReceiverClass;
+  type Sender = SenderClass;
+
+  interface CertMeta {
+    [key: string]: unknown;
+  }
+
+  /** `verifyClient` info. */
+  interface VerifyClientInfo {
+    origin: string;
+    secure: boolean;
+    req: IncomingMessage;
+  }
+  type VerifyClientCallbackSync<Request extends IncomingMessage = IncomingMessage> = (info: {
+    origin: string;
+    secure: boolean;
+    req: Request;
+  }) => boolean;
+  type VerifyClientCallbackAsync<Request extends IncomingMessage = IncomingMessage> = (
+    info: { origin: string; secure: boolean; req: Request },
+    callback: (res: boolean, code?: number, message?: string, headers?: OutgoingHttpHeaders) => void,
+  ) => void;
+  type FinishRequestCallback = (request: ClientRequest, websocket: WebSocketClass) => void;
+
+  /** permessage-deflate options (RFC 7692). */
+  interface PerMessageDeflateOptions {
+    serverNoContextTakeover?: boolean;
+    clientNoContextTakeover?: boolean;
+    serverMaxWindowBits?: number;
+    clientMaxWindowBits?: number;
+    zlibDeflateOptions?: Record<string, unknown>;
+    zlibInflateOptions?: Record<string, unknown>;
+    threshold?: number;
+    concurrencyLimit?: number;
+  }
+
+  /** Client options: ws's, plus every http/https request option. */
+  interface ClientOptions extends SecureContextOptions {
+    protocol?: string;
+    protocols?: string | string[];
+    followRedirects?: boolean;
+    generateMask?(mask: Buffer): void;
+    handshakeTimeout?: number;
+    maxRedirects?: number;
+    perMessageDeflate?: boolean | PerMessageDeflateOptions;
+    localAddress?: string;
+    protocolVersion?: number;
+    headers?: { [key: string]: string };
+    origin?: string;
+    agent?: unknown;
+    host?: string;
+    family?: number;
+    checkServerIdentity?(servername: string, cert: CertMeta): boolean;
+    rejectUnauthorized?: boolean;
+    allowSynchronousEvents?: boolean;
+    autoPong?: boolean;
+    closeTimeout?: number;
+    maxPayload?: number;
+    maxFragments?: number;
+    maxBufferedChunks?: number;
+    maxPendingAutoPongs?: number;
+    skipUTF8Validation?: boolean;
+    createConnection?: (options: unknown, callback?: () => void) => Duplex | Socket;
+    finishRequest?: FinishRequestCallback;
+    lookup?: LookupFunction;
+    servername?: string;
+    auth?: string;
+    [option: string]: unknown;
+  }
+
+  /** Server options. */
+  interface ServerOptions<
+    U extends typeof WebSocketClass = typeof WebSocketClass,
+    V extends typeof IncomingMessage = typeof IncomingMessage,
+  > {
+    host?: string;
+    port?: number;
+    backlog?: number;
+    server?: HttpServer | HttpsServer;
+    verifyClient?: VerifyClientCallbackAsync<InstanceType<V>> | VerifyClientCallbackSync<InstanceType<V>>;
+    handleProtocols?: (protocols: Set<string>, request: InstanceType<V>) => string | false;
+    path?: string;
+    noServer?: boolean;
+    allowSynchronousEvents?: boolean;
+    autoPong?: boolean;
+    closeTimeout?: number;
+    clientTracking?: boolean;
+    perMessageDeflate?: boolean | PerMessageDeflateOptions;
+    maxPayload?: number;
+    maxFragments?: number;
+    maxBufferedChunks?: number;
+    maxPendingAutoPongs?: number;
+    skipUTF8Validation?: boolean;
+    WebSocket?: U;
+  }
+
+  interface AddressInfo {
+    address: string;
+    family: string;
+    port: number;
+  }
+
+  /** The W3C event shapes delivered to `addEventListener` / `on*` listeners. */
+  interface Event {
+    type: string;
+    target: WebSocketClass;
+  }
+  interface ErrorEvent {
+    error: any;
+    message: string;
+    type: string;
+    target: WebSocketClass;
+  }
+  interface CloseEvent {
+    wasClean: boolean;
+    code: number;
+    reason: string;
+    type: string;
+    target: WebSocketClass;
+  }
+  interface MessageEvent {
+    data: Data;
+    type: string;
+    target: WebSocketClass;
+  }
+  interface EventListenerOptions {
+    once?: boolean;
+  }
+
+  type CreateWebSocketStreamOptions = DuplexOptions;
+  type UrlLike = string | URL;
+}
+
+export = WebSocket;

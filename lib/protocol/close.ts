@@ -19,7 +19,8 @@ export function closePayload(code?: number, reason?: string | Uint8Array): Buffe
   let length = 2;
   let text: string | undefined;
   let bytes: Uint8Array | undefined;
-  if (reason !== undefined && reason !== null) {
+  // As ws: a reason without length (undefined, '', an empty buffer, or a value that has no length) is none.
+  if (reason !== undefined && reason !== null && (reason as { length?: number }).length) {
     if (typeof reason === 'string') {
       text = reason;
       length += Buffer.byteLength(reason);

@@ -144,7 +144,8 @@ describe('Connection (RFC 6455 §5.5, §7)', () => {
     it('close() validates like ws: code, reason type, reason length', () => {
       const { conn } = connect();
       assert.throws(() => conn.close(1005), { name: 'TypeError', message: 'First argument must be a valid error code number' });
-      assert.throws(() => conn.close(1000, 5), { name: 'TypeError', message: 'Second argument must be a string or a Uint8Array' });
+      assert.throws(() => conn.close(1000, { length: 1 }), { name: 'TypeError', message: 'Second argument must be a string or a Uint8Array' });
+      assert.strictEqual(conn.closeSent, false, 'nothing is sent when the arguments are rejected');
       assert.throws(() => conn.close(1000, 'x'.repeat(124)), { name: 'RangeError', message: 'The message must not be greater than 123 bytes' });
       conn.close(1000, 'é'.repeat(61) + 'x'); // 123 bytes exactly
       assert.strictEqual(conn.closeSent, true);
