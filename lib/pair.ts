@@ -1,0 +1,94 @@
+/**
+ * WebSocketPair, as Cloudflare Workers define it: two connected weft WebSockets in memory (`{0: client,
+ * 1: server}`), speaking real RFC 6455 frames through the protocol core over an in-memory transport —
+ * no TCP. Each end starts delivering when `accept()` is called; what the peer sends before that waits,
+ * in order. Useful for testing WebSocket handlers without ports and for bridging in-process components.
+ */
+import { ReadyState } from './protocol/constants';
+import { memoryPair, type MemoryEnd } from './transport/memory';
+import { WebSocket, type SetSocketOptions } from './websocket';
+
+/** Options for both ends of a pair (the connection limits a network socket would have). */
+export type PairOptions = SetSocketOptions;
+
+const NOT_ACCEPTED = 'You must call accept() on this WebSocket before sending messages.';
+
+/** One end of a WebSocketPair: a weft WebSocket that waits for `accept()`. */
+export class PairedWebSocket extends WebSocket {
+  /** @internal */ _pairEnd: MemoryEnd | null;
+  /** @internal */ _pairOptions: PairOptions;
+
+  /** @internal Use `new WebSocketPair()`. */
+  constructor(end: MemoryEnd, isServer: boolean, options: PairOptions) {
+    super(null, undefined, options as Record<string, unknown>);
+    this._isServer = isServer;
+    this._pairEnd = end;
+    this._pairOptions = options;
+    // Cloudflare delivers binary messages as ArrayBuffers.
+    this._binaryType = 'arraybuffer';
+  }
+
+  /** Starts delivery on this end (messages the peer sent meanwhile follow, in order). Idempotent. */
+  accept(): void {
+    const end = this._pairEnd;
+    if (end === null) return;
+    this._pairEnd = null;
+    this.setSocket(end, undefined, this._pairOptions);
+  }
+
+  /** Whether `accept()` has been called. */
+  get accepted(): boolean {
+    return this._pairEnd === null;
+  }
+
+  override send(...args: Parameters<WebSocket['send']>): void {
+    if (this._pairEnd !== null) throw new TypeError(NOT_ACCEPTED);
+    super.send(...args);
+  }
+
+  override ping(...args: Parameters<WebSocket['ping']>): void {
+    if (this._pairEnd !== null) throw new TypeError(NOT_ACCEPTED);
+    super.ping(...args);
+  }
+
+  override pong(...args: Parameters<WebSocket['pong']>): void {
+    if (this._pairEnd !== null) throw new TypeError(NOT_ACCEPTED);
+    super.pong(...args);
+  }
+
+  /** Closes this end (accepting it first if needed, so that the close handshake can run). */
+  override close(code?: number, reason?: string | Buffer): void {
+    if (this._pairEnd !== null && this._readyState === ReadyState.CONNECTING) this.accept();
+    super.close(code, reason);
+  }
+
+  override terminate(): void {
+    const end = this._pairEnd;
+    if (end !== null) {
+      this._pairEnd = null;
+      end.destroy();
+      this._readyState = ReadyState.CLOSED;
+      process.nextTick(emitCloseLater, this);
+      return;
+    }
+    super.terminate();
+  }
+}
+
+function emitCloseLater(ws: WebSocket): void {
+  ws.emitClose();
+}
+
+/** Two connected WebSockets: `const [client, server] = Object.values(new WebSocketPair())`. */
+export class WebSocketPair {
+  /** The client end (frames it sends are masked, as a client's are). */
+  0: PairedWebSocket;
+  /** The server end. */
+  1: PairedWebSocket;
+
+  constructor(options: PairOptions = {}) {
+    const [a, b] = memoryPair();
+    this[0] = new PairedWebSocket(a, false, options);
+    this[1] = new PairedWebSocket(b, true, options);
+  }
+}
