@@ -20,6 +20,7 @@ export interface DriverHost {
   _errorEmitted: boolean;
   _allowSynchronousEvents: boolean;
   _paused: boolean;
+  _heartbeatSeen: boolean;
   /** Delivers a data message (binaryType conversion happens there). */
   _deliver(data: Buffer | Buffer[], isBinary: boolean): void;
   emit(event: string | symbol, ...args: unknown[]): boolean;
@@ -181,7 +182,10 @@ function resumeSocket(socket: Duplex): void {
 }
 
 function socketOnData(this: SocketWithDriver, chunk: Buffer): void {
-  (this[kDriver] as Driver).conn.receiveData(chunk);
+  const driver = this[kDriver] as Driver;
+  // Any received byte is a sign of life for the opt-in heartbeat (a field write: free when it is off).
+  driver.host._heartbeatSeen = true;
+  driver.conn.receiveData(chunk);
 }
 
 function socketOnEnd(this: SocketWithDriver): void {

@@ -18,6 +18,7 @@ import { closePayload } from './protocol/close';
 import type { WriteCallback } from './protocol/sender';
 import { Driver, type DriverOptions } from './driver';
 import { concat, isBlob, toArrayBuffer, toBuffer } from './util/convert';
+import { wheelFor, type HeartbeatOptions, type HeartbeatWheel } from './heartbeat';
 
 /** Options accepted by `setSocket` (what a server or a client hands over after the handshake). */
 export interface SetSocketOptions {
@@ -80,6 +81,12 @@ export class WebSocket extends EventEmitter {
   /** @internal Bytes passed to send() while not open (part of bufferedAmount). */
   _bufferedAmount: number;
   /** @internal */ _senderCompat: object | null;
+  /** @internal The opt-in heartbeat wheel this connection joins when it opens (see heartbeat.ts). */
+  _heartbeat: HeartbeatWheel | null;
+  /** @internal Heartbeat bookkeeping (set by the transport on data, read by the wheel). */
+  _heartbeatSeen: boolean;
+  /** @internal */ _heartbeatIdle: number;
+  /** @internal */ _heartbeatPinged: number;
 
   /**
    * `new WebSocket(address, protocols?, options?)` opens a client connection. `address` null makes a
@@ -104,6 +111,10 @@ export class WebSocket extends EventEmitter {
     this._allowSynchronousEvents = true;
     this._bufferedAmount = 0;
     this._senderCompat = null;
+    this._heartbeat = null;
+    this._heartbeatSeen = false;
+    this._heartbeatIdle = 0;
+    this._heartbeatPinged = -1;
 
     if (address !== null) {
       this._isServer = false;
@@ -115,6 +126,7 @@ export class WebSocket extends EventEmitter {
       } else if (!Array.isArray(protocols)) {
         protocols = [protocols];
       }
+      if (options && options.heartbeat) this._heartbeat = wheelFor(options.heartbeat as HeartbeatOptions);
       if (clientInit === null) throw new Error('weft: the client handshake is not loaded');
       clientInit(this, address, protocols, options);
     } else {
@@ -122,6 +134,7 @@ export class WebSocket extends EventEmitter {
       if (o.autoPong !== undefined) this._autoPong = !!o.autoPong;
       if (o.allowSynchronousEvents !== undefined) this._allowSynchronousEvents = !!o.allowSynchronousEvents;
       if (typeof o.closeTimeout === 'number') this._closeTimeout = o.closeTimeout;
+      if (o.heartbeat) this._heartbeat = wheelFor(o.heartbeat as HeartbeatOptions);
     }
   }
 
@@ -225,12 +238,14 @@ export class WebSocket extends EventEmitter {
     this._socket = socket;
     driver.attach(head);
     this._readyState = ReadyState.OPEN;
+    if (this._heartbeat !== null) this._heartbeat.add(this);
     this.emit('open');
   }
 
   /** @internal Emits 'close' once, with the close status and reason (1006 and empty if none arrived). */
   emitClose(): void {
     this._readyState = ReadyState.CLOSED;
+    if (this._heartbeat !== null) this._heartbeat.delete(this);
     this.emit('close', this._closeCode, this._closeMessage);
   }
 
