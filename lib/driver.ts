@@ -40,6 +40,8 @@ export interface DriverOptions {
   skipUTF8Validation?: boolean;
   autoPong?: boolean;
   fragments?: boolean;
+  assemble?: boolean;
+  maxFrameSize?: number;
   generateMask?: ((mask: Buffer) => void) | null;
 }
 
@@ -82,6 +84,11 @@ export class Driver implements Sink {
     // ws's allowSynchronousEvents: false — one event per turn of the event loop.
     this.conn.parser.suspend();
     setImmediate(deferredMessage, this, data, isBinary);
+  }
+
+  /** @internal With assembleFragments: false, one 'frame' event per data frame (WebSocket-Node). */
+  onFrame(opcode: number, fin: boolean, payload: Buffer): void {
+    this.host.emit('frame', { opcode, fin, payload, binaryPayload: payload });
   }
 
   /** @internal */

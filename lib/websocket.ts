@@ -87,6 +87,8 @@ export class WebSocket extends EventEmitter {
   _heartbeatSeen: boolean;
   /** @internal */ _heartbeatIdle: number;
   /** @internal */ _heartbeatPinged: number;
+  /** @internal WebSocket-Node-style options, only when one was given (most connections pay nothing). */
+  _extra: ExtraOptions | null;
 
   /**
    * `new WebSocket(address, protocols?, options?)` opens a client connection. `address` null makes a
@@ -115,6 +117,7 @@ export class WebSocket extends EventEmitter {
     this._heartbeatSeen = false;
     this._heartbeatIdle = 0;
     this._heartbeatPinged = -1;
+    this._extra = null;
 
     if (address !== null) {
       this._isServer = false;
@@ -127,6 +130,7 @@ export class WebSocket extends EventEmitter {
         protocols = [protocols];
       }
       if (options && options.heartbeat) this._heartbeat = wheelFor(options.heartbeat as HeartbeatOptions);
+      if (options) this._extra = extraOptions(options);
       if (clientInit === null) throw new Error('weft: the client handshake is not loaded');
       clientInit(this, address, protocols, options);
     } else {
@@ -135,6 +139,7 @@ export class WebSocket extends EventEmitter {
       if (o.allowSynchronousEvents !== undefined) this._allowSynchronousEvents = !!o.allowSynchronousEvents;
       if (typeof o.closeTimeout === 'number') this._closeTimeout = o.closeTimeout;
       if (o.heartbeat) this._heartbeat = wheelFor(o.heartbeat as HeartbeatOptions);
+      this._extra = extraOptions(o);
     }
   }
 
@@ -232,11 +237,21 @@ export class WebSocket extends EventEmitter {
       fragments: this._binaryType === 'fragments' || this._binaryType === 'blob',
       generateMask: options.generateMask,
     };
+    const extra = this._extra;
+    if (extra !== null) {
+      opts.assemble = extra.assembleFragments;
+      opts.maxFrameSize = extra.maxReceivedFrameSize;
+      if (extra.maxReceivedMessageSize !== undefined) opts.maxPayload = extra.maxReceivedMessageSize;
+    }
     if (options.allowSynchronousEvents !== undefined) this._allowSynchronousEvents = !!options.allowSynchronousEvents;
     const driver = new Driver(this, socket, opts);
     this._driver = driver;
     this._socket = socket;
     driver.attach(head);
+    if (extra !== null && extra.disableNagleAlgorithm === false) {
+      const s = socket as Duplex & { setNoDelay?: (on: boolean) => void };
+      if (typeof s.setNoDelay === 'function') s.setNoDelay(false);
+    }
     this._readyState = ReadyState.OPEN;
     if (this._heartbeat !== null) this._heartbeat.add(this);
     this.emit('open');
@@ -342,6 +357,10 @@ export class WebSocket extends EventEmitter {
     }
     const conn = (this._driver as Driver).conn;
     if (conn.extension === null) compress = false;
+    const extra = this._extra;
+    if (extra !== null && extra.fragmentationThreshold > 0 && !isBlob(data)) {
+      if (sendFragmented(conn, data, binary, fin, compress, cb, extra.fragmentationThreshold)) return;
+    }
     if (typeof data === 'string') {
       conn.sendMessage(data, binary, fin, compress, cb);
     } else if (isBlob(data)) {
@@ -473,6 +492,64 @@ export function emitErrorAndClose(ws: WebSocket, err: Error): void {
   ws._errorEmitted = true;
   ws.emit('error', err);
   ws.emitClose();
+}
+
+/** WebSocket-Node's connection options, accepted on weft's server and client. */
+export interface ExtraOptions {
+  /** false: emit a 'frame' event per received data frame instead of assembling messages. */
+  assembleFragments?: boolean;
+  /** Split outgoing messages larger than this many bytes into frames (0: never). */
+  fragmentationThreshold: number;
+  /** Aliases of weft's limits. */
+  maxReceivedFrameSize?: number;
+  maxReceivedMessageSize?: number;
+  /** false turns Nagle's algorithm back on (default true: frames go out at once). */
+  disableNagleAlgorithm?: boolean;
+}
+
+/** Collects WebSocket-Node-style options; null when none is set. */
+function extraOptions(o: Record<string, unknown>): ExtraOptions | null {
+  if (
+    o.assembleFragments === undefined &&
+    !o.fragmentOutgoingMessages &&
+    o.maxReceivedFrameSize === undefined &&
+    o.maxReceivedMessageSize === undefined &&
+    o.disableNagleAlgorithm === undefined
+  ) {
+    return null;
+  }
+  const threshold = o.fragmentationThreshold === undefined ? 0x4000 : Number(o.fragmentationThreshold);
+  return {
+    assembleFragments: o.assembleFragments === undefined ? undefined : !!o.assembleFragments,
+    fragmentationThreshold: o.fragmentOutgoingMessages ? Math.max(1, threshold | 0) : 0,
+    maxReceivedFrameSize: o.maxReceivedFrameSize === undefined ? undefined : Number(o.maxReceivedFrameSize),
+    maxReceivedMessageSize: o.maxReceivedMessageSize === undefined ? undefined : Number(o.maxReceivedMessageSize),
+    disableNagleAlgorithm: o.disableNagleAlgorithm === undefined ? undefined : !!o.disableNagleAlgorithm,
+  };
+}
+
+/**
+ * WebSocket-Node's fragmentOutgoingMessages: sends a message larger than `threshold` as several frames
+ * (uncompressed only). Returns false when the message is small enough to go as it is.
+ */
+function sendFragmented(
+  conn: Driver['conn'],
+  data: unknown,
+  binary: boolean,
+  fin: boolean,
+  compress: boolean,
+  cb: WriteCallback | undefined,
+  threshold: number,
+): boolean {
+  if (compress) return false;
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data === undefined || data === null ? EMPTY_BUFFER : toBuffer(data);
+  if (bytes.length <= threshold) return false;
+  for (let offset = 0; offset < bytes.length; offset += threshold) {
+    const end = Math.min(bytes.length, offset + threshold);
+    const last = end === bytes.length;
+    conn.sendMessage(bytes.subarray(offset, end), binary, last && fin, false, last ? cb : undefined);
+  }
+  return true;
 }
 
 /** ws's `_sender` shape, for integrations that write pre-framed bytes. */

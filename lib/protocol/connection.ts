@@ -36,6 +36,8 @@ export interface Sink extends FrameOutput {
   end(): void;
   /** The connection must be dropped at once (the peer floods pings faster than we can answer). */
   terminate(): void;
+  /** With `assemble: false`: one data frame as it completes. */
+  onFrame?(opcode: number, fin: boolean, payload: Buffer): void;
 }
 
 /** Options of a Connection. Limits use ws 8.23's defaults; 0 turns one off. */
@@ -51,6 +53,10 @@ export interface ConnectionOptions {
   maxPendingAutoPongs?: number;
   /** Deliver binary messages as their frames' payloads (`fragments` binaryType). */
   fragments?: boolean;
+  /** Report data frames one by one (`onFrame`) instead of joining them into messages. */
+  assemble?: boolean;
+  /** Largest single frame payload; 0 = off. */
+  maxFrameSize?: number;
   generateMask?: MaskGenerator | null;
   codec?: Codec | null;
 }
@@ -100,6 +106,8 @@ export class Connection implements ParserHandler {
       maxBufferedChunks: orDefault(options.maxBufferedChunks, DEFAULT_MAX_BUFFERED_CHUNKS),
       skipUTF8Validation: !!options.skipUTF8Validation,
       fragments: !!options.fragments,
+      assemble: options.assemble,
+      maxFrameSize: options.maxFrameSize,
       codec: this.codec,
     });
     this.writer = new FrameWriter(sink, {
@@ -176,6 +184,11 @@ export class Connection implements ParserHandler {
   /** @internal */
   onMessage(data: Buffer | Buffer[], isBinary: boolean): void {
     this.sink.onMessage(data, isBinary);
+  }
+
+  /** @internal */
+  onFrame(opcode: number, fin: boolean, payload: Buffer): void {
+    if (this.sink.onFrame !== undefined) this.sink.onFrame(opcode, fin, payload);
   }
 
   /** @internal */

@@ -26,6 +26,11 @@ export interface ParserHandler {
   onControl(opcode: number, data: Buffer): void;
   /** A protocol violation; the parser has stopped and will ignore all further input. */
   onParseError(err: WsError): void;
+  /**
+   * With `assemble: false`: one data frame (opcode 1/2 for a message's first frame, 0 after), delivered
+   * as it completes instead of being joined into a message.
+   */
+  onFrame?(opcode: number, fin: boolean, payload: Buffer): void;
 }
 
 /** Options of the parser; limits are off when 0. */
@@ -42,6 +47,10 @@ export interface ParserOptions {
   skipUTF8Validation: boolean;
   /** Deliver binary messages as the list of their frames' payloads (ws's `fragments` binaryType). */
   fragments?: boolean;
+  /** Join frames into messages (default). false: report each data frame through `onFrame`. */
+  assemble?: boolean;
+  /** Largest single frame payload (WebSocket-Node's maxReceivedFrameSize); 0 = off. */
+  maxFrameSize?: number;
   /** The negotiated permessage-deflate codec, if any: it makes RSV1 legal on a message's first frame. */
   codec?: Codec | null;
 }
@@ -72,6 +81,8 @@ export class FrameParser {
   /** `fragments` binaryType: keep one Buffer per frame instead of joining. */
   fragments: boolean;
   private codec: Codec | null;
+  private readonly assemble: boolean;
+  private readonly maxFrameSize: number;
 
   private state: number;
   /** Scratch for a header that straddles chunks; `hdrFill` bytes of it are valid. */
@@ -121,6 +132,8 @@ export class FrameParser {
     this.skipUTF8 = !!options.skipUTF8Validation;
     this.fragments = !!options.fragments;
     this.codec = options.codec || null;
+    this.assemble = options.assemble !== false;
+    this.maxFrameSize = (options.maxFrameSize || 0) | 0;
 
     this.state = HEADER;
     this.hdr = null; // allocated the first time a header straddles chunks
@@ -356,6 +369,11 @@ export class FrameParser {
     }
 
     // Limits are checked the moment the length is known, before a byte of payload is held.
+    if (opcode < Opcode.CLOSE && this.maxFrameSize > 0 && length > this.maxFrameSize) {
+      return this.fail(
+        protocolError(RangeError, 'Max frame size exceeded', true, 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'),
+      );
+    }
     if (opcode < Opcode.CLOSE && length > 0 && this.maxPayload > 0 && this.msgBytes + length > this.maxPayload) {
       return this.fail(
         protocolError(RangeError, 'Max payload size exceeded', true, 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'),
@@ -489,8 +507,36 @@ export class FrameParser {
       return;
     }
 
+    if (!this.assemble) {
+      this.frameOut(opcode);
+      return;
+    }
     if (this.fragments && this.parts.length - this.frameStart > 1) this.joinFrame();
     if (this.fin) this.messageDone();
+  }
+
+  /** `assemble: false`: hand the frame just completed to the handler on its own, keeping nothing. */
+  private frameOut(opcode: number): void {
+    const parts = this.parts;
+    const fin = this.fin;
+    if (fin && this.msgOpcode === Opcode.TEXT && !this.skipUTF8) {
+      const ok = this.streamingUtf8 ? this.validator().end() : parts.length === 0 || isValidUTF8(parts[0]);
+      if (!ok) {
+        this.failUtf8();
+        return;
+      }
+    }
+    const payload = parts.length === 1 ? parts[0] : parts.length === 0 ? EMPTY_BUFFER : Buffer.concat(parts);
+    parts.length = 0;
+    this.frameStart = 0;
+    if (fin) {
+      this.msgOpcode = 0;
+      this.compressed = false;
+      this.msgBytes = 0;
+      this.numFragments = 0;
+      this.streamingUtf8 = false;
+    }
+    if (this.handler.onFrame !== undefined) this.handler.onFrame(opcode, fin, payload);
   }
 
   /** In `fragments` mode, one Buffer per frame: join the pieces of the frame just completed. */
@@ -529,7 +575,8 @@ export class FrameParser {
         }
       }
     }
-    if (this.fin) this.messageDone();
+    if (!this.assemble) this.frameOut(this.opcode); // no control frame can come between: the parser waited
+    else if (this.fin) this.messageDone();
     if (!this.suspended) this.drain();
   }
 
