@@ -1,0 +1,560 @@
+/**
+ * WebSocketServer: ws 8.23's server face (port | server | noServer, handleUpgrade, verifyClient,
+ * shouldHandle, handleProtocols, client tracking, close). The opening handshake's rules live in
+ * protocol/handshake.ts; this file joins them to HTTP requests and sockets, and hands each upgraded
+ * socket to a WebSocket.
+ *
+ * Order of the server's opening handshake (RFC 6455 §4.2.1 reading the request, §4.2.2 answering):
+ * validate the request (method, Upgrade, key, version, `shouldHandle`, subprotocols, extensions) →
+ * negotiate extensions → `verifyClient` (sync or async) → drop a socket that is already half-closed →
+ * 503 once the server is closing → select a subprotocol → build the 101 lines → 'headers' event →
+ * write them → `ws.setSocket` → track the client → `cb(ws, req)`.
+ */
+import { EventEmitter } from 'events';
+import * as http from 'http';
+import type * as https from 'https';
+import type { Duplex } from 'stream';
+import { WebSocket } from './websocket';
+import { kDriver } from './driver';
+import {
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_MAX_BUFFERED_CHUNKS,
+  DEFAULT_MAX_FRAGMENTS,
+  DEFAULT_MAX_PAYLOAD,
+  DEFAULT_MAX_PENDING_AUTO_PONGS,
+} from './protocol/constants';
+import { format as formatExtensions, type ExtensionOffers, type ExtensionParams } from './protocol/extension';
+import {
+  HandshakeMessage,
+  STATUS_CODES,
+  buildAcceptResponse,
+  httpErrorResponse,
+  serializeResponse,
+  validateUpgradeRequest,
+} from './protocol/handshake';
+
+/** What `verifyClient` is given: the handshake request and what ws derives from it. */
+export interface VerifyClientInfo {
+  /**
+   * `Origin` (version 13) or `Sec-WebSocket-Origin` (version 8), as the client sent it. Typed `string`
+   * as in `@types/ws`, but undefined at run time when the client sent none (as in ws).
+   */
+  origin: string;
+  /** Whether the connection is TLS (`req.socket.authorized || req.socket.encrypted`). */
+  secure: boolean;
+  /** The handshake request. */
+  req: http.IncomingMessage;
+}
+
+/** The callback of an asynchronous `verifyClient`: a falsy `result` rejects (401 unless `code`). */
+export type VerifyClientCallback = (
+  result: boolean,
+  code?: number,
+  message?: string,
+  headers?: http.OutgoingHttpHeaders,
+) => void;
+
+/** `verifyClient`: synchronous (`info → boolean`) or, when it declares two parameters, asynchronous. */
+export type VerifyClient =
+  | ((info: VerifyClientInfo) => boolean)
+  | ((info: VerifyClientInfo, callback: VerifyClientCallback) => void);
+
+/** Picks the subprotocol from those the client offered (in its order); falsy selects none. */
+export type HandleProtocols = (protocols: Set<string>, request: http.IncomingMessage) => string | false;
+
+/** The constructor `options.WebSocket` names: weft's `WebSocket` or a class extending it. */
+export type WebSocketClass = new (address: null, protocols: undefined, options: Record<string, unknown>) => WebSocket;
+
+/**
+ * Options of `new WebSocketServer(options, callback)`; defaults are ws 8.23's. Other keys are kept on
+ * `server.options` and reach the WebSocket constructor, as in ws.
+ */
+export interface ServerOptions {
+  /** Whether 'message', 'ping' and 'pong' may be emitted several times in one tick. Default `true`. */
+  allowSynchronousEvents?: boolean;
+  /** Answer pings automatically. Default `true`. */
+  autoPong?: boolean;
+  /** `listen()` backlog in `port` mode. Default `null` (Node's 511). */
+  backlog?: number | null;
+  /** Keep the connected clients in `server.clients`. Default `true`. */
+  clientTracking?: boolean;
+  /** Milliseconds to wait for the closing handshake before destroying the socket. Default 30000. */
+  closeTimeout?: number;
+  /** Selects the subprotocol. Default `null`: the first one the client offered. */
+  handleProtocols?: HandleProtocols | null;
+  /** Host to listen on in `port` mode. Default `null` (all interfaces). */
+  host?: string | null;
+  /** Most chunks a connection's parser may hold. Default 262144; 0 is unlimited. */
+  maxBufferedChunks?: number;
+  /** Most frames in one message. Default 16384; 0 is unlimited. */
+  maxFragments?: number;
+  /** Largest message, in bytes. Default 100 MiB; 0 is unlimited. */
+  maxPayload?: number;
+  /** Automatic pongs that may await their flush before the connection is dropped. Default 60. */
+  maxPendingAutoPongs?: number;
+  /** Handle no HTTP server at all: the caller routes upgrades to `handleUpgrade`. Default `false`. */
+  noServer?: boolean;
+  /** Accept only requests whose pathname is exactly this. Default `null` (any). */
+  path?: string | null;
+  /** permessage-deflate settings (ws's PerMessageDeflate options); `true` means `{}`. Default `false`. */
+  perMessageDeflate?: boolean | object;
+  /** Port of an HTTP server the WebSocketServer creates and listens with. Default `null`. */
+  port?: number | null;
+  /** An existing HTTP/S server whose 'upgrade' requests this server handles. Default `null`. */
+  server?: http.Server | https.Server | null;
+  /** Do not check text messages and close reasons for valid UTF-8. Default `false`. */
+  skipUTF8Validation?: boolean;
+  /** Accepts or rejects a handshake. Default `null` (accept). */
+  verifyClient?: VerifyClient | null;
+  /** The class to instantiate for each connection. Default weft's `WebSocket`. */
+  WebSocket?: WebSocketClass;
+}
+
+/** `server.options`: the options merged over ws 8.23's defaults. */
+export interface ResolvedServerOptions extends ServerOptions {
+  allowSynchronousEvents: boolean;
+  autoPong: boolean;
+  backlog: number | null;
+  clientTracking: boolean;
+  closeTimeout: number;
+  handleProtocols: HandleProtocols | null;
+  host: string | null;
+  maxBufferedChunks: number;
+  maxFragments: number;
+  maxPayload: number;
+  maxPendingAutoPongs: number;
+  noServer: boolean;
+  path: string | null;
+  perMessageDeflate: false | object;
+  port: number | null;
+  server: http.Server | https.Server | null;
+  skipUTF8Validation: boolean;
+  verifyClient: VerifyClient | null;
+  WebSocket: WebSocketClass;
+}
+
+/** Callback of `handleUpgrade` / `completeUpgrade`. */
+export type UpgradeCallback = (ws: WebSocket, request: http.IncomingMessage) => void;
+
+/** The server's life cycle, numeric for V8. */
+const ServerState = { RUNNING: 0, CLOSING: 1, CLOSED: 2 } as const;
+
+/** A socket with the slot `setSocket` fills (ws's `socket[kWebSocket]`): set means already upgraded. */
+type UpgradeSocket = Duplex & { [kDriver]?: unknown };
+
+/**
+ * A WebSocket server, ws 8.23's `WebSocketServer`: give it exactly one of `port` (it creates and
+ * listens with an HTTP server), `server` (it handles that server's 'upgrade' requests) or
+ * `noServer` (the caller hands requests to `handleUpgrade`).
+ *
+ * Events: `connection(ws, req)`, `headers(lines, req)`, `listening`, `error(err)`, `close`,
+ * `wsClientError(err, socket, req)`.
+ */
+export class WebSocketServer extends EventEmitter {
+  /** The options, merged over the defaults (ws's shape; read by integrations and tests). */
+  options: ResolvedServerOptions;
+  /** The connected clients, while `clientTracking` is on (the property is absent otherwise). */
+  declare clients: Set<WebSocket>;
+  /** @internal The HTTP server in use (created in `port` mode, given in `server` mode), or null. */
+  _server: http.Server | https.Server | null;
+  /** @internal Detaches the listeners put on `_server`, or null. */
+  _removeListeners: (() => void) | null;
+  /** @internal RUNNING, CLOSING or CLOSED. */
+  _state: number;
+  /** @internal `close()` was called while clients were connected: emit 'close' when the last goes. */
+  _shouldEmitClose: boolean;
+  /** @internal The 'close' listener every tracked client shares (one function per server, not per client). */
+  private readonly _untrack: (this: WebSocket) => void;
+
+  /**
+   * Creates a server. Throws `TypeError` unless exactly one of `port`, `server` and `noServer` is
+   * given. `callback` is a 'listening' listener of the server created in `port` mode.
+   */
+  constructor(options: ServerOptions, callback?: () => void) {
+    super();
+    const opts: ResolvedServerOptions = {
+      allowSynchronousEvents: true,
+      autoPong: true,
+      maxBufferedChunks: DEFAULT_MAX_BUFFERED_CHUNKS,
+      maxFragments: DEFAULT_MAX_FRAGMENTS,
+      maxPayload: DEFAULT_MAX_PAYLOAD,
+      maxPendingAutoPongs: DEFAULT_MAX_PENDING_AUTO_PONGS,
+      skipUTF8Validation: false,
+      perMessageDeflate: false,
+      handleProtocols: null,
+      clientTracking: true,
+      closeTimeout: DEFAULT_CLOSE_TIMEOUT,
+      verifyClient: null,
+      noServer: false,
+      backlog: null, // null: net's default (511)
+      server: null,
+      host: null,
+      path: null,
+      port: null,
+      WebSocket: WebSocket as WebSocketClass,
+      ...options,
+    } as ResolvedServerOptions;
+
+    const hasPort = opts.port !== null && opts.port !== undefined;
+    if ((hasPort ? 1 : 0) + (opts.server ? 1 : 0) + (opts.noServer ? 1 : 0) !== 1) {
+      throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
+    }
+
+    this._server = null;
+    this._removeListeners = null;
+    this._state = ServerState.RUNNING;
+    this._shouldEmitClose = false;
+    const wss = this;
+    this._untrack = function untrack(this: WebSocket): void {
+      const clients = wss.clients;
+      clients.delete(this);
+      if (wss._shouldEmitClose && clients.size === 0) process.nextTick(emitClose, wss);
+    };
+
+    if (hasPort) {
+      const server = http.createServer(answerUpgradeRequired);
+      // net.Server#listen skips the arguments that are null/undefined.
+      server.listen(opts.port as number, opts.host as string, opts.backlog as number, callback);
+      this._server = server;
+    } else if (opts.server) {
+      this._server = opts.server;
+    }
+
+    if (this._server !== null) this._removeListeners = this._attach(this._server);
+
+    if ((opts.perMessageDeflate as unknown) === true) opts.perMessageDeflate = {};
+    if (opts.clientTracking) this.clients = new Set();
+    this.options = opts;
+  }
+
+  /** Re-emits the HTTP server's 'listening' and 'error', and handles its 'upgrade' requests. */
+  private _attach(server: http.Server | https.Server): () => void {
+    const onListening = (): void => {
+      this.emit('listening');
+    };
+    const onError = (err: Error): void => {
+      this.emit('error', err);
+    };
+    const emitConnection: UpgradeCallback = (ws, req) => {
+      this.emit('connection', ws, req);
+    };
+    const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+      this.handleUpgrade(req, socket, head, emitConnection);
+    };
+    server.on('listening', onListening);
+    server.on('error', onError);
+    server.on('upgrade', onUpgrade);
+    return () => {
+      server.removeListener('listening', onListening);
+      server.removeListener('error', onError);
+      server.removeListener('upgrade', onUpgrade);
+    };
+  }
+
+  /**
+   * The address the HTTP server is bound to (`server.address()`), or null when there is none (after
+   * `close()`). Throws in `noServer` mode.
+   */
+  address(): ReturnType<http.Server['address']> {
+    if (this.options.noServer) throw new Error('The server is operating in "noServer" mode');
+    if (this._server === null) return null;
+    return this._server.address();
+  }
+
+  /**
+   * Stops accepting connections. Existing clients are NOT closed. A server created in `port` mode
+   * is closed and 'close' follows its 'close' (so, once every connection is gone); a given server is
+   * left running, and 'close' is emitted on the next tick, or, with client tracking, once the last
+   * client has closed. `cb` is a one-time 'close' listener; if the server was already closed it gets
+   * `Error('The server is not running')`.
+   */
+  close(cb?: (err?: Error) => void): void {
+    if (this._state === ServerState.CLOSED) {
+      if (cb) this.once('close', () => cb(new Error('The server is not running')));
+      process.nextTick(emitClose, this);
+      return;
+    }
+    if (cb) this.once('close', cb);
+    if (this._state === ServerState.CLOSING) return;
+    this._state = ServerState.CLOSING;
+
+    const server = this._server;
+    if (this._removeListeners !== null) this._removeListeners();
+    this._removeListeners = null;
+    this._server = null;
+
+    if (this.options.noServer || this.options.server) {
+      // Someone else's server (or none): leave it running.
+      if (this.clients !== undefined && this.clients.size > 0) this._shouldEmitClose = true;
+      else process.nextTick(emitClose, this);
+    } else {
+      // Our own server: its 'close' waits for every connection, the upgraded ones included.
+      (server as http.Server | https.Server).close(() => emitClose(this));
+    }
+  }
+
+  /**
+   * Whether this server handles `req`: with `path` set, the request's pathname (its URL up to any
+   * `?`) must equal it. Overridable.
+   */
+  shouldHandle(req: http.IncomingMessage): boolean {
+    const path = this.options.path;
+    if (path) {
+      const url = req.url || '';
+      const query = url.indexOf('?');
+      const pathname = query === -1 ? url : url.slice(0, query);
+      if (pathname !== path) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Handles an HTTP Upgrade request on `socket` (a net/tls socket or any Duplex): validates it,
+   * asks `verifyClient`, and on success writes the 101 response and calls `cb(ws, req)`. A rejected
+   * request is answered with an HTTP error and the socket ended — or, for the checks of the request
+   * itself, reported through 'wsClientError' when that event has a listener.
+   */
+  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, cb: UpgradeCallback): void {
+    // Until the 101 is written, nobody else listens for the socket's errors (Node's HTTP server has
+    // let go of it): a reset mid-handshake must destroy the socket, not crash the process.
+    socket.on('error', destroySocket);
+
+    const options = this.options;
+
+    // RFC 6455 §4.2.1: read the client's opening handshake (method, Upgrade, Sec-WebSocket-Key,
+    // Sec-WebSocket-Version, then `shouldHandle`, Sec-WebSocket-Protocol, Sec-WebSocket-Extensions).
+    const result = validateUpgradeRequest(req.method as string, req.headers, {
+      parseExtensions: !!options.perMessageDeflate,
+      shouldHandle: () => this.shouldHandle(req),
+    });
+    if (!result.ok) {
+      // §4.2.1: "If the server, while reading the handshake, finds that the client did not send a
+      // handshake that matches the description below ..., the server MUST stop processing the
+      // client's handshake and return an HTTP response with an appropriate error code".
+      if (result.clientError) rejectOrReport(this, req, socket, result.status, result.message, result.headers);
+      else abortHandshake(socket, result.status, result.message);
+      return;
+    }
+
+    // §4.2.2 step 4 /extensions/: the extensions the server is ready to use, from the client's offers.
+    let extensions: Record<string, AcceptedExtension>;
+    try {
+      extensions = negotiateExtensions(result.extensionsHeader, result.extensions, options);
+    } catch {
+      rejectOrReport(this, req, socket, 400, HandshakeMessage.INVALID_EXTENSIONS_REQUEST);
+      return;
+    }
+
+    const verifyClient = options.verifyClient;
+    if (verifyClient) {
+      // §4.2.2 step 2: "The server can perform additional client authentication, for example, by
+      // returning a 401 status code"; step 4 /origin/: a server that does not wish to accept the
+      // connection "MUST return an appropriate HTTP error code (e.g., 403 Forbidden)". ws: 401 unless
+      // verifyClient names another. `secure` reflects step 1 (TLS).
+      const transport = req.socket as (Duplex & { authorized?: boolean; encrypted?: boolean }) | undefined;
+      const info: VerifyClientInfo = {
+        origin: req.headers[result.version === 8 ? 'sec-websocket-origin' : 'origin'] as string,
+        secure: !!(transport && (transport.authorized || transport.encrypted)),
+        req,
+      };
+      if (verifyClient.length === 2) {
+        (verifyClient as (info: VerifyClientInfo, callback: VerifyClientCallback) => void)(
+          info,
+          (verified, code, message, headers) => {
+            if (!verified) {
+              abortHandshake(socket, code || 401, message, headers);
+              return;
+            }
+            this.completeUpgrade(extensions, result.key, result.protocols, req, socket, head, cb);
+          },
+        );
+        return;
+      }
+      if (!(verifyClient as (info: VerifyClientInfo) => boolean)(info)) {
+        abortHandshake(socket, 401);
+        return;
+      }
+    }
+
+    this.completeUpgrade(extensions, result.key, result.protocols, req, socket, head, cb);
+  }
+
+  /**
+   * @internal ws's semi-private second half of `handleUpgrade`: answers an accepted request with
+   * 101, creates the WebSocket and calls `cb(ws, req)`. Throws if the socket was already upgraded.
+   */
+  completeUpgrade(
+    extensions: Record<string, AcceptedExtension>,
+    key: string,
+    protocols: Set<string>,
+    req: http.IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    cb: UpgradeCallback,
+  ): void {
+    // The client may have gone (FIN or reset) while verifyClient was deciding: nothing to answer.
+    if (!socket.readable || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    if ((socket as UpgradeSocket)[kDriver] !== undefined) {
+      throw new Error(
+        'server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration',
+      );
+    }
+    if (this._state !== ServerState.RUNNING) {
+      abortHandshake(socket, 503);
+      return;
+    }
+
+    const options = this.options;
+    // ws hands the merged options (unknown keys included) to the constructor.
+    const ws = new options.WebSocket(null, undefined, options as unknown as Record<string, unknown>);
+
+    // §4.2.2 step 4 /subprotocol/: "Either a single value representing the subprotocol the server is
+    // ready to use or null" — chosen from the client's list only.
+    let protocol: string | undefined;
+    if (protocols.size > 0) {
+      const selected = options.handleProtocols
+        ? options.handleProtocols(protocols, req)
+        : (protocols.values().next().value as string);
+      if (selected) {
+        protocol = selected;
+        ws._protocol = selected;
+      }
+    }
+
+    // §4.2.2 step 5: "If the server chooses to accept the incoming connection, it MUST reply with a
+    // valid HTTP response": 5.1 the 101 status line, 5.2 Upgrade, 5.3 Connection, 5.4
+    // Sec-WebSocket-Accept, 5.5 Sec-WebSocket-Protocol, 5.6 Sec-WebSocket-Extensions.
+    const extensionsHeader = acceptedExtensionsHeader(extensions);
+    if (extensionsHeader !== undefined) ws._extensions = extensions;
+    const lines = buildAcceptResponse(key, protocol, extensionsHeader);
+
+    // Listeners may inspect the lines and push their own (cookies, for instance) before they go out.
+    this.emit('headers', lines, req);
+
+    // §4.2.2: "If the server finishes these steps without aborting the WebSocket handshake, the
+    // server considers the WebSocket connection to be established and that the WebSocket connection
+    // is in the OPEN state."
+    socket.write(serializeResponse(lines));
+    socket.removeListener('error', destroySocket);
+
+    ws.setSocket(socket, head, {
+      allowSynchronousEvents: options.allowSynchronousEvents,
+      maxBufferedChunks: options.maxBufferedChunks,
+      maxFragments: options.maxFragments,
+      maxPayload: options.maxPayload,
+      maxPendingAutoPongs: options.maxPendingAutoPongs,
+      skipUTF8Validation: options.skipUTF8Validation,
+    });
+
+    if (this.clients !== undefined) {
+      this.clients.add(ws);
+      ws.on('close', this._untrack);
+    }
+
+    cb(ws, req);
+  }
+}
+
+/** ws's other name for the class (`require('ws').Server`). */
+export { WebSocketServer as Server };
+
+// --- Extension negotiation: THE SEAM for permessage-deflate -------------------------------------------
+
+/**
+ * An extension the server agreed to, as ws keeps it in `ws._extensions` (e.g. a PerMessageDeflate):
+ * `params` are the parameters of the response offer.
+ */
+export interface AcceptedExtension {
+  params: ExtensionParams | Record<string, unknown>;
+}
+
+/**
+ * THE EXTENSION SEAM. Picks the extensions to use from the client's offers (RFC 6455 §9.1) and
+ * returns them by name: ws's `extensions` object, which `completeUpgrade` takes, installs as
+ * `ws._extensions` and answers with `acceptedExtensionsHeader`. `offersHeader` is the raw
+ * `Sec-WebSocket-Extensions` value (undefined when absent); `offers` the same parsed, or null when
+ * absent or when `options.perMessageDeflate` is off (only then does ws parse it). Throwing rejects the
+ * handshake with 400 `Invalid or unacceptable Sec-WebSocket-Extensions header`.
+ *
+ * permessage-deflate is a later issue. When it lands it is negotiated here — with
+ * `options.perMessageDeflate` and `options.maxPayload`, from `offers['permessage-deflate']` — and
+ * returned as `{ 'permessage-deflate': instance }`, the instance carrying the accepted parameters in
+ * `params` (ws's shape). Until then nothing is offered or accepted, whatever the options say.
+ */
+function negotiateExtensions(
+  offersHeader: string | undefined,
+  offers: ExtensionOffers | null,
+  options: ResolvedServerOptions,
+): Record<string, AcceptedExtension> {
+  void offersHeader;
+  void offers;
+  void options;
+  return {};
+}
+
+/** The `Sec-WebSocket-Extensions` response value for the accepted extensions, or undefined if none. */
+function acceptedExtensionsHeader(extensions: Record<string, AcceptedExtension>): string | undefined {
+  const names = Object.keys(extensions);
+  if (names.length === 0) return undefined;
+  const response: Record<string, Record<string, unknown>[]> = {};
+  for (const name of names) response[name] = [extensions[name].params as Record<string, unknown>];
+  return formatExtensions(response);
+}
+
+// --- helpers (module-level: no closure per connection) -----------------------------------------------
+
+/** `port` mode's answer to a plain HTTP request: 426 Upgrade Required, as ws answers it. */
+function answerUpgradeRequired(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const body = STATUS_CODES[426];
+  res.writeHead(426, { 'Content-Length': body.length, 'Content-Type': 'text/plain' });
+  res.end(body);
+}
+
+/** Marks the server closed and emits 'close'. */
+function emitClose(server: WebSocketServer): void {
+  server._state = ServerState.CLOSED;
+  server.emit('close');
+}
+
+/** Listener (for 'error' while upgrading, 'finish' after a refusal) that destroys its socket. */
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
+
+/**
+ * Refuses the handshake: writes an HTTP error response (ws's exact bytes), ends the socket and
+ * destroys it once the response is flushed.
+ */
+function abortHandshake(
+  socket: Duplex,
+  status: number,
+  message?: string,
+  headers?: http.OutgoingHttpHeaders | Record<string, string>,
+): void {
+  socket.once('finish', destroySocket);
+  socket.end(httpErrorResponse(status, message, headers as Record<string, string | number> | undefined));
+}
+
+/**
+ * A request that fails the handshake checks: reported as 'wsClientError' (err, socket, req) when
+ * someone listens — the listener then owns the socket — or answered with the HTTP error.
+ */
+function rejectOrReport(
+  server: WebSocketServer,
+  req: http.IncomingMessage,
+  socket: Duplex,
+  status: number,
+  message: string,
+  headers?: Record<string, string>,
+): void {
+  if (server.listenerCount('wsClientError') > 0) {
+    const err = new Error(message);
+    Error.captureStackTrace(err, rejectOrReport);
+    server.emit('wsClientError', err, socket, req);
+    return;
+  }
+  abortHandshake(socket, status, message, headers);
+}
