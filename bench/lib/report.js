@@ -1,0 +1,197 @@
+'use strict';
+/**
+ * Medians, the Markdown tables and the SVG chart of weft/ws ratios. Pure functions of the samples
+ * collected by run.js, so a table can be re-rendered from bench/results/latest.json.
+ */
+
+function median(xs) {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+/** Median of every numeric field over one implementation's samples of one row. */
+function summarize(samples) {
+  const ok = samples.filter((s) => s && !s.failed);
+  if (ok.length === 0) {
+    const why = samples.find((s) => s && s.failed);
+    return { n: 0, failed: why ? why.failed : 'not run' };
+  }
+  const out = { n: ok.length, errors: 0 };
+  for (const key of Object.keys(ok[0])) {
+    if (typeof ok[0][key] === 'number') out[key] = median(ok.map((s) => s[key]));
+  }
+  out.errors = ok.reduce((a, s) => a + (s.errors || 0), 0);
+  out.firstError = (ok.find((s) => s.firstError) || {}).firstError || '';
+  return out;
+}
+
+function fmtUs(us) {
+  if (!Number.isFinite(us)) return 'n/a';
+  if (us >= 10000) return `${(us / 1000).toFixed(1)} ms`;
+  if (us >= 1000) return `${(us / 1000).toFixed(2)} ms`;
+  if (us >= 100) return `${us.toFixed(0)} µs`;
+  if (us >= 10) return `${us.toFixed(1)} µs`;
+  return `${us.toFixed(2)} µs`;
+}
+
+function fmtRate(x) {
+  if (!Number.isFinite(x)) return 'n/a';
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
+  if (x >= 1e4) return `${(x / 1e3).toFixed(0)}k`;
+  if (x >= 1e3) return `${(x / 1e3).toFixed(1)}k`;
+  return x.toFixed(0);
+}
+
+function fmtBytes(b) {
+  if (!Number.isFinite(b)) return 'n/a';
+  if (Math.abs(b) >= 1024 * 1024) return `${(b / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(b / 1024).toFixed(2)} KiB`;
+}
+
+function ratio(a, b) {
+  return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN;
+}
+
+function fmtRatio(r) {
+  return Number.isFinite(r) ? r.toFixed(2) : 'n/a';
+}
+
+/** A cell for one implementation's figure, or why it is missing. */
+function cell(sum, key, fmt) {
+  if (!sum) return '—';
+  if (sum.n === 0) return 'n/a';
+  return fmt(sum[key]) + (sum.errors ? ' (!)' : '');
+}
+
+/** Ratios weft/ws (and weft/ws-js) per row, for the chart and the JSON record. */
+function ratios(row, sums) {
+  if (row.kind === 'memory') {
+    return {
+      rss: ratio(sums.weft?.rssPerConn, sums.ws?.rssPerConn),
+      heap: ratio(sums.weft?.heapPerConn, sums.ws?.heapPerConn),
+    };
+  }
+  return {
+    cpu: ratio(sums.weft?.cpuPerOpUs, sums.ws?.cpuPerOpUs),
+    cpuJs: ratio(sums.weft?.cpuPerOpUs, sums['ws-js']?.cpuPerOpUs),
+  };
+}
+
+function cpuTable(rows, results, peerTitle) {
+  const head =
+    `| workload | weft CPU/op | ws CPU/op | **weft/ws** | ws-js CPU/op | weft/ws-js | weft ops/s | ws ops/s ` +
+    `| weft p50 / p99 | ws p50 / p99 | ${peerTitle} (weft / ws runs) |\n` +
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n';
+  const lines = rows.map((row) => {
+    const s = results[row.name].sums;
+    const r = ratios(row, s);
+    const lat = (x) => (x && x.n ? `${fmtUs(x.p50Us)} / ${fmtUs(x.p99Us)}` : x ? 'n/a' : '—');
+    const peer = (x) => (x && x.n ? `${x.peerCpuPct.toFixed(0)}%` : '—');
+    return (
+      `| ${row.label} (per ${row.unit}) | ${cell(s.weft, 'cpuPerOpUs', fmtUs)} | ${cell(s.ws, 'cpuPerOpUs', fmtUs)} ` +
+      `| **${fmtRatio(r.cpu)}** | ${cell(s['ws-js'], 'cpuPerOpUs', fmtUs)} | ${s['ws-js'] ? fmtRatio(r.cpuJs) : '—'} ` +
+      `| ${cell(s.weft, 'opsPerS', fmtRate)} | ${cell(s.ws, 'opsPerS', fmtRate)} | ${lat(s.weft)} | ${lat(s.ws)} ` +
+      `| ${peer(s.weft)} / ${peer(s.ws)} |`
+    );
+  });
+  return head + lines.join('\n') + '\n';
+}
+
+function memTable(rows, results) {
+  const head =
+    '| workload | weft RSS/conn | ws RSS/conn | **weft/ws** | weft heap/conn | ws heap/conn | **weft/ws** |\n' +
+    '|---|--:|--:|--:|--:|--:|--:|\n';
+  const lines = rows.map((row) => {
+    const s = results[row.name].sums;
+    const r = ratios(row, s);
+    return (
+      `| ${row.label} | ${cell(s.weft, 'rssPerConn', fmtBytes)} | ${cell(s.ws, 'rssPerConn', fmtBytes)} ` +
+      `| **${fmtRatio(r.rss)}** | ${cell(s.weft, 'heapPerConn', fmtBytes)} | ${cell(s.ws, 'heapPerConn', fmtBytes)} ` +
+      `| **${fmtRatio(r.heap)}** |`
+    );
+  });
+  return head + lines.join('\n') + '\n';
+}
+
+/** Footnotes: why a cell is n/a, and any errors the load generators or clients saw. */
+function notes(rows, results) {
+  const out = [];
+  for (const row of rows) {
+    for (const [impl, s] of Object.entries(results[row.name].sums)) {
+      if (s.n === 0) out.push(`- ${row.name} / ${impl}: n/a — ${s.failed}`);
+      else if (s.errors) out.push(`- ${row.name} / ${impl}: ${s.errors} errors (first: ${s.firstError})`);
+    }
+  }
+  return out.length ? `\nNotes:\n${out.join('\n')}\n` : '';
+}
+
+/** The whole Markdown report. */
+function markdown(meta, rows, results) {
+  const by = (k) => rows.filter((r) => results[r.name] && r.kind === k);
+  let md = `# weft vs ws — benchmark\n\n`;
+  md += `${meta.date} · ${meta.commit} · Node ${meta.node} · ${meta.cpu} (${meta.cores} cores) · `;
+  md += `${meta.rounds} interleaved rounds, ${meta.warmup} s warmup + ${meta.window} s window each · \`${meta.command}\`\n\n`;
+  md += 'Figures are medians over rounds; **ratios below 1 mean weft is cheaper**. CPU/op is the measured ';
+  md += "process's user+system CPU over the window divided by the operations it counted. The last column is ";
+  md += 'the CPU use of the other side (the C load generator, or the C echo server for client rows): ';
+  md += 'at 100% it would be the bottleneck. ws = ws 8.23 + bufferutil (+ buffer.isUtf8); ';
+  md += 'ws-js = ws with `WS_NO_BUFFER_UTIL=1 WS_NO_UTF_8_VALIDATE=1`; "—" = not run for that row, ';
+  md += '"(!)" = errors, see notes.\n';
+  if (by('server').length) md += `\n## Server side (server CPU per operation)\n\n${cpuTable(by('server'), results, 'loadgen CPU')}`;
+  if (by('client').length) md += `\n## Client side (client CPU per operation, against a fixed C echo server)\n\n${cpuTable(by('client'), results, 'C server CPU')}`;
+  if (by('memory').length) md += `\n## Memory per connection (server, after GC)\n\n${memTable(by('memory'), results)}`;
+  md += notes(rows.filter((r) => results[r.name]), results);
+  return md;
+}
+
+function esc(s) {
+  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
+}
+
+/** Horizontal bars of weft/ws per row (CPU/op; RSS and heap for memory rows), 1.0 marked. */
+function svg(meta, rows, results) {
+  const bars = [];
+  for (const row of rows) {
+    if (!results[row.name]) continue;
+    const r = ratios(row, results[row.name].sums);
+    if (row.kind === 'memory') {
+      bars.push({ label: `${row.name}: RSS/conn`, v: r.rss });
+      bars.push({ label: `${row.name}: heap/conn`, v: r.heap });
+    } else {
+      bars.push({ label: `${row.name}: CPU/${row.unit}`, v: r.cpu });
+    }
+  }
+  const labelW = 240;
+  const plotW = 420;
+  const rowH = 22;
+  const top = 46;
+  const max = Math.max(2, ...bars.map((b) => (Number.isFinite(b.v) ? Math.ceil(b.v * 2) / 2 : 0)));
+  const x = (v) => labelW + (Math.min(v, max) / max) * plotW;
+  const h = top + bars.length * rowH + 30;
+  const W = labelW + plotW + 70;
+  let out = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${h}" font-family="sans-serif" font-size="12">\n`;
+  out += `<rect width="100%" height="100%" fill="#fff"/>\n`;
+  out += `<text x="10" y="18" font-size="14" font-weight="bold">weft / ws — lower is better (1.0 = same as ws)</text>\n`;
+  out += `<text x="10" y="34" fill="#555">${esc(`${meta.date} · ${meta.commit} · Node ${meta.node} · medians of ${meta.rounds} interleaved rounds`)}</text>\n`;
+  for (let t = 0; t <= max + 1e-9; t += 0.5) {
+    out += `<line x1="${x(t)}" y1="${top - 4}" x2="${x(t)}" y2="${h - 24}" stroke="${t === 1 ? '#333' : '#ddd'}" stroke-width="${t === 1 ? 1.5 : 1}"/>\n`;
+    out += `<text x="${x(t)}" y="${h - 10}" text-anchor="middle" fill="#555">${t.toFixed(1)}</text>\n`;
+  }
+  bars.forEach((b, i) => {
+    const y = top + i * rowH;
+    out += `<text x="${labelW - 8}" y="${y + 15}" text-anchor="end">${esc(b.label)}</text>\n`;
+    if (!Number.isFinite(b.v)) {
+      out += `<text x="${labelW + 4}" y="${y + 15}" fill="#999">n/a</text>\n`;
+      return;
+    }
+    const color = b.v <= 1 ? '#2e7d32' : '#c62828';
+    out += `<rect x="${labelW}" y="${y + 4}" width="${Math.max(1, x(b.v) - labelW)}" height="${rowH - 8}" fill="${color}"/>\n`;
+    out += `<text x="${x(b.v) + 4}" y="${y + 15}">${b.v.toFixed(2)}${b.v > max ? ' →' : ''}</text>\n`;
+  });
+  out += '</svg>\n';
+  return out;
+}
+
+module.exports = { median, summarize, ratios, markdown, svg, fmtUs, fmtRate, fmtBytes, fmtRatio };

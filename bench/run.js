@@ -1,0 +1,361 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * weft vs ws, side by side, in one run (see /work/shared/bench.md for how performance is judged).
+ *
+ *   npm run bench                  all rows, 5 interleaved rounds (prints an estimate first)
+ *   npm run bench:quick            all rows, 2 rounds, shorter windows
+ *   node bench/run.js --only=echo-32,connect   rows by name (a prefix works: --only=client, --only=echo)
+ *   node bench/run.js --rounds=7 --window=2 --warmup=0.5 --impls=weft,ws
+ *   node bench/run.js --only=echo-32 --profile     ...then one more weft round under --cpu-prof,
+ *                                                   summarised as the top self-time functions
+ *
+ * For every row, implementations are interleaved A B C A B C ... for R rounds; each cell is the
+ * median over rounds; the ratio weft/ws is computed from the medians. Full runs write
+ * bench/results/latest.{json,md} and ratios.svg; --only runs write to bench/.build/partial.* so the
+ * committed record always holds a whole table. Requires `npm run build` first (npm run bench does).
+ */
+const { execFileSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const P = require('./lib/proc');
+const R = require('./lib/report');
+const { ROWS, overhead } = require('./lib/workloads');
+const profile = require('./profile');
+
+const BENCH = __dirname;
+const ROOT = path.join(BENCH, '..');
+const RESULTS = path.join(BENCH, 'results');
+
+// ---- options ----
+
+function parseArgs(argv) {
+  const o = {};
+  for (const a of argv) {
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
+    if (!m) throw new Error(`unknown argument ${a}`);
+    o[m[1]] = m[2] === undefined ? true : m[2];
+  }
+  return o;
+}
+
+const args = parseArgs(process.argv.slice(2));
+const quick = !!args.quick;
+const opt = {
+  rounds: args.rounds ? Number(args.rounds) : quick ? 2 : 5,
+  window: Number(args.window || 1.0),
+  warmup: Number(args.warmup || (quick ? 0.25 : 0.3)),
+  impls: args.impls ? String(args.impls).split(',') : null,
+};
+
+function selected(row) {
+  if (!args.only) return true;
+  return String(args.only)
+    .split(',')
+    .some((t) => row.name === t || row.name.startsWith(`${t}-`));
+}
+
+const rows = ROWS.filter(selected).map((row) => ({
+  ...row,
+  impls: opt.impls ? row.impls.filter((i) => opt.impls.includes(i)) : row.impls,
+  rounds: args.rounds ? opt.rounds : quick ? Math.min(opt.rounds, row.rounds || opt.rounds) : row.rounds || opt.rounds,
+}));
+if (rows.length === 0) {
+  console.error(`no row matches --only=${args.only}; rows: ${ROWS.map((r) => r.name).join(', ')}`);
+  process.exit(2);
+}
+
+const log = (...a) => console.error(...a);
+
+// ---- build ----
+
+function buildLoadgen() {
+  const srcs = ['loadgen.c', 'loadgen/util.c', 'loadgen/client.c', 'loadgen/server.c'].map((f) => path.join(BENCH, f));
+  fs.mkdirSync(P.BUILD, { recursive: true });
+  const newest = Math.max(...srcs.concat(path.join(BENCH, 'loadgen/lg.h'), path.join(BENCH, 'loadgen/client.h')).map((f) => fs.statSync(f).mtimeMs));
+  if (fs.existsSync(P.LOADGEN) && fs.statSync(P.LOADGEN).mtimeMs > newest) return;
+  const cc = process.env.CC || 'cc';
+  try {
+    execFileSync(cc, ['-O2', '-Wall', '-DHAVE_ZLIB', '-o', P.LOADGEN, ...srcs, '-lz'], { stdio: 'inherit' });
+  } catch {
+    log('bench: building the load generator with zlib failed; building without (compressed rows will be n/a)');
+    execFileSync(cc, ['-O2', '-Wall', '-o', P.LOADGEN, ...srcs], { stdio: 'inherit' });
+  }
+}
+
+// ---- one measurement of one implementation ----
+
+const secs = () => [`--warmup=${opt.warmup}`, `--duration=${opt.window}`, `--max-time=${opt.warmup + opt.window + 60}`];
+
+async function measureServer(row, impl, server) {
+  const box = {};
+  const lg = await P.runLoadgen([...row.lg, `--port=${server.port}`, ...secs()], async (ev) => {
+    if (ev.event === 'start') box.start = await server.request('start');
+    else if (ev.event === 'end') box.win = await server.request('stop');
+  });
+  const win = box.win;
+  if (!win || win.error) return { failed: win ? win.error : `no window (loadgen: ${lg.first_error || 'no start event'})` };
+  const ops = win[row.opsField];
+  if (!ops) return { failed: `server counted no ${row.opsField} (loadgen: ${lg.first_error || 'ok'})` };
+  return {
+    cpuPerOpUs: win.cpuUs / ops,
+    opsPerS: lg.msg_per_s,
+    serverOpsPerS: ops / (win.wallMs / 1000),
+    p50Us: lg.p50_us,
+    p99Us: lg.p99_us,
+    peerCpuPct: lg.cpu_pct,
+    serverCpuPct: (win.cpuUs / 1000 / win.wallMs) * 100,
+    errors: lg.errors,
+    firstError: lg.first_error,
+  };
+}
+
+async function measureMemory(row, impl) {
+  const server = await P.startServer(row.server, impl, row.serverArgs || []);
+  try {
+    const m0 = await server.request('mem');
+    let m1 = null;
+    const lg = await P.runLoadgen([...row.lg, `--port=${server.port}`, '--max-time=180'], async (ev) => {
+      if (ev.event === 'ready') m1 = await server.request('mem');
+    });
+    if (!m1 || m1.error) return { failed: `no reading (loadgen: ${lg.first_error || 'never ready'})` };
+    if (m1.clients !== row.conns) return { failed: `server held ${m1.clients} of ${row.conns} clients` };
+    return {
+      rssPerConn: (m1.rss - m0.rss) / row.conns,
+      heapPerConn: (m1.heapUsed - m0.heapUsed) / row.conns,
+      externalPerConn: (m1.external - m0.external) / row.conns,
+      errors: lg.errors,
+      firstError: lg.first_error,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function measureClient(row, impl, cserver, nodeFlags = []) {
+  const box = {};
+  const res = await P.runClient(
+    impl,
+    [`--port=${cserver.port}`, `--warmup=${opt.warmup}`, `--duration=${opt.window}`, ...row.client],
+    async (ev) => {
+      box[ev.event] = { cpu: P.procCpuSeconds(cserver.pid), t: performance.now() };
+    },
+    nodeFlags,
+  );
+  if (!res.messages) return { failed: `client counted no messages (${res.first_error || 'no error'})` };
+  const peer = box.start && box.end ? ((box.end.cpu - box.start.cpu) / ((box.end.t - box.start.t) / 1000)) * 100 : NaN;
+  return {
+    cpuPerOpUs: res.cpu_us / res.messages,
+    opsPerS: res.msg_per_s,
+    p50Us: res.p50_us,
+    p99Us: res.p99_us,
+    peerCpuPct: peer,
+    clientCpuPct: res.cpu_pct,
+    errors: res.errors,
+    firstError: res.first_error,
+  };
+}
+
+// ---- probes: what weft can do today ----
+
+async function probe() {
+  const out = { weftServer: null, weftDeflate: null };
+  try {
+    const s = await P.startServer('echo', 'weft');
+    await s.stop();
+  } catch (err) {
+    out.weftServer = `weft server does not start: ${String(err.message).split('\n')[0].slice(0, 200)}`;
+    out.weftDeflate = out.weftServer;
+    return out;
+  }
+  if (!rows.some((r) => r.deflate)) return out;
+  let s;
+  try {
+    s = await P.startServer('echo', 'weft', ['--deflate']);
+    const lg = await P.runLoadgen(['--mode=idle', '--conns=1', '--deflate', `--port=${s.port}`, '--max-time=10']);
+    if (lg.errors || !/permessage-deflate/.test(lg.extensions)) {
+      out.weftDeflate = `weft server does not negotiate permessage-deflate (${lg.first_error || 'no extension in 101'})`;
+    }
+  } catch (err) {
+    out.weftDeflate = `weft deflate server: ${String(err.message).slice(0, 200)}`;
+  } finally {
+    if (s) await s.stop();
+  }
+  return out;
+}
+
+// ---- one row ----
+
+function short(s) {
+  if (s.failed) return `n/a (${String(s.failed).slice(0, 80)})`;
+  if ('rssPerConn' in s) return `RSS ${R.fmtBytes(s.rssPerConn)}/conn heap ${R.fmtBytes(s.heapPerConn)}/conn`;
+  const peer = Number.isFinite(s.peerCpuPct) ? ` peer ${s.peerCpuPct.toFixed(0)}%` : '';
+  return `${R.fmtUs(s.cpuPerOpUs)}/op ${R.fmtRate(s.opsPerS)}/s${peer}${s.errors ? ` errors ${s.errors}: ${s.firstError}` : ''}`;
+}
+
+async function runRow(row, ctx) {
+  const samples = Object.fromEntries(row.impls.map((i) => [i, []]));
+  const unavailable = {};
+  if (row.impls.includes('weft')) {
+    if (row.kind !== 'client' && ctx.probe.weftServer) unavailable.weft = ctx.probe.weftServer;
+    else if (row.deflate && ctx.probe.weftDeflate) unavailable.weft = ctx.probe.weftDeflate;
+  }
+  const servers = {};
+  try {
+    if (row.kind === 'server') {
+      for (const impl of row.impls) {
+        if (unavailable[impl]) continue;
+        try {
+          servers[impl] = await P.startServer(row.server, impl, row.serverArgs || []);
+        } catch (err) {
+          unavailable[impl] = String(err.message).split('\n')[0].slice(0, 200);
+        }
+      }
+    }
+    for (let round = 0; round < row.rounds; round++) {
+      for (const impl of row.impls) {
+        let s;
+        if (unavailable[impl]) s = { failed: unavailable[impl] };
+        else {
+          try {
+            if (row.kind === 'server') s = await measureServer(row, impl, servers[impl]);
+            else if (row.kind === 'memory') s = await measureMemory(row, impl);
+            else s = await measureClient(row, impl, ctx.cserver);
+          } catch (err) {
+            s = { failed: String(err.message).split('\n')[0].slice(0, 300) };
+          }
+        }
+        samples[impl].push(s);
+        if (!unavailable[impl] || round === 0) log(`  [${row.name} ${round + 1}/${row.rounds}] ${impl.padEnd(5)} ${short(s)}`);
+      }
+    }
+  } finally {
+    for (const s of Object.values(servers)) await s.stop();
+  }
+  const sums = Object.fromEntries(Object.entries(samples).map(([i, xs]) => [i, R.summarize(xs)]));
+  const ratios = R.ratios(row, sums);
+  const r = row.kind === 'memory' ? `RSS ${R.fmtRatio(ratios.rss)} heap ${R.fmtRatio(ratios.heap)}` : R.fmtRatio(ratios.cpu);
+  log(`  => ${row.name}: weft/ws ${r}`);
+  return { samples, sums, ratios };
+}
+
+// ---- profile: one more weft round under --cpu-prof ----
+
+async function runProfile(name, ctx) {
+  const row = ROWS.find((r) => r.name === name);
+  if (!row || row.kind === 'memory') throw new Error(`--profile needs a server or client row, not ${name}`);
+  const dir = path.join(P.BUILD, 'prof');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const flags = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+  log(`\nprofiling weft on ${name} (one round under --cpu-prof)...`);
+  let s;
+  if (row.kind === 'server') {
+    const server = await P.startServer(row.server, 'weft', row.serverArgs || [], flags);
+    try {
+      s = await measureServer(row, 'weft', server);
+    } finally {
+      await server.stop();
+    }
+  } else {
+    s = await measureClient(row, 'weft', ctx.cserver, flags);
+  }
+  log(`  ${short(s)} (profiling adds overhead)`);
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  if (files.length === 0) throw new Error('no .cpuprofile written');
+  const file = path.join(dir, files[0]);
+  const md = profile.toMarkdown(profile.summarize(file, 25), `weft, ${name}: top self time (${path.relative(ROOT, file)})`);
+  fs.writeFileSync(path.join(dir, `summary-${name}.md`), md);
+  console.log(`\n${md}`);
+}
+
+// ---- main ----
+
+function meta() {
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['-C', ROOT, 'status', '--porcelain', '--untracked-files=no', '--', 'lib', 'index.ts', 'native'], { encoding: 'utf8' }).trim();
+    if (dirty) commit += '+dirty';
+  } catch {
+    /* not a git checkout */
+  }
+  const cmd = process.argv.slice(2).join(' ');
+  return {
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    commit,
+    node: process.versions.node,
+    cpu: (os.cpus()[0] || {}).model || 'unknown CPU',
+    cores: os.cpus().length,
+    rounds: opt.rounds,
+    window: opt.window,
+    warmup: opt.warmup,
+    command: quick && !args.only ? 'npm run bench:quick' : `npm run bench${cmd ? ` -- ${cmd}` : ''}`,
+    ws: require('ws/package.json').version,
+    bufferutil: (() => {
+      try {
+        return require('bufferutil/package.json').version;
+      } catch {
+        return null;
+      }
+    })(),
+  };
+}
+
+/** Puts the latest table and chart into bench/README.md, between its markers. */
+function updateReadme(md) {
+  const file = path.join(BENCH, 'README.md');
+  const text = fs.readFileSync(file, 'utf8');
+  const start = '<!-- bench:latest:start -->';
+  const end = '<!-- bench:latest:end -->';
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) return;
+  const body = md.replace(/^# .*\n\n/, '').replace(/^## /gm, '### ');
+  const section = `${start}\n![weft/ws ratios](results/ratios.svg)\n\n${body}${end}`;
+  fs.writeFileSync(file, text.slice(0, i) + section + text.slice(j + end.length));
+}
+
+async function main() {
+  buildLoadgen();
+  const estimate = rows.reduce((t, r) => t + r.rounds * r.impls.length * (opt.warmup + opt.window + overhead(r)), 0);
+  log(`bench: ${rows.length} rows, ${opt.rounds} rounds by default, ${opt.warmup}s warmup + ${opt.window}s window;`);
+  log(`bench: estimated ${Math.round(estimate)} s (~${(estimate / 60).toFixed(1)} min)`);
+  const started = Date.now();
+  const ctx = { probe: await probe() };
+  if (ctx.probe.weftServer) log(`bench: ${ctx.probe.weftServer} -> weft server columns are n/a`);
+  else if (ctx.probe.weftDeflate && rows.some((r) => r.deflate)) log(`bench: ${ctx.probe.weftDeflate} -> compressed rows are n/a for weft`);
+  if (rows.some((r) => r.kind === 'client') || String(args.profile || '').startsWith('client')) ctx.cserver = await P.startCServer();
+  const results = {};
+  try {
+    for (const row of rows) {
+      log(`\n${row.name}: ${row.label}`);
+      results[row.name] = await runRow(row, ctx);
+    }
+    const m = meta();
+    const md = R.markdown(m, rows, results);
+    const record = {
+      meta: m,
+      rows: rows.map(({ name, label, kind, unit, impls, rounds }) => ({ name, label, kind, unit, impls, rounds, ...results[name] })),
+    };
+    const partial = !!args.only || !!args.impls;
+    const dir = partial ? P.BUILD : RESULTS;
+    const base = partial ? 'partial' : 'latest';
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${base}.json`), JSON.stringify(record, null, 1) + '\n');
+    fs.writeFileSync(path.join(dir, `${base}.md`), md);
+    fs.writeFileSync(path.join(dir, partial ? 'partial-ratios.svg' : 'ratios.svg'), R.svg(m, rows, results));
+    if (!partial) updateReadme(md);
+    console.log(`\n${md}`);
+    log(`bench: wrote ${path.relative(ROOT, dir)}/${base}.{json,md} and the ratio chart in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    if (args.profile) await runProfile(args.profile === true ? 'echo-32' : String(args.profile), ctx);
+  } finally {
+    if (ctx.cserver) ctx.cserver.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,100 @@
+'use strict';
+/**
+ * What every bench server shares: loading the implementation under test by name, and answering the
+ * harness over the IPC channel so that the harness (not the server) decides when the measured
+ * window opens and closes.
+ *
+ *   harness -> {id, cmd: 'start'}  snapshot process.cpuUsage() and the op counters
+ *   harness -> {id, cmd: 'stop'}   reply {cpuUs, ops, conns, wallMs} for the window since 'start'
+ *   harness -> {id, cmd: 'mem'}    global.gc() a few times, reply {rss, heapUsed, external, clients}
+ *   harness -> {id, cmd: 'exit'}   close and exit
+ *
+ * process.cpuUsage() is the whole process (main thread + libuv pool + GC threads), which is what a
+ * server pays; it is read only at the window edges, so measuring costs two IPC messages per window.
+ */
+const path = require('path');
+
+const ROOT = path.join(__dirname, '..', '..');
+
+/** Loads 'weft' (this repo's dist/) or 'ws' (ws-js is ws with WS_NO_* set by the harness). */
+function load(impl) {
+  if (impl === 'weft') return require(ROOT);
+  if (impl === 'ws' || impl === 'ws-js') return require('ws');
+  throw new Error(`unknown implementation ${impl}`);
+}
+
+/** Parses --key=value / --flag arguments. */
+function parseArgs(argv) {
+  const out = {};
+  for (const a of argv) {
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
+    if (m) out[m[1]] = m[2] === undefined ? true : m[2];
+  }
+  return out;
+}
+
+/** Counters the servers bump on their hot paths: plain numbers on one object, nothing else. */
+const stats = { ops: 0, conns: 0, errors: 0 };
+
+async function memory() {
+  // Several passes: the first frees young garbage, later ones let finalizers and weak refs settle.
+  for (let i = 0; i < 4; i++) {
+    global.gc();
+    await new Promise((r) => setImmediate(r));
+  }
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
+}
+
+/**
+ * Announces readiness to the harness and serves its commands.
+ * @param {object} info  sent with the ready message (port, impl, extras)
+ * @param {() => number} clients  how many clients the server holds now
+ * @param {() => void} close  closes the server
+ */
+function serve(info, clients, close) {
+  let cpu0 = null;
+  let ops0 = 0;
+  let conns0 = 0;
+  let t0 = 0;
+  process.on('message', async (msg) => {
+    let reply;
+    switch (msg.cmd) {
+      case 'start':
+        ops0 = stats.ops;
+        conns0 = stats.conns;
+        t0 = performance.now();
+        cpu0 = process.cpuUsage();
+        reply = {};
+        break;
+      case 'stop': {
+        const d = process.cpuUsage(cpu0);
+        reply = {
+          cpuUs: d.user + d.system,
+          userUs: d.user,
+          systemUs: d.system,
+          ops: stats.ops - ops0,
+          conns: stats.conns - conns0,
+          errors: stats.errors,
+          wallMs: performance.now() - t0,
+        };
+        break;
+      }
+      case 'mem':
+        reply = { ...(await memory()), clients: clients() };
+        break;
+      case 'exit':
+        close();
+        process.exit(0);
+        return;
+      default:
+        reply = { error: `unknown command ${msg.cmd}` };
+    }
+    process.send({ id: msg.id, ...reply });
+  });
+  // The harness going away must not leave a server behind.
+  process.on('disconnect', () => process.exit(0));
+  process.send({ ready: true, ...info });
+}
+
+module.exports = { load, parseArgs, stats, serve, memory };
