@@ -78,6 +78,8 @@ export class WebSocket extends EventEmitter {
   /** @internal */ _paused: boolean;
   /** @internal */ _autoPong: boolean;
   /** @internal */ _allowSynchronousEvents: boolean;
+  /** @internal From the constructor options (ws reads it there); setSocket's own option wins. */
+  _maxPendingAutoPongs: number | undefined;
   /** @internal Bytes passed to send() while not open (part of bufferedAmount). */
   _bufferedAmount: number;
   /** @internal */ _senderCompat: object | null;
@@ -111,6 +113,7 @@ export class WebSocket extends EventEmitter {
     this._paused = false;
     this._autoPong = true;
     this._allowSynchronousEvents = true;
+    this._maxPendingAutoPongs = undefined;
     this._bufferedAmount = 0;
     this._senderCompat = null;
     this._heartbeat = null;
@@ -138,6 +141,7 @@ export class WebSocket extends EventEmitter {
       if (o.autoPong !== undefined) this._autoPong = !!o.autoPong;
       if (o.allowSynchronousEvents !== undefined) this._allowSynchronousEvents = !!o.allowSynchronousEvents;
       if (typeof o.closeTimeout === 'number') this._closeTimeout = o.closeTimeout;
+      if (o.maxPendingAutoPongs !== undefined) this._maxPendingAutoPongs = Number(o.maxPendingAutoPongs);
       if (o.heartbeat) this._heartbeat = wheelFor(o.heartbeat as HeartbeatOptions);
       this._extra = extraOptions(o);
     }
@@ -231,7 +235,8 @@ export class WebSocket extends EventEmitter {
       maxPayload: options.maxPayload,
       maxFragments: options.maxFragments,
       maxBufferedChunks: options.maxBufferedChunks,
-      maxPendingAutoPongs: options.maxPendingAutoPongs,
+      maxPendingAutoPongs:
+        options.maxPendingAutoPongs !== undefined ? options.maxPendingAutoPongs : this._maxPendingAutoPongs,
       skipUTF8Validation: options.skipUTF8Validation,
       autoPong: this._autoPong,
       fragments: this._binaryType === 'fragments' || this._binaryType === 'blob',
