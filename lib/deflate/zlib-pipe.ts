@@ -1,0 +1,290 @@
+/**
+ * One direction of permessage-deflate: a raw zlib stream (InflateRaw or DeflateRaw) driven one frame at
+ * a time, through the process-wide limiter.
+ *
+ * The life of a request: `request()` stores it and queues the pipe in the limiter → `runJob()` (when a
+ * slot is free) creates the zlib stream on first use and writes the frame (plus, when inflating a
+ * message's last frame, the 0x00 0x00 0xff 0xff tail) and a sync flush → zlib's `'data'` events collect
+ * the output, counting inflated bytes against `maxPayload` → the flush callback (or `'error'`) ends the
+ * job: the slot is freed, the stream kept, reset or closed per the context takeover rules, and the
+ * caller's callback runs last, when every field is consistent again.
+ *
+ * Every event is checked against the stream it came from: a stream that was dropped (after an error, a
+ * bomb, `cleanup()`) can still deliver a late flush callback or `'data'`; those are ignored, so nothing
+ * answers twice and nothing touches a released stream.
+ */
+import * as zlib from 'zlib';
+import { EMPTY_BUFFER, kStatusCode } from '../protocol/constants';
+import { protocolError } from '../protocol/errors';
+import type { CodecCallback } from '../protocol/codec';
+import type { Limiter, LimiterJob } from './limiter';
+
+/** RFC 7692 §7.2.2: the tail appended to a message before inflating it (and stripped after deflating). */
+const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+
+/** The pipe a zlib stream belongs to, so the shared listeners below need no closure per stream. */
+const kPipe = Symbol('weft-zlib-pipe');
+
+type ZStream = (zlib.InflateRaw | zlib.DeflateRaw) & { [kPipe]?: ZlibPipe };
+
+/** A request waiting behind the one in flight (only when a caller overlaps requests; the core never does). */
+interface Backlog {
+  data: Buffer;
+  fin: boolean;
+  cb: CodecCallback;
+}
+
+/** How a pipe is set up once the handshake has fixed the parameters. */
+export interface PipeSettings {
+  /** true: InflateRaw (the peer's messages); false: DeflateRaw (ours). */
+  inflate: boolean;
+  /** LZ77 window size (RFC 7692 §7.1.2); 15 when not negotiated. */
+  windowBits: number;
+  /** Reset the context after each message (§7.1.1): no stream is kept between messages. */
+  noContextTakeover: boolean;
+  /** Largest inflated message (bytes), 0 for none. */
+  maxPayload: number;
+  /** User's zlib options (chunkSize, level, memLevel, ...); windowBits is overridden. */
+  zlibOptions: zlib.ZlibOptions | undefined;
+}
+
+/** One zlib direction of one connection. */
+export class ZlibPipe implements LimiterJob {
+  private readonly limiter: Limiter;
+  private readonly inflate: boolean;
+  private readonly noContextTakeover: boolean;
+  private readonly maxPayload: number;
+  private readonly zlibOptions: zlib.ZlibOptions;
+
+  /** The live zlib stream, or null: created on first use, dropped when no longer needed. */
+  stream: ZStream | null;
+  /** The flush callback of `stream` (one per stream, since the flush itself does not say which stream). */
+  private flushed: ((err?: Error | null) => void) | null;
+
+  // The request in flight or waiting for a limiter slot (cb === null: none).
+  private data: Buffer;
+  private fin: boolean;
+  private cb: CodecCallback | null;
+  private backlog: Backlog[] | null;
+  /** The stream is working on the current request (a limiter slot is held). */
+  private running: boolean;
+  /** The stream emitted 'end' (the peer set BFINAL, RFC 7692 §7.2.3.5): it cannot take more input. */
+  private ended: boolean;
+  /** cleanup() was called: every later request fails. */
+  private closed: boolean;
+
+  // Output of the current request.
+  private readonly chunks: Buffer[];
+  private bytes: number;
+  /** Inflated bytes of the current message so far, across its frames. */
+  private messageBytes: number;
+
+  constructor(limiter: Limiter, settings: PipeSettings) {
+    this.limiter = limiter;
+    this.inflate = settings.inflate;
+    this.noContextTakeover = settings.noContextTakeover;
+    this.maxPayload = settings.maxPayload;
+    this.zlibOptions = { ...settings.zlibOptions, windowBits: settings.windowBits };
+    this.stream = null;
+    this.flushed = null;
+    this.data = TRAILER;
+    this.fin = false;
+    this.cb = null;
+    this.backlog = null;
+    this.running = false;
+    this.ended = false;
+    this.closed = false;
+    this.chunks = [];
+    this.bytes = 0;
+    this.messageBytes = 0;
+  }
+
+  /** Queues one frame's payload; `cb` gets the output (or an error) once, always asynchronously unless closed. */
+  request(data: Buffer, fin: boolean, cb: CodecCallback): void {
+    if (this.closed) {
+      cb(this.closedError());
+      return;
+    }
+    if (this.cb !== null) {
+      if (this.backlog === null) this.backlog = [];
+      this.backlog.push({ data, fin, cb });
+      return;
+    }
+    this.data = data;
+    this.fin = fin;
+    this.cb = cb;
+    this.limiter.add(this);
+  }
+
+  /** @internal The limiter gave us a slot. */
+  runJob(): void {
+    if (this.closed || this.cb === null) {
+      // Cleaned up while waiting for the slot: give it back.
+      this.limiter.done();
+      return;
+    }
+    this.running = true;
+    const stream = this.stream !== null ? this.stream : this.open();
+    stream.write(this.data);
+    // RFC 7692 §7.2.2: append 0x00 0x00 0xff 0xff to the payload of the message's last frame.
+    if (this.inflate && this.fin) stream.write(TRAILER);
+    // §7.2.1: a sync flush ends the output on a byte boundary (deflate) and yields all input (inflate).
+    stream.flush(zlib.constants.Z_SYNC_FLUSH, this.flushed as () => void);
+  }
+
+  private open(): ZStream {
+    // Looked up on the module at call time (not destructured): tests wrap these to track every handle.
+    const stream: ZStream = this.inflate
+      ? zlib.createInflateRaw(this.zlibOptions)
+      : zlib.createDeflateRaw(this.zlibOptions);
+    stream[kPipe] = this;
+    stream.on('data', onData);
+    stream.on('error', onError);
+    if (this.inflate) stream.on('end', onEnd);
+    this.flushed = (err?: Error | null) => this.onFlushed(stream, err);
+    this.stream = stream;
+    this.ended = false;
+    return stream;
+  }
+
+  /** @internal Output from `stream`. */
+  onChunk(stream: ZStream, chunk: Buffer): void {
+    if (stream !== this.stream || !this.running) return;
+    this.bytes += chunk.length;
+    if (this.inflate) {
+      this.messageBytes += chunk.length;
+      if (this.maxPayload > 0 && this.messageBytes > this.maxPayload) {
+        // A decompression bomb: stop inflating right now (destroying the stream stops zlib's output
+        // loop after this chunk) and throw away what was inflated.
+        this.drop();
+        this.finish(
+          protocolError(RangeError, 'Max payload size exceeded', false, 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'),
+          undefined,
+        );
+        return;
+      }
+    }
+    this.chunks.push(chunk);
+  }
+
+  /** @internal zlib failed on `stream` (corrupt deflate data); zlib has destroyed it already. */
+  onStreamError(stream: ZStream, err: Error): void {
+    if (stream !== this.stream) return;
+    this.drop(); // zlib destroyed it; closing again is a no-op, and we forget it
+    // As ws: zlib's own error (code 'Z_DATA_ERROR', ...) with close status 1007 (RFC 6455 §7.4.1:
+    // the message data is not consistent with its type).
+    if (this.inflate) (err as Error & { [kStatusCode]: number })[kStatusCode] = 1007;
+    if (this.running) this.finish(err, undefined);
+  }
+
+  /** @internal `stream` ended: the peer's deflate stream had its final block. */
+  onStreamEnd(stream: ZStream): void {
+    if (stream === this.stream) this.ended = true;
+  }
+
+  private onFlushed(stream: ZStream, err?: Error | null): void {
+    if (stream !== this.stream || !this.running) return; // a dropped stream's late answer
+    if (err) {
+      this.onStreamError(stream, err);
+      return;
+    }
+    let out: Buffer;
+    const chunks = this.chunks;
+    if (chunks.length === 1) {
+      out = chunks[0];
+      // A small result is a view into zlib's 16 KiB output buffer: copy it so that a message the user
+      // keeps does not pin the whole buffer.
+      if (this.inflate && out.length < out.buffer.byteLength >>> 2) out = Buffer.from(out);
+    } else {
+      out = chunks.length === 0 ? EMPTY_BUFFER : Buffer.concat(chunks, this.bytes);
+    }
+    // RFC 7692 §7.2.1: remove the 0x00 0x00 0xff 0xff the sync flush put at the end of the message.
+    if (!this.inflate && this.fin && out.length >= 4) out = out.subarray(0, out.length - 4);
+
+    // ('end' may still be on its way when the flush answers: the readable side has ended already then.)
+    if (this.ended || (stream as unknown as { _readableState: { ended: boolean } })._readableState.ended) {
+      // BFINAL ended the peer's stream: the next message starts a new one.
+      this.drop();
+    } else if (this.fin && this.noContextTakeover) {
+      // §7.1.1: no context takeover: nothing is carried to the next message, so no stream is kept
+      // either (a zlib context is the main memory cost of a compressed connection).
+      this.drop();
+    }
+    this.finish(null, out);
+  }
+
+  /** Ends the current request: frees the slot, starts the next one, then answers. */
+  private finish(err: Error | null, out: Buffer | undefined): void {
+    const cb = this.cb as CodecCallback;
+    if (err !== null || this.fin) this.messageBytes = 0;
+    this.cb = null;
+    this.data = TRAILER; // a shared placeholder, so the pipe does not pin the caller's buffer
+    this.chunks.length = 0;
+    this.bytes = 0;
+    this.running = false;
+    this.next();
+    this.limiter.done();
+    cb(err, out);
+  }
+
+  /** Moves the first backlog request into place and queues it (behind other connections: fairness). */
+  private next(): void {
+    const backlog = this.backlog;
+    if (backlog === null || backlog.length === 0) return;
+    const req = backlog.shift() as Backlog;
+    this.data = req.data;
+    this.fin = req.fin;
+    this.cb = req.cb;
+    this.limiter.add(this);
+  }
+
+  /** Closes the stream (if any) and forgets it: its late events are ignored from now on. */
+  private drop(): void {
+    const stream = this.stream;
+    if (stream === null) return;
+    this.stream = null;
+    this.flushed = null;
+    this.ended = false;
+    stream.close();
+  }
+
+  /**
+   * Releases the stream for good and fails every request in flight or waiting, in order, with ws's
+   * "The (in|de)flate stream was closed while data was being processed".
+   */
+  cleanup(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.drop();
+    const cb = this.cb;
+    const backlog = this.backlog;
+    this.cb = null;
+    this.backlog = null;
+    this.chunks.length = 0;
+    this.data = TRAILER;
+    if (this.running) {
+      this.running = false;
+      this.limiter.done();
+    }
+    // (A request still waiting for a slot keeps its place; runJob() sees `closed` and gives it back.)
+    if (cb !== null) cb(this.closedError());
+    if (backlog !== null) for (const req of backlog) req.cb(this.closedError());
+  }
+
+  private closedError(): Error {
+    return new Error(`The ${this.inflate ? 'inflate' : 'deflate'} stream was closed while data was being processed`);
+  }
+}
+
+// Listeners shared by every stream (`this` is the stream): no closures per stream for these.
+function onData(this: ZStream, chunk: Buffer): void {
+  (this[kPipe] as ZlibPipe).onChunk(this, chunk);
+}
+
+function onError(this: ZStream, err: Error): void {
+  (this[kPipe] as ZlibPipe).onStreamError(this, err);
+}
+
+function onEnd(this: ZStream): void {
+  (this[kPipe] as ZlibPipe).onStreamEnd(this);
+}
