@@ -6,6 +6,7 @@
 import type { Duplex } from 'stream';
 import { Connection, type Sink } from './protocol/connection';
 import type { WsError } from './protocol/errors';
+import type { Codec } from './protocol/codec';
 import type { WriteCallback } from './protocol/sender';
 import { ReadyState } from './protocol/constants';
 
@@ -43,6 +44,8 @@ export interface DriverOptions {
   assemble?: boolean;
   maxFrameSize?: number;
   generateMask?: ((mask: Buffer) => void) | null;
+  /** The negotiated permessage-deflate codec. */
+  codec?: Codec | null;
 }
 
 /** The Sink between a Connection and a socket. */

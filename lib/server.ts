@@ -15,6 +15,7 @@ import * as http from 'http';
 import type * as https from 'https';
 import type { Duplex } from 'stream';
 import { WebSocket } from './websocket';
+import { PerMessageDeflate, negotiateServer, type DeflateHandshakeOptions } from './deflate';
 import { kDriver } from './driver';
 import {
   DEFAULT_CLOSE_TIMEOUT,
@@ -489,10 +490,9 @@ function negotiateExtensions(
   offers: ExtensionOffers | null,
   options: ResolvedServerOptions,
 ): Record<string, AcceptedExtension> {
-  void offersHeader;
-  void offers;
-  void options;
-  return {};
+  void offers; // negotiateServer parses the raw header itself, with ws's rules
+  const negotiated = negotiateServer(offersHeader, options as DeflateHandshakeOptions);
+  return negotiated === null ? {} : { [PerMessageDeflate.extensionName]: negotiated.extension as unknown as AcceptedExtension };
 }
 
 /** The `Sec-WebSocket-Extensions` response value for the accepted extensions, or undefined if none. */

@@ -249,6 +249,9 @@ export class WebSocket extends EventEmitter {
       if (extra.maxReceivedMessageSize !== undefined) opts.maxPayload = extra.maxReceivedMessageSize;
     }
     if (options.allowSynchronousEvents !== undefined) this._allowSynchronousEvents = !!options.allowSynchronousEvents;
+    // A negotiated permessage-deflate instance is also the core's codec (RFC 7692 behind the Codec seam).
+    const pmd = this._extensions['permessage-deflate'] as { codec(): DriverOptions['codec'] } | undefined;
+    if (pmd !== undefined) opts.codec = pmd.codec();
     const driver = new Driver(this, socket, opts);
     this._driver = driver;
     this._socket = socket;
@@ -265,6 +268,9 @@ export class WebSocket extends EventEmitter {
   /** @internal Emits 'close' once, with the close status and reason (1006 and empty if none arrived). */
   emitClose(): void {
     this._readyState = ReadyState.CLOSED;
+    // Release the zlib contexts with the connection, as ws does.
+    const pmd = this._extensions['permessage-deflate'] as { cleanup(): void } | undefined;
+    if (pmd !== undefined) pmd.cleanup();
     if (this._heartbeat !== null) this._heartbeat.delete(this);
     this.emit('close', this._closeCode, this._closeMessage);
   }

@@ -8,6 +8,7 @@ import { EMPTY_BUFFER, MAX_CONTROL_PAYLOAD, Opcode } from './protocol/constants'
 import { closePayload } from './protocol/close';
 import { headerSize, randomMask, writeHeader, type MaskGenerator } from './protocol/frame';
 import { FrameWriter, type WriteCallback } from './protocol/sender';
+import type { Codec } from './protocol/codec';
 import { mask as maskInto } from './util/buffer';
 import { toBuffer } from './util/convert';
 
@@ -32,12 +33,14 @@ export class Sender {
   private readonly masked: FrameWriter;
   private readonly plain: FrameWriter;
 
-  constructor(socket: Duplex, _extensions?: Record<string, unknown>, generateMask?: MaskGenerator) {
+  constructor(socket: Duplex, extensions?: Record<string, unknown>, generateMask?: MaskGenerator) {
     this.socket = socket;
     this.onerror = null;
     const out = { write: (first: Buffer, second: Buffer | null, cb?: WriteCallback) => this.write(first, second, cb) };
-    this.masked = new FrameWriter(out, { mask: true, generateMask });
-    this.plain = new FrameWriter(out, { mask: false });
+    const pmd = extensions ? (extensions['permessage-deflate'] as { codec(): Codec } | undefined) : undefined;
+    const codec = pmd !== undefined ? pmd.codec() : null;
+    this.masked = new FrameWriter(out, { mask: true, generateMask, codec });
+    this.plain = new FrameWriter(out, { mask: false, codec });
   }
 
   /**
@@ -72,7 +75,7 @@ export class Sender {
   send(data: unknown, options: { binary?: boolean; compress?: boolean; fin?: boolean; mask?: boolean }, cb?: WriteCallback): void {
     const writer = options.mask ? this.masked : this.plain;
     const payload = typeof data === 'string' ? data : toBuffer(data);
-    writer.sendData(payload, !!options.binary, options.fin !== false, false, cb);
+    writer.sendData(payload, !!options.binary, options.fin !== false, !!options.compress, cb);
   }
 
   /** Sends a ping (≤ 125 bytes). */

@@ -371,12 +371,12 @@ export class FrameParser {
     // Limits are checked the moment the length is known, before a byte of payload is held.
     if (opcode < Opcode.CLOSE && this.maxFrameSize > 0 && length > this.maxFrameSize) {
       return this.fail(
-        protocolError(RangeError, 'Max frame size exceeded', true, 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'),
+        protocolError(RangeError, 'Max frame size exceeded', false, 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'),
       );
     }
     if (opcode < Opcode.CLOSE && length > 0 && this.maxPayload > 0 && this.msgBytes + length > this.maxPayload) {
       return this.fail(
-        protocolError(RangeError, 'Max payload size exceeded', true, 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'),
+        protocolError(RangeError, 'Max payload size exceeded', false, 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'),
       );
     }
 
@@ -562,7 +562,7 @@ export class FrameParser {
       this.msgBytes += out.length;
       if (this.maxPayload > 0 && this.msgBytes > this.maxPayload) {
         this.fail(
-          protocolError(RangeError, 'Max payload size exceeded', true, 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'),
+          protocolError(RangeError, 'Max payload size exceeded', false, 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'),
         );
         return;
       }

@@ -220,14 +220,13 @@ describe('WebSocketServer options', function () {
       assert.doesNotMatch(head, /Sec-WebSocket-Extensions/i);
     });
 
-    it('set: offers are parsed (a malformed header is refused) but nothing is negotiated yet', async function () {
-      // Until permessage-deflate lands (a later issue), the server accepts no extension even when on.
+    it('set: the offer is negotiated and both ends report permessage-deflate', async function () {
       const wss = track.add(new WebSocketServer({ port: 0, perMessageDeflate: { threshold: 0 } }));
       const port = await portOf(wss);
       const client = track.add(new WS(`ws://127.0.0.1:${port}`, { perMessageDeflate: true }));
       const [[ws]] = await Promise.all([once(wss, 'connection'), once(client, 'open')]);
-      assert.strictEqual(client.extensions, '');
-      assert.strictEqual(ws.extensions, '');
+      assert.strictEqual(client.extensions, 'permessage-deflate');
+      assert.strictEqual(ws.extensions, 'permessage-deflate');
     });
   });
 
