@@ -73,6 +73,7 @@ export class Driver implements Sink {
     socket.on('data', socketOnData);
     socket.on('end', socketOnEnd);
     socket.on('error', socketOnError);
+    socket.on('drain', socketOnDrain);
   }
 
   // --- Sink ---------------------------------------------------------------------------------------
@@ -198,6 +199,12 @@ function socketOnData(this: SocketWithDriver, chunk: Buffer): void {
   driver.conn.receiveData(chunk);
 }
 
+/** The socket's buffer emptied: the WebSocket emits 'drain' (a backpressured sender may go on). */
+function socketOnDrain(this: SocketWithDriver): void {
+  const driver = this[kDriver];
+  if (driver !== undefined) driver.host.emit('drain');
+}
+
 function socketOnEnd(this: SocketWithDriver): void {
   const driver = this[kDriver] as Driver;
   driver.host._readyState = ReadyState.CLOSING;
@@ -221,6 +228,7 @@ function socketOnClose(this: SocketWithDriver): void {
   this.removeListener('close', socketOnClose);
   this.removeListener('data', socketOnData);
   this.removeListener('end', socketOnEnd);
+  this.removeListener('drain', socketOnDrain);
   const host = driver.host;
   host._readyState = ReadyState.CLOSING;
   const conn = driver.conn;

@@ -41,9 +41,9 @@ export class PairedWebSocket extends WebSocket {
     return this._pairEnd === null;
   }
 
-  override send(...args: Parameters<WebSocket['send']>): void {
+  override send(...args: Parameters<WebSocket['send']>): ReturnType<WebSocket['send']> {
     if (this._pairEnd !== null) throw new TypeError(NOT_ACCEPTED);
-    super.send(...args);
+    return super.send(...args);
   }
 
   override ping(...args: Parameters<WebSocket['ping']>): void {

@@ -344,7 +344,7 @@ export class WebSocket extends EventEmitter {
    * Sends a message: a string (text) or Buffer/TypedArray/ArrayBuffer/DataView/Blob/array (binary);
    * numbers are sent as text. `cb` runs once the frame is written, or with an Error if not open.
    */
-  send(data: unknown, options?: SendOptions | WriteCallback, cb?: WriteCallback): void {
+  send(data: unknown, options?: SendOptions | WriteCallback, cb?: WriteCallback): SendStatusValue {
     if (this._readyState === ReadyState.CONNECTING) {
       throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
     }
@@ -355,7 +355,7 @@ export class WebSocket extends EventEmitter {
     if (typeof data === 'number') data = data.toString();
     if (this._readyState !== ReadyState.OPEN) {
       this._sendAfterClose(data, cb);
-      return;
+      return SendStatus.DROPPED;
     }
     // Read the options without spreading them into a new object: no allocation per send.
     let binary = typeof data !== 'string';
@@ -369,8 +369,11 @@ export class WebSocket extends EventEmitter {
     const conn = (this._driver as Driver).conn;
     if (conn.extension === null) compress = false;
     const extra = this._extra;
-    if (extra !== null && extra.fragmentationThreshold > 0 && !isBlob(data)) {
-      if (sendFragmented(conn, data, binary, fin, compress, cb, extra.fragmentationThreshold)) return;
+    if (extra !== null) {
+      if (extra.maxBackpressure > 0 && this.bufferedAmount >= extra.maxBackpressure) return this._overLimit(cb);
+      if (extra.fragmentationThreshold > 0 && !isBlob(data)) {
+        if (sendFragmented(conn, data, binary, fin, compress, cb, extra.fragmentationThreshold)) return this._status();
+      }
     }
     if (typeof data === 'string') {
       conn.sendMessage(data, binary, fin, compress, cb);
@@ -379,6 +382,30 @@ export class WebSocket extends EventEmitter {
     } else {
       conn.sendMessage(data === undefined || data === null ? EMPTY_BUFFER : toBuffer(data), binary, fin, compress, cb);
     }
+    return this._status();
+  }
+
+  /**
+   * What a send did: SENT, or BACKPRESSURE when the bytes waiting to go out now exceed `maxBackpressure`
+   * (or, without it, the socket's high-water mark) — wait for 'drain' before sending more.
+   */
+  _status(): SendStatusValue {
+    const socket = this._socket as Duplex;
+    const buffered = socket.writableLength + (this._driver as Driver).conn.writer.queuedBytes;
+    const extra = this._extra;
+    const limit = extra !== null && extra.maxBackpressure > 0 ? extra.maxBackpressure : socket.writableHighWaterMark;
+    return buffered > limit ? SendStatus.BACKPRESSURE : SendStatus.SENT;
+  }
+
+  /** A send past `maxBackpressure`: dropped and reported, or (policy 'close') the socket is closed. */
+  _overLimit(cb: WriteCallback | undefined): SendStatusValue {
+    if (cb) {
+      const err = new Error('The message was dropped: the backpressure limit is exceeded') as Error & { code: string };
+      err.code = 'WEFT_ERR_BACKPRESSURE';
+      process.nextTick(cb, err);
+    }
+    if ((this._extra as ExtraOptions).backpressurePolicy === 'close') this.close(1008, 'Backpressure limit exceeded');
+    return SendStatus.DROPPED;
   }
 
   /** Sends a ping (payload ≤ 125 bytes). `mask` is accepted for ws compatibility; the role decides. */
@@ -505,8 +532,22 @@ export function emitErrorAndClose(ws: WebSocket, err: Error): void {
   ws.emitClose();
 }
 
+/** What `send()` (and `publish()`) report, as uWebSockets numbers them. */
+export const SendStatus = {
+  /** Written (or queued) and the socket's buffer is within its limit. */
+  BACKPRESSURE: 0,
+  SENT: 1,
+  /** Not sent: the connection is not open, or the backpressure limit was already exceeded. */
+  DROPPED: 2,
+} as const;
+export type SendStatusValue = (typeof SendStatus)[keyof typeof SendStatus];
+
 /** WebSocket-Node's connection options, accepted on weft's server and client. */
 export interface ExtraOptions {
+  /** Bytes one socket may hold unsent before further sends are dropped (0: no limit, ws's behaviour). */
+  maxBackpressure: number;
+  /** What a send past `maxBackpressure` does: 'drop' (default) or 'close' (with 1008). */
+  backpressurePolicy: 'drop' | 'close';
   /** false: emit a 'frame' event per received data frame instead of assembling messages. */
   assembleFragments?: boolean;
   /** Split outgoing messages larger than this many bytes into frames (0: never). */
@@ -525,12 +566,15 @@ function extraOptions(o: Record<string, unknown>): ExtraOptions | null {
     !o.fragmentOutgoingMessages &&
     o.maxReceivedFrameSize === undefined &&
     o.maxReceivedMessageSize === undefined &&
-    o.disableNagleAlgorithm === undefined
+    o.disableNagleAlgorithm === undefined &&
+    !o.maxBackpressure
   ) {
     return null;
   }
   const threshold = o.fragmentationThreshold === undefined ? 0x4000 : Number(o.fragmentationThreshold);
   return {
+    maxBackpressure: o.maxBackpressure ? Math.max(0, Number(o.maxBackpressure)) : 0,
+    backpressurePolicy: o.backpressurePolicy === 'close' ? 'close' : 'drop',
     assembleFragments: o.assembleFragments === undefined ? undefined : !!o.assembleFragments,
     fragmentationThreshold: o.fragmentOutgoingMessages ? Math.max(1, threshold | 0) : 0,
     maxReceivedFrameSize: o.maxReceivedFrameSize === undefined ? undefined : Number(o.maxReceivedFrameSize),

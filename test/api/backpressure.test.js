@@ -1,0 +1,90 @@
+'use strict';
+// Backpressure against a real slow reader over TCP: send() reports what happened, maxBackpressure
+// bounds what one reader that never reads can make the server hold, 'drain' says when to go on.
+const assert = require('assert');
+const net = require('net');
+const crypto = require('crypto');
+const { once } = require('events');
+const { WebSocketServer } = require('../../dist/lib/server');
+const { SendStatus } = require('../../dist/lib/websocket');
+
+/** A raw client that completes the handshake and then reads nothing (its socket stays paused). */
+async function stalledClient(port) {
+  const socket = net.connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  const key = crypto.randomBytes(16).toString('base64');
+  socket.write(`GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  await once(socket, 'readable');
+  socket.read();
+  socket.pause();
+  return socket;
+}
+
+describe('backpressure (slow reader over TCP)', () => {
+  let wss;
+  let sockets = [];
+  afterEach((done) => {
+    for (const s of sockets) s.destroy();
+    sockets = [];
+    wss.close(() => done());
+  });
+
+  async function setup(options) {
+    wss = new WebSocketServer({ port: 0, ...options });
+    await once(wss, 'listening');
+    const connected = once(wss, 'connection');
+    sockets.push(await stalledClient(wss.address().port));
+    const [ws] = await connected;
+    return ws;
+  }
+
+  it('without maxBackpressure: ws behaviour (everything is queued) with an honest BACKPRESSURE status', async () => {
+    const ws = await setup({});
+    const chunk = Buffer.alloc(64 * 1024);
+    const statuses = new Set();
+    for (let i = 0; i < 200; i++) statuses.add(ws.send(chunk));
+    assert.ok(statuses.has(SendStatus.BACKPRESSURE));
+    assert.ok(!statuses.has(SendStatus.DROPPED));
+    assert.ok(ws.bufferedAmount > 4 * 1024 * 1024, 'nothing dropped');
+  });
+
+  it('maxBackpressure drops sends past the limit and reports them; memory stays bounded; drain follows reading', async () => {
+    const limit = 1024 * 1024;
+    const ws = await setup({ maxBackpressure: limit });
+    const chunk = Buffer.alloc(64 * 1024);
+    const counts = { 0: 0, 1: 0, 2: 0 };
+    let dropErr = null;
+    for (let i = 0; i < 1500; i++) {
+      counts[ws.send(chunk, (err) => { if (err) dropErr = err; })]++;
+    }
+    assert.ok(counts[SendStatus.DROPPED] > 1000, JSON.stringify(counts));
+    assert.ok(ws.bufferedAmount < limit + 2 * chunk.length, `held ${ws.bufferedAmount} bytes`);
+    await new Promise((r) => setImmediate(r));
+    assert.strictEqual(dropErr && dropErr.code, 'WEFT_ERR_BACKPRESSURE');
+    // The reader starts reading: the socket drains and the WebSocket says so.
+    const drained = once(ws, 'drain');
+    sockets[0].resume();
+    await drained;
+    assert.strictEqual(ws.send('after drain'), SendStatus.SENT);
+  });
+
+  it('backpressurePolicy "close" closes the slow reader with 1008', async () => {
+    const ws = await setup({ maxBackpressure: 256 * 1024, backpressurePolicy: 'close', closeTimeout: 100 });
+    const chunk = Buffer.alloc(64 * 1024);
+    // The kernel's socket buffers absorb a few MiB first; keep sending until the limit bites.
+    let status;
+    let sent = 0;
+    while (sent < 4000 && (status = ws.send(chunk)) !== SendStatus.DROPPED) sent++;
+    assert.strictEqual(status, SendStatus.DROPPED, `${sent} sends`);
+    assert.strictEqual(ws.readyState, 2);
+    const [code] = await once(ws, 'close'); // the reader never answers: closeTimeout ends it
+    assert.strictEqual(code, 1006);
+  });
+
+  it('send() on a closed socket reports DROPPED', async () => {
+    const ws = await setup({});
+    ws.terminate();
+    await once(ws, 'close');
+    assert.strictEqual(ws.send('x'), SendStatus.DROPPED);
+  });
+});
