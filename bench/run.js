@@ -9,6 +9,9 @@
  *   node bench/run.js --rounds=7 --window=2 --warmup=0.5 --impls=weft,ws
  *   node bench/run.js --only=echo-32 --profile     ...then one more weft round under --cpu-prof,
  *                                                   summarised as the top self-time functions
+ *   node bench/run.js --only=fanout --publish      weft broadcasts with server.publish() (when it has one)
+ *   node bench/run.js --render                     re-render latest.md, ratios.svg and the README table
+ *                                                   from bench/results/latest.json (no measuring)
  *
  * For every row, implementations are interleaved A B C A B C ... for R rounds; each cell is the
  * median over rounds; the ratio weft/ws is computed from the medians. Full runs write
@@ -67,22 +70,6 @@ if (rows.length === 0) {
 }
 
 const log = (...a) => console.error(...a);
-
-// ---- build ----
-
-function buildLoadgen() {
-  const srcs = ['loadgen.c', 'loadgen/util.c', 'loadgen/client.c', 'loadgen/server.c'].map((f) => path.join(BENCH, f));
-  fs.mkdirSync(P.BUILD, { recursive: true });
-  const newest = Math.max(...srcs.concat(path.join(BENCH, 'loadgen/lg.h'), path.join(BENCH, 'loadgen/client.h')).map((f) => fs.statSync(f).mtimeMs));
-  if (fs.existsSync(P.LOADGEN) && fs.statSync(P.LOADGEN).mtimeMs > newest) return;
-  const cc = process.env.CC || 'cc';
-  try {
-    execFileSync(cc, ['-O2', '-Wall', '-DHAVE_ZLIB', '-o', P.LOADGEN, ...srcs, '-lz'], { stdio: 'inherit' });
-  } catch {
-    log('bench: building the load generator with zlib failed; building without (compressed rows will be n/a)');
-    execFileSync(cc, ['-O2', '-Wall', '-o', P.LOADGEN, ...srcs], { stdio: 'inherit' });
-  }
-}
 
 // ---- one measurement of one implementation ----
 
@@ -207,7 +194,10 @@ async function runRow(row, ctx) {
       for (const impl of row.impls) {
         if (unavailable[impl]) continue;
         try {
-          servers[impl] = await P.startServer(row.server, impl, row.serverArgs || []);
+          // --publish: weft's broadcast server uses server.publish() (ws has none: README loop).
+          const extra = row.server === 'broadcast' && args.publish && impl === 'weft' ? ['--publish'] : [];
+          servers[impl] = await P.startServer(row.server, impl, [...(row.serverArgs || []), ...extra]);
+          if (extra.length) log(`  weft broadcast server mode: ${servers[impl].info.mode}`);
         } catch (err) {
           unavailable[impl] = String(err.message).split('\n')[0].slice(0, 200);
         }
@@ -317,8 +307,21 @@ function updateReadme(md) {
   fs.writeFileSync(file, text.slice(0, i) + section + text.slice(j + end.length));
 }
 
+/** --render: the tables and the chart again from the recorded samples. */
+function render() {
+  const record = JSON.parse(fs.readFileSync(path.join(RESULTS, 'latest.json'), 'utf8'));
+  const recRows = record.rows.map((r) => ({ ...(ROWS.find((x) => x.name === r.name) || {}), ...r }));
+  const results = Object.fromEntries(record.rows.map((r) => [r.name, r]));
+  const md = R.markdown(record.meta, recRows, results);
+  fs.writeFileSync(path.join(RESULTS, 'latest.md'), md);
+  fs.writeFileSync(path.join(RESULTS, 'ratios.svg'), R.svg(record.meta, recRows, results));
+  updateReadme(md);
+  console.log(md);
+}
+
 async function main() {
-  buildLoadgen();
+  if (args.render) return render();
+  P.buildLoadgen(log);
   const estimate = rows.reduce((t, r) => t + r.rounds * r.impls.length * (opt.warmup + opt.window + overhead(r)), 0);
   log(`bench: ${rows.length} rows, ${opt.rounds} rounds by default, ${opt.warmup}s warmup + ${opt.window}s window;`);
   log(`bench: estimated ${Math.round(estimate)} s (~${(estimate / 60).toFixed(1)} min)`);

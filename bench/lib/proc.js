@@ -3,7 +3,7 @@
  * Child processes of the bench: Node servers driven over IPC, the C load generator driven by its
  * JSON lines, and /proc CPU readings for processes that cannot report their own.
  */
-const { spawn } = require('child_process');
+const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
@@ -11,6 +11,22 @@ const BENCH = path.join(__dirname, '..');
 const BUILD = path.join(BENCH, '.build');
 const LOADGEN = path.join(BUILD, 'loadgen');
 const NOFILE = 65536;
+
+/** Compiles the C load generator into bench/.build/ unless it is newer than its sources. */
+function buildLoadgen(log = console.error) {
+  const srcs = ['loadgen.c', 'loadgen/util.c', 'loadgen/client.c', 'loadgen/server.c'].map((f) => path.join(BENCH, f));
+  const deps = srcs.concat(['loadgen/lg.h', 'loadgen/client.h'].map((f) => path.join(BENCH, f)));
+  fs.mkdirSync(BUILD, { recursive: true });
+  const newest = Math.max(...deps.map((f) => fs.statSync(f).mtimeMs));
+  if (fs.existsSync(LOADGEN) && fs.statSync(LOADGEN).mtimeMs > newest) return;
+  const cc = process.env.CC || 'cc';
+  try {
+    execFileSync(cc, ['-O2', '-Wall', '-DHAVE_ZLIB', '-o', LOADGEN, ...srcs, '-lz'], { stdio: 'inherit' });
+  } catch {
+    log('bench: building the load generator with zlib failed; building without (compressed rows will be n/a)');
+    execFileSync(cc, ['-O2', '-Wall', '-o', LOADGEN, ...srcs], { stdio: 'inherit' });
+  }
+}
 
 /** Environment for an implementation: ws-js is ws with both native helpers switched off. */
 function envFor(impl) {
@@ -205,4 +221,4 @@ function procCpuSeconds(pid) {
   }
 }
 
-module.exports = { BUILD, LOADGEN, envFor, startServer, runLoadgen, runClient, startCServer, procCpuSeconds, spawnNode };
+module.exports = { BUILD, LOADGEN, buildLoadgen, envFor, startServer, runLoadgen, runClient, startCServer, procCpuSeconds, spawnNode };

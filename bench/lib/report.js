@@ -79,6 +79,22 @@ function ratios(row, sums) {
   };
 }
 
+/**
+ * Range of the per-round ratios weft/ws (round i of weft against round i of ws, measured moments
+ * apart): how far one round can be trusted, beside the ratio of medians.
+ */
+function pairedRange(entry, key, other = 'ws') {
+  const a = entry.samples?.weft || [];
+  const b = entry.samples?.[other] || [];
+  const rs = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const r = ratio(a[i] && a[i][key], b[i] && b[i][key]);
+    if (Number.isFinite(r)) rs.push(r);
+  }
+  if (rs.length < 2) return '';
+  return ` (${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)})`;
+}
+
 function cpuTable(rows, results, peerTitle) {
   const head =
     `| workload | weft CPU/op | ws CPU/op | **weft/ws** | ws-js CPU/op | weft/ws-js | weft ops/s | ws ops/s ` +
@@ -91,7 +107,7 @@ function cpuTable(rows, results, peerTitle) {
     const peer = (x) => (x && x.n ? `${x.peerCpuPct.toFixed(0)}%` : '—');
     return (
       `| ${row.label} (per ${row.unit}) | ${cell(s.weft, 'cpuPerOpUs', fmtUs)} | ${cell(s.ws, 'cpuPerOpUs', fmtUs)} ` +
-      `| **${fmtRatio(r.cpu)}** | ${cell(s['ws-js'], 'cpuPerOpUs', fmtUs)} | ${s['ws-js'] ? fmtRatio(r.cpuJs) : '—'} ` +
+      `| **${fmtRatio(r.cpu)}**${pairedRange(results[row.name], 'cpuPerOpUs')} | ${cell(s['ws-js'], 'cpuPerOpUs', fmtUs)} | ${s['ws-js'] ? fmtRatio(r.cpuJs) : '—'} ` +
       `| ${cell(s.weft, 'opsPerS', fmtRate)} | ${cell(s.ws, 'opsPerS', fmtRate)} | ${lat(s.weft)} | ${lat(s.ws)} ` +
       `| ${peer(s.weft)} / ${peer(s.ws)} |`
     );
@@ -108,8 +124,8 @@ function memTable(rows, results) {
     const r = ratios(row, s);
     return (
       `| ${row.label} | ${cell(s.weft, 'rssPerConn', fmtBytes)} | ${cell(s.ws, 'rssPerConn', fmtBytes)} ` +
-      `| **${fmtRatio(r.rss)}** | ${cell(s.weft, 'heapPerConn', fmtBytes)} | ${cell(s.ws, 'heapPerConn', fmtBytes)} ` +
-      `| **${fmtRatio(r.heap)}** |`
+      `| **${fmtRatio(r.rss)}**${pairedRange(results[row.name], 'rssPerConn')} | ${cell(s.weft, 'heapPerConn', fmtBytes)} ` +
+      `| ${cell(s.ws, 'heapPerConn', fmtBytes)} | **${fmtRatio(r.heap)}**${pairedRange(results[row.name], 'heapPerConn')} |`
     );
   });
   return head + lines.join('\n') + '\n';
@@ -133,7 +149,8 @@ function markdown(meta, rows, results) {
   let md = `# weft vs ws — benchmark\n\n`;
   md += `${meta.date} · ${meta.commit} · Node ${meta.node} · ${meta.cpu} (${meta.cores} cores) · `;
   md += `${meta.rounds} interleaved rounds, ${meta.warmup} s warmup + ${meta.window} s window each · \`${meta.command}\`\n\n`;
-  md += 'Figures are medians over rounds; **ratios below 1 mean weft is cheaper**. CPU/op is the measured ';
+  md += 'Figures are medians over rounds; **ratios below 1 mean weft is cheaper** (in brackets: the lowest and ';
+  md += 'highest ratio of one round of weft to the round of ws that ran next to it). CPU/op is the measured ';
   md += "process's user+system CPU over the window divided by the operations it counted. The last column is ";
   md += 'the CPU use of the other side (the C load generator, or the C echo server for client rows): ';
   md += 'at 100% it would be the bottleneck. ws = ws 8.23 + bufferutil (+ buffer.isUtf8); ';
@@ -173,7 +190,7 @@ function svg(meta, rows, results) {
   const W = labelW + plotW + 70;
   let out = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${h}" font-family="sans-serif" font-size="12">\n`;
   out += `<rect width="100%" height="100%" fill="#fff"/>\n`;
-  out += `<text x="10" y="18" font-size="14" font-weight="bold">weft / ws — lower is better (1.0 = same as ws)</text>\n`;
+  out += `<text x="10" y="18" font-size="14" font-weight="bold">weft / ws — lower is better (1.0 = same as ws; grey = within 2%)</text>\n`;
   out += `<text x="10" y="34" fill="#555">${esc(`${meta.date} · ${meta.commit} · Node ${meta.node} · medians of ${meta.rounds} interleaved rounds`)}</text>\n`;
   for (let t = 0; t <= max + 1e-9; t += 0.5) {
     out += `<line x1="${x(t)}" y1="${top - 4}" x2="${x(t)}" y2="${h - 24}" stroke="${t === 1 ? '#333' : '#ddd'}" stroke-width="${t === 1 ? 1.5 : 1}"/>\n`;
@@ -186,7 +203,8 @@ function svg(meta, rows, results) {
       out += `<text x="${labelW + 4}" y="${y + 15}" fill="#999">n/a</text>\n`;
       return;
     }
-    const color = b.v <= 1 ? '#2e7d32' : '#c62828';
+    // within ±2% of ws is drawn grey: closer than these machines can tell apart in one run
+    const color = b.v < 0.98 ? '#2e7d32' : b.v > 1.02 ? '#c62828' : '#9e9e9e';
     out += `<rect x="${labelW}" y="${y + 4}" width="${Math.max(1, x(b.v) - labelW)}" height="${rowH - 8}" fill="${color}"/>\n`;
     out += `<text x="${x(b.v) + 4}" y="${y + 15}">${b.v.toFixed(2)}${b.v > max ? ' →' : ''}</text>\n`;
   });
