@@ -15,6 +15,10 @@ import { WebSocketServer as WebSocketServerClass } from './lib/server';
 import { createWebSocketStream as createStream } from './lib/stream';
 import { Receiver as ReceiverClass } from './lib/ws-receiver';
 import { Sender as SenderClass } from './lib/ws-sender';
+import { PerMessageDeflate as PerMessageDeflateClass } from './lib/deflate';
+import { WebSocketPair as WebSocketPairClass } from './lib/pair';
+import { SendStatus as SendStatusValues } from './lib/websocket';
+import './lib/conveniences';
 import * as extensionModule from './lib/protocol/extension';
 import * as subprotocolModule from './lib/protocol/subprotocol';
 
@@ -26,6 +30,11 @@ interface Statics {
   createWebSocketStream: typeof createStream;
   Receiver: typeof ReceiverClass;
   Sender: typeof SenderClass;
+  PerMessageDeflate: typeof PerMessageDeflateClass;
+  /** weft: two connected in-memory WebSockets (Cloudflare Workers' WebSocketPair). */
+  WebSocketPair: typeof WebSocketPairClass;
+  /** weft: what send() returns (SENT, BACKPRESSURE, DROPPED). */
+  SendStatus: typeof SendStatusValues;
   extension: { parse: typeof extensionModule.parse; format: typeof extensionModule.format };
   subprotocol: { parse: typeof subprotocolModule.parse };
 }
@@ -37,6 +46,9 @@ const statics: Statics = {
   createWebSocketStream: createStream,
   Receiver: ReceiverClass,
   Sender: SenderClass,
+  PerMessageDeflate: PerMessageDeflateClass,
+  WebSocketPair: WebSocketPairClass,
+  SendStatus: SendStatusValues,
   extension: { parse: extensionModule.parse, format: extensionModule.format },
   subprotocol: { parse: subprotocolModule.parse },
 };
@@ -59,6 +71,8 @@ declare namespace WebSocket {
   type Server = WebSocketServerClass;
   type Receiver = ReceiverClass;
   type Sender = SenderClass;
+  type PerMessageDeflate = PerMessageDeflateClass;
+  type WebSocketPair = WebSocketPairClass;
 
   interface CertMeta {
     [key: string]: unknown;
@@ -178,7 +192,7 @@ declare namespace WebSocket {
     target: WebSocketClass;
   }
   interface MessageEvent {
-    data: Data;
+    data: Data | Blob;
     type: string;
     target: WebSocketClass;
   }

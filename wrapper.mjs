@@ -4,10 +4,14 @@ import WebSocket from './dist/index.js';
 export const {
   createWebSocketStream,
   extension,
+  PerMessageDeflate,
   Receiver,
   Sender,
   subprotocol,
   WebSocketServer,
+  // weft's additions
+  WebSocketPair,
+  SendStatus,
 } = WebSocket;
 export { WebSocket };
 export default WebSocket;

@@ -5,6 +5,7 @@
  * constructor (`new WebSocket(url, protocols?, options?)`); once the server has accepted, the socket is
  * handed to `WebSocket#setSocket` and the protocol core takes over.
  */
+import { PerMessageDeflate, acceptClientResponse, clientOffer, type DeflateHandshakeOptions } from './deflate';
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'http';
 import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'https';
 import { connect as netConnectRaw, isIP, type NetConnectOpts, type Socket } from 'net';
@@ -58,10 +59,7 @@ export interface ClientOptions extends Omit<HttpsRequestOptions, 'headers'> {
   maxRedirects?: number;
   /** Sent as `Origin` (protocol version 13) or `Sec-WebSocket-Origin` (version 8). */
   origin?: string;
-  /**
-   * permessage-deflate (ws default `true`). Not negotiated yet: weft's client offers no extension for
-   * now (see `createExtensionOffer`).
-   */
+  /** permessage-deflate (RFC 7692): `true` (default) offers it with ws's defaults; an object sets them. */
   perMessageDeflate?: boolean | Record<string, unknown>;
   /** `Sec-WebSocket-Version`: 13 (default) or 8. */
   protocolVersion?: number;
@@ -89,13 +87,27 @@ export interface ClientExtensionOffer {
 }
 
 /**
- * THE SEAM for permessage-deflate (RFC 7692), a later issue: builds the client's extension offer from
- * the `perMessageDeflate` option (ws default `true`) and `maxPayload`, or returns `null` to offer none.
- * For now it always returns `null`: no `Sec-WebSocket-Extensions` is sent, and a response carrying one
- * fails with `Server sent a Sec-WebSocket-Extensions header but no extension was requested`.
+ * The client's permessage-deflate offer (RFC 7692 §5) from the `perMessageDeflate` option (ws default
+ * `true`) and `maxPayload`, or `null` to offer none (then a response naming an extension fails with
+ * `Server sent a Sec-WebSocket-Extensions header but no extension was requested`).
  */
-export function createExtensionOffer(_perMessageDeflate: unknown, _maxPayload: number): ClientExtensionOffer | null {
-  return null;
+export function createExtensionOffer(perMessageDeflate: unknown, maxPayload: number): ClientExtensionOffer | null {
+  const offer = clientOffer({ perMessageDeflate: perMessageDeflate as DeflateHandshakeOptions['perMessageDeflate'], maxPayload });
+  if (offer === null) return null;
+  const extension = offer.extension;
+  return {
+    header: offer.header,
+    names: [PerMessageDeflate.extensionName],
+    accept(header: string, ws: WebSocket): string | null {
+      try {
+        acceptClientResponse(header, extension);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      ws._extensions = { [PerMessageDeflate.extensionName]: extension };
+      return null;
+    },
+  };
 }
 
 /**
@@ -139,18 +151,15 @@ type ConnectArgs = RequestArgs & { path?: string | null; servername?: string };
 
 /**
  * `initAsClient`: starts the opening handshake of the client `ws` (what `new WebSocket(address,
- * protocols, options)` runs). `protocols` is the normalised protocols argument (an array); when it is
- * empty, `options.protocols` is used, as in ws 8.22+. Throws `RangeError` for an unsupported
+ * protocols, options)` runs). `protocols` is the normalised protocols argument (an array, already
+ * resolved against `options.protocols` as in ws 8.22+). Throws `RangeError` for an unsupported
  * `protocolVersion` and `SyntaxError` for a bad URL or subprotocol list, with ws's messages; every
  * later failure is reported as `'error'` then `'close'`.
  */
 export function initAsClient(ws: WebSocket, address: string | URL, protocols: unknown, options: unknown): void {
   const opts = (options === null || typeof options !== 'object' ? undefined : options) as ClientOptions | undefined;
-  let list: unknown[] = Array.isArray(protocols) ? protocols : protocols === undefined ? [] : [protocols];
-  // websocket.ts turns a missing `protocols` argument into []; ws then reads `options.protocols`.
-  if (list.length === 0 && opts !== undefined && opts.protocols !== undefined) {
-    list = Array.isArray(opts.protocols) ? opts.protocols : [opts.protocols];
-  }
+  // websocket.ts has already resolved the protocols argument against `options.protocols`, as ws does.
+  const list: unknown[] = Array.isArray(protocols) ? protocols : protocols === undefined ? [] : [protocols];
   const chain: HandshakeChain = {
     redirects: 0,
     originalIpc: false,

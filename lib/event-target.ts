@@ -15,6 +15,9 @@ import type { EventEmitter } from 'events';
 const kType = Symbol('weft-type');
 const kTarget = Symbol('weft-target');
 const kData = Symbol('weft-data');
+
+/** What a MessageEvent carries: text as a string, binary as a Buffer, ArrayBuffer, Buffer[] or Blob. */
+export type MessageData = string | Buffer | ArrayBuffer | Buffer[] | Blob;
 const kCode = Symbol('weft-code');
 const kReason = Symbol('weft-reason');
 const kWasClean = Symbol('weft-was-clean');
@@ -37,8 +40,12 @@ export class Event {
     this[kTarget] = null;
   }
 
-  /** The object the event was fired at (the WebSocket), or null before it was fired. */
-  get target(): unknown {
+  /**
+   * The object the event was fired at (the WebSocket), or null before it was fired. Typed `any`: this
+   * mixin cannot name the WebSocket class (it sits below it), and users read `event.target.send(...)`.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  get target(): any {
     return this[kTarget];
   }
 
@@ -65,8 +72,8 @@ export class MessageEvent extends Event {
   }
 
   /** Text as a string; binary as the WebSocket delivered it (Buffer, ArrayBuffer, Buffer[] or Blob). */
-  get data(): unknown {
-    return this[kData];
+  get data(): MessageData {
+    return this[kData] as MessageData;
   }
 }
 

@@ -19,6 +19,7 @@ import type { WriteCallback } from './protocol/sender';
 import { Driver, type DriverOptions } from './driver';
 import { concat, isBlob, toArrayBuffer, toBuffer } from './util/convert';
 import { wheelFor, type HeartbeatOptions, type HeartbeatWheel } from './heartbeat';
+import { applyEventTarget, type EventTargetMixin } from './event-target';
 
 /** Options accepted by `setSocket` (what a server or a client hands over after the handshake). */
 export interface SetSocketOptions {
@@ -124,11 +125,15 @@ export class WebSocket extends EventEmitter {
 
     if (address !== null) {
       this._isServer = false;
+      // As ws 8.22+: a missing protocols argument (or an options object in its place) takes
+      // `options.protocols`; an explicit argument, even [], wins over it.
       if (protocols !== undefined && protocols !== null && typeof protocols === 'object' && !Array.isArray(protocols)) {
         options = protocols as Record<string, unknown>;
-        protocols = [];
-      } else if (protocols === undefined) {
-        protocols = [];
+        protocols = undefined;
+      }
+      if (protocols === undefined) {
+        const fromOptions = options ? options.protocols : undefined;
+        protocols = fromOptions === undefined ? [] : Array.isArray(fromOptions) ? fromOptions : [fromOptions];
       } else if (!Array.isArray(protocols)) {
         protocols = [protocols];
       }
@@ -624,6 +629,11 @@ class SenderCompat {
     return this.driver.conn.writer.queuedBytes;
   }
 }
+
+// The W3C face: onopen/onmessage/onclose/onerror and add/removeEventListener (a mixin on the prototype).
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface WebSocket extends EventTargetMixin {}
+applyEventTarget(WebSocket.prototype);
 
 // ws defines the state constants on the prototype too, read-only and enumerable.
 for (const [name, value] of Object.entries(ReadyState)) {

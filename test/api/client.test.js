@@ -291,3 +291,28 @@ describe('client', function () {
     });
   });
 });
+
+describe('client: protocols argument vs options.protocols (ws 8.22+)', () => {
+  const WS = require('ws');
+  const WebSocket = require('../..');
+  let wss;
+  before((done) => { wss = new WS.WebSocketServer({ port: 0 }, done); });
+  after((done) => wss.close(done));
+
+  const offered = (...args) => new Promise((resolve, reject) => {
+    wss.once('headers', (headers, req) => resolve(req.headers['sec-websocket-protocol']));
+    const ws = new WebSocket(`ws://127.0.0.1:${wss.address().port}`, ...args);
+    ws.on('open', () => ws.terminate());
+    ws.on('error', reject);
+  });
+
+  it('takes options.protocols when the argument is missing or is the options object', async () => {
+    assert.strictEqual(await offered(undefined, { protocols: ['a', 'b'] }), 'a,b');
+    assert.strictEqual(await offered({ protocols: 'c' }), 'c');
+  });
+
+  it('an explicit argument wins, even an empty list', async () => {
+    assert.strictEqual(await offered(['x'], { protocols: ['y'] }), 'x');
+    assert.strictEqual(await offered([], { protocols: ['y'] }), undefined);
+  });
+});

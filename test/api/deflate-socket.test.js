@@ -66,3 +66,32 @@ describe('permessage-deflate over sockets (weft server ↔ ws client)', () => {
     await once(client, 'close');
   });
 });
+
+describe('permessage-deflate over sockets (weft client)', () => {
+  const WebSocket = require('../..');
+  let server;
+  afterEach((done) => server.close(() => done()));
+
+  for (const [name, make] of [
+    ['ws server', (cb) => new WS.WebSocketServer({ port: 0, perMessageDeflate: { threshold: 0 } }, cb)],
+    ['weft server', (cb) => new WebSocketServer({ port: 0, perMessageDeflate: { threshold: 0 } }, cb)],
+  ]) {
+    it(`weft client ↔ ${name}: negotiated by default, round trips of every size`, async () => {
+      await new Promise((resolve) => { server = make(resolve); });
+      server.on('connection', (ws) => ws.on('message', (d, isBinary) => ws.send(d, { binary: isBinary })));
+      const client = new WebSocket(`ws://127.0.0.1:${server.address().port}`, { perMessageDeflate: { threshold: 0 } });
+      await once(client, 'open');
+      assert.strictEqual(client.extensions, 'permessage-deflate');
+      const sizes = [0, 1, 125, 1024, 70000, 2 * 1024 * 1024];
+      const got = [];
+      client.on('message', (d) => got.push(d));
+      for (const n of sizes) client.send(Buffer.alloc(n, n & 0xff));
+      client.send('text '.repeat(100));
+      while (got.length < sizes.length + 1) await once(client, 'message');
+      sizes.forEach((n, i) => assert.ok(got[i].equals(Buffer.alloc(n, n & 0xff)), `size ${n}`));
+      assert.strictEqual(got[sizes.length].toString(), 'text '.repeat(100));
+      client.close();
+      await once(client, 'close');
+    });
+  }
+});

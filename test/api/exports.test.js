@@ -1,0 +1,81 @@
+'use strict';
+// The export shapes, CommonJS and ESM, as ws 8.23 has them (shared/ws-surface.md "Package layout").
+const assert = require('assert');
+const path = require('path');
+const { spawnSync } = require('child_process');
+
+const root = path.join(__dirname, '..', '..');
+
+describe('exports', () => {
+  it('CommonJS: require("weft") is the WebSocket class with ws\'s statics', () => {
+    const WebSocket = require(root);
+    assert.strictEqual(typeof WebSocket, 'function');
+    assert.strictEqual(WebSocket.WebSocket, WebSocket);
+    assert.strictEqual(WebSocket.Server, WebSocket.WebSocketServer);
+    for (const name of ['createWebSocketStream', 'Receiver', 'Sender', 'WebSocketServer', 'PerMessageDeflate']) {
+      assert.strictEqual(typeof WebSocket[name], 'function', name);
+    }
+    assert.strictEqual(typeof WebSocket.extension.parse, 'function');
+    assert.strictEqual(typeof WebSocket.extension.format, 'function');
+    assert.strictEqual(typeof WebSocket.subprotocol.parse, 'function');
+    assert.strictEqual(typeof WebSocket.Sender.frame, 'function');
+    // Not exported, as in ws.
+    for (const name of ['MessageEvent', 'CloseEvent', 'ErrorEvent', 'Event', 'EventTarget', 'GUID', 'Limiter']) {
+      assert.strictEqual(WebSocket[name], undefined, name);
+    }
+  });
+
+  it('CommonJS: ready-state constants are read-only and enumerable on the class and the prototype', () => {
+    const WebSocket = require(root);
+    const states = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 };
+    for (const [name, value] of Object.entries(states)) {
+      for (const target of [WebSocket, WebSocket.prototype]) {
+        const d = Object.getOwnPropertyDescriptor(target, name);
+        assert.strictEqual(d.value, value);
+        assert.strictEqual(d.enumerable, true);
+        assert.strictEqual(d.writable, false);
+        assert.strictEqual(d.configurable, false);
+      }
+    }
+  });
+
+  it('package.json exports map: types, browser, import, require', () => {
+    const pkg = require(path.join(root, 'package.json'));
+    const dot = pkg.exports['.'];
+    assert.deepStrictEqual(Object.keys(dot), ['types', 'browser', 'import', 'require']);
+    assert.strictEqual(pkg.exports['./package.json'], './package.json');
+    assert.ok(require('fs').existsSync(path.join(root, dot.types)));
+  });
+
+  it('ESM: default and named exports (no Server, as ws)', () => {
+    const script = `
+      import WebSocket, * as ns from 'weft';
+      import { WebSocket as W, WebSocketServer, createWebSocketStream, Receiver, Sender, extension, subprotocol } from 'weft';
+      const names = Object.keys(ns).sort();
+      console.log(JSON.stringify({
+        names,
+        same: W === WebSocket && WebSocketServer === WebSocket.WebSocketServer && Receiver === WebSocket.Receiver &&
+          Sender === WebSocket.Sender && createWebSocketStream === WebSocket.createWebSocketStream &&
+          extension === WebSocket.extension && subprotocol === WebSocket.subprotocol,
+        open: WebSocket.OPEN,
+      }));`;
+    // Resolve 'weft' to this package through a self-reference (package "exports" + "name").
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    assert.strictEqual(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.strictEqual(out.same, true);
+    assert.strictEqual(out.open, 1);
+    assert.ok(!out.names.includes('Server'));
+    for (const n of ['WebSocket', 'WebSocketServer', 'createWebSocketStream', 'PerMessageDeflate', 'Receiver', 'Sender', 'extension', 'subprotocol', 'default']) {
+      assert.ok(out.names.includes(n), n);
+    }
+  });
+
+  it('browser entry: the platform\'s own WebSocket', () => {
+    const r = spawnSync(process.execPath, ['-e', `
+      globalThis.WebSocket = function Native() {};
+      const W = require('./browser.js');
+      console.log(W === globalThis.WebSocket ? 'native' : 'other');`], { cwd: root, encoding: 'utf8' });
+    assert.strictEqual(r.stdout.trim(), 'native', r.stderr);
+  });
+});
