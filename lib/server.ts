@@ -109,6 +109,19 @@ export interface ServerOptions {
   verifyClient?: VerifyClient | null;
   /** The class to instantiate for each connection. Default weft's `WebSocket`. */
   WebSocket?: WebSocketClass;
+  /**
+   * weft: believe the first `X-Forwarded-For` address for `ws.remoteAddress` (only behind a proxy you
+   * control: anyone can send the header). Default `false`.
+   */
+  trustProxy?: boolean;
+  /** weft: `{ interval, timeout }` — ping silent connections and drop those that stay silent. */
+  heartbeat?: { interval: number; timeout: number };
+  /** weft: bytes a socket may hold unsent before sends are dropped (0: no limit, as ws). */
+  maxBackpressure?: number;
+  /** weft: what a send past maxBackpressure does: 'drop' (default) or 'close' (1008). */
+  backpressurePolicy?: 'drop' | 'close';
+  /** Accepted and ignored (legacy ws): Hixie-76 is not supported. */
+  disableHixie?: boolean;
 }
 
 /** `server.options`: the options merged over ws 8.23's defaults. */
@@ -440,6 +453,15 @@ export class WebSocketServer extends EventEmitter {
     // is in the OPEN state."
     socket.write(serializeResponse(lines));
     socket.removeListener('error', destroySocket);
+
+    // WebSocket-Node's members: the version spoken, and the client's address as a proxy reports it —
+    // only when the server is told to trust one (a header anyone can send is never believed by default).
+    if (req.headers['sec-websocket-version'] === '8') ws._protocolVersion = 8;
+    if (options.trustProxy) {
+      const forwarded = req.headers['x-forwarded-for'];
+      const first = typeof forwarded === 'string' ? forwarded.split(',')[0].trim() : '';
+      if (first !== '') ws._remoteAddress = first;
+    }
 
     ws.setSocket(socket, head, {
       allowSynchronousEvents: options.allowSynchronousEvents,

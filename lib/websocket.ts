@@ -92,6 +92,14 @@ export class WebSocket extends EventEmitter {
   /** @internal */ _heartbeatPinged: number;
   /** @internal WebSocket-Node-style options, only when one was given (most connections pay nothing). */
   _extra: ExtraOptions | null;
+  /** @internal The protocol version spoken: 13, or 8 for draft-hybi-10 peers. */
+  _protocolVersion: number;
+  /** @internal The client's address as a trusted proxy reported it (X-Forwarded-For), if any. */
+  _remoteAddress: string | undefined;
+  /** @internal Pub/sub: the topics this socket is subscribed to (created on first subscribe). */
+  _topics: Set<string> | null;
+  /** @internal Pub/sub: the hub this socket publishes through (set by its server). */
+  _hub: unknown;
 
   /**
    * `new WebSocket(address, protocols?, options?)` opens a client connection. `address` null makes a
@@ -122,6 +130,10 @@ export class WebSocket extends EventEmitter {
     this._heartbeatIdle = 0;
     this._heartbeatPinged = -1;
     this._extra = null;
+    this._protocolVersion = 13;
+    this._remoteAddress = undefined;
+    this._topics = null;
+    this._hub = null;
 
     if (address !== null) {
       this._isServer = false;

@@ -133,3 +133,37 @@ describe('WebSocket-Node conveniences', () => {
     assert.strictEqual(isBinary, false);
   });
 });
+
+describe('remoteAddress and webSocketVersion over TCP', () => {
+  const WS = require('ws');
+  const { WebSocketServer } = require('../../dist/lib/server');
+  let wss;
+  afterEach((done) => wss.close(() => done()));
+
+  const connect = async (options, headers, version = 13) => {
+    wss = new WebSocketServer({ port: 0, ...options });
+    await once(wss, 'listening');
+    const conn = once(wss, 'connection');
+    const client = new WS(`ws://127.0.0.1:${wss.address().port}`, { headers, protocolVersion: version });
+    const [ws] = await conn;
+    await once(client, 'open');
+    client.terminate();
+    return ws;
+  };
+
+  it('ignores X-Forwarded-For unless the server trusts a proxy', async () => {
+    const ws = await connect({}, { 'X-Forwarded-For': '203.0.113.7' });
+    assert.strictEqual(ws.remoteAddress, '127.0.0.1');
+  });
+
+  it('believes the first X-Forwarded-For address with trustProxy', async () => {
+    const ws = await connect({ trustProxy: true }, { 'X-Forwarded-For': '203.0.113.7, 10.0.0.1' });
+    assert.strictEqual(ws.remoteAddress, '203.0.113.7');
+  });
+
+  it('reports the version a draft-8 client spoke', async () => {
+    const ws = await connect({}, {}, 8);
+    assert.strictEqual(ws.webSocketVersion, 8);
+    assert.strictEqual(ws.protocolVersion, 8);
+  });
+});
