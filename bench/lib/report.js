@@ -138,6 +138,8 @@ function notes(rows, results) {
     for (const [impl, s] of Object.entries(results[row.name].sums)) {
       if (s.n === 0) out.push(`- ${row.name} / ${impl}: n/a — ${s.failed}`);
       else if (s.errors) out.push(`- ${row.name} / ${impl}: ${s.errors} errors (first: ${s.firstError})`);
+      // The other side is one thread: near 100% of a core it, not the measured process, sets the pace.
+      if (s.n && s.peerCpuPct > 85) out.push(`- ${row.name} / ${impl}: the other side ran at ${s.peerCpuPct.toFixed(0)}% of a core: it may have been the bottleneck`);
     }
   }
   return out.length ? `\nNotes:\n${out.join('\n')}\n` : '';
