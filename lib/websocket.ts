@@ -337,9 +337,13 @@ export class WebSocket extends EventEmitter {
       this._abortHandshake('WebSocket was closed before the connection was established');
       return;
     }
-    if (this._socket !== null) {
+    const socket = this._socket;
+    if (socket !== null) {
       this._readyState = ReadyState.CLOSING;
-      this._socket.destroy();
+      // Writes made while a received chunk is handled are corked (one writev per chunk): hand them to
+      // the kernel first, so that terminate() loses no more than ws's would (only what the kernel refuses).
+      while (socket.writableCorked > 0) socket.uncork();
+      socket.destroy();
     }
   }
 

@@ -88,3 +88,34 @@ describe('backpressure (slow reader over TCP)', () => {
     assert.strictEqual(ws.send('x'), SendStatus.DROPPED);
   });
 });
+
+describe('write batching (one writev per received chunk)', () => {
+  const WS = require('ws');
+  let wss;
+  afterEach((done) => wss.close(() => done()));
+
+  it('replies to pipelined messages arrive complete and in order; send-then-terminate still delivers', async () => {
+    wss = new WebSocketServer({ port: 0 });
+    await once(wss, 'listening');
+    wss.on('connection', (ws) => ws.on('message', (d) => {
+      if (d.toString() === 'bye') {
+        ws.send('last words');
+        ws.terminate();
+        return;
+      }
+      ws.send(d);
+    }));
+    const client = new WS(`ws://127.0.0.1:${wss.address().port}`);
+    await once(client, 'open');
+    const got = [];
+    client.on('message', (d) => got.push(d.toString()));
+    // Many messages in one TCP write: the server handles them in one chunk and answers in one writev.
+    const frames = [];
+    for (let i = 0; i < 50; i++) frames.push(WS.Sender.frame(Buffer.from(`m${i}`), { fin: true, opcode: 1, mask: true, readOnly: true, rsv1: false }));
+    frames.push(WS.Sender.frame(Buffer.from('bye'), { fin: true, opcode: 1, mask: true, readOnly: true, rsv1: false }));
+    client._socket.write(Buffer.concat(frames.flat()));
+    const [code] = await once(client, 'close');
+    assert.deepStrictEqual(got, [...Array.from({ length: 50 }, (_, i) => `m${i}`), 'last words']);
+    assert.strictEqual(code, 1006);
+  });
+});
