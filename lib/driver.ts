@@ -73,7 +73,15 @@ export class Driver implements Sink {
     socket.on('data', socketOnData);
     socket.on('end', socketOnEnd);
     socket.on('error', socketOnError);
-    socket.on('drain', socketOnDrain);
+  }
+
+  /**
+   * Starts forwarding the socket's 'drain' to the WebSocket: attached the first time a send meets
+   * backpressure, so that idle connections carry no extra listener.
+   */
+  watchDrain(): void {
+    const socket = this.socket;
+    if (socket.listeners('drain').indexOf(socketOnDrain) === -1) socket.on('drain', socketOnDrain);
   }
 
   // --- Sink ---------------------------------------------------------------------------------------

@@ -415,7 +415,9 @@ export class WebSocket extends EventEmitter {
     const buffered = socket.writableLength + (this._driver as Driver).conn.writer.queuedBytes;
     const extra = this._extra;
     const limit = extra !== null && extra.maxBackpressure > 0 ? extra.maxBackpressure : socket.writableHighWaterMark;
-    return buffered > limit ? SendStatus.BACKPRESSURE : SendStatus.SENT;
+    if (buffered <= limit) return SendStatus.SENT;
+    (this._driver as Driver).watchDrain();
+    return SendStatus.BACKPRESSURE;
   }
 
   /** A send past `maxBackpressure`: dropped and reported, or (policy 'close') the socket is closed. */
@@ -426,6 +428,7 @@ export class WebSocket extends EventEmitter {
       process.nextTick(cb, err);
     }
     if ((this._extra as ExtraOptions).backpressurePolicy === 'close') this.close(1008, 'Backpressure limit exceeded');
+    else (this._driver as Driver).watchDrain();
     return SendStatus.DROPPED;
   }
 

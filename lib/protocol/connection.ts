@@ -91,8 +91,9 @@ export class Connection implements ParserHandler {
   private readonly maxPendingAutoPongs: number;
   private pendingAutoPongs: number;
   private codec: Codec | null;
-  private readonly autoPongFlushed: WriteCallback;
-  private readonly closeFrameFlushed: WriteCallback;
+  /** Bound on first use (an idle connection that never pongs or closes pays for no closure). */
+  private autoPongFlushed: WriteCallback | null;
+  private closeFrameFlushed: WriteCallback | null;
 
   constructor(sink: Sink, options: ConnectionOptions) {
     this.isServer = options.isServer;
@@ -124,9 +125,8 @@ export class Connection implements ParserHandler {
     this.autoPong = options.autoPong !== false;
     this.maxPendingAutoPongs = orDefault(options.maxPendingAutoPongs, DEFAULT_MAX_PENDING_AUTO_PONGS);
     this.pendingAutoPongs = 0;
-    // Bound once per connection: no closure per pong or per close.
-    this.autoPongFlushed = this.onAutoPongFlushed.bind(this);
-    this.closeFrameFlushed = this.onCloseFlushed.bind(this);
+    this.autoPongFlushed = null;
+    this.closeFrameFlushed = null;
   }
 
   /** The negotiated codec (permessage-deflate), or null. */
@@ -170,6 +170,7 @@ export class Connection implements ParserHandler {
   private sendClose(payload: Buffer): void {
     this.closeSent = true;
     this.readyState = ReadyState.CLOSING;
+    this.closeFrameFlushed = this.onCloseFlushed.bind(this);
     this.writer.sendControl(Opcode.CLOSE, payload, this.closeFrameFlushed);
   }
 
@@ -200,6 +201,8 @@ export class Connection implements ParserHandler {
           this.sink.terminate();
         } else {
           this.pendingAutoPongs++;
+          // Bound once per connection, on its first ping: no closure per pong.
+          if (this.autoPongFlushed === null) this.autoPongFlushed = this.onAutoPongFlushed.bind(this);
           this.writer.sendControl(Opcode.PONG, data, this.autoPongFlushed);
         }
       }

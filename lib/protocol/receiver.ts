@@ -117,11 +117,13 @@ export class FrameParser {
   private streamingUtf8: boolean;
 
   // Input held back while an inflate is pending or the consumer asked to wait.
-  private readonly pending: Buffer[];
+  /** Created the first time input has to wait (an idle connection holds no array for it). */
+  private pending: Buffer[] | null;
   private waitingInflate: boolean;
   private suspended: boolean;
   private draining: boolean;
-  private readonly inflated: (err: Error | null, data?: Buffer) => void;
+  /** Bound on first use: connections that never inflate pay for no closure. */
+  private inflated: ((err: Error | null, data?: Buffer) => void) | null;
 
   constructor(handler: ParserHandler, options: ParserOptions) {
     this.handler = handler;
@@ -160,12 +162,11 @@ export class FrameParser {
     this.utf8 = null; // allocated the first time a text message arrives in pieces
     this.streamingUtf8 = false;
 
-    this.pending = [];
+    this.pending = null;
     this.waitingInflate = false;
     this.suspended = false;
     this.draining = false;
-    // One bound callback per parser, not one closure per inflate.
-    this.inflated = this.onInflated.bind(this);
+    this.inflated = null;
   }
 
   /** True once a close frame was parsed or a violation found: further input is ignored. */
@@ -181,7 +182,7 @@ export class FrameParser {
   /** Stops parsing for good (the connection is going away). */
   stop(): void {
     this.state = STOPPED;
-    this.pending.length = 0;
+    this.pending = null;
     this.parts.length = 0;
   }
 
@@ -202,25 +203,30 @@ export class FrameParser {
 
   /** Number of input chunks held back (while suspended or inflating). */
   get queuedChunks(): number {
-    return this.pending.length;
+    return this.pending === null ? 0 : this.pending.length;
   }
 
   /** Feeds bytes. Reports through the handler, synchronously (or after the codec answers). */
   push(chunk: Buffer): void {
     if (this.state === STOPPED) return;
-    if (this.waitingInflate || this.suspended || this.pending.length !== 0) {
+    if (this.waitingInflate || this.suspended || (this.pending !== null && this.pending.length !== 0)) {
       if (this.tooManyChunks()) return;
-      this.pending.push(chunk);
+      this.queue().push(chunk);
       return;
     }
     this.run(chunk, 0);
+  }
+
+  private queue(): Buffer[] {
+    if (this.pending === null) this.pending = [];
+    return this.pending;
   }
 
   /** Processes queued input until it runs out or the parser has to wait again. */
   private drain(): void {
     if (this.draining) return; // a handler resumed us from inside run(): the outer loop continues
     this.draining = true;
-    const pending = this.pending;
+    const pending = this.queue();
     while (pending.length !== 0 && !this.waitingInflate && !this.suspended && this.state !== STOPPED) {
       this.run(pending.shift() as Buffer, 0);
     }
@@ -228,7 +234,7 @@ export class FrameParser {
   }
 
   private tooManyChunks(): boolean {
-    if (this.maxBufferedChunks > 0 && this.pending.length + this.parts.length >= this.maxBufferedChunks) {
+    if (this.maxBufferedChunks > 0 && this.queuedChunks + this.parts.length >= this.maxBufferedChunks) {
       this.fail(
         protocolError(RangeError, 'Too many buffered chunks', false, 1008, 'WS_ERR_TOO_MANY_BUFFERED_PARTS'),
       );
@@ -278,7 +284,7 @@ export class FrameParser {
         return;
       }
       if (this.waitingInflate || this.suspended) {
-        if (pos < len && !this.stopped) this.pending.unshift(chunk.subarray(pos));
+        if (pos < len && !this.stopped) this.queue().unshift(chunk.subarray(pos));
         return;
       }
     }
@@ -503,6 +509,8 @@ export class FrameParser {
       parts.length = start;
       this.msgBytes -= compressed.length;
       this.waitingInflate = true;
+      // One bound callback per parser (made on the first inflate), not one closure per inflate.
+      if (this.inflated === null) this.inflated = this.onInflated.bind(this);
       (this.codec as Codec).decompress(compressed, this.fin, this.inflated);
       return;
     }

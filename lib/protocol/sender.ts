@@ -64,14 +64,16 @@ export class FrameWriter {
 
   /** A compression is in flight: later operations wait in `queue`. */
   private busy: boolean;
-  private readonly queue: Queued[];
+  /** Operations waiting behind a compression or a hold (created on first use). */
+  private queue: Queued[] | null;
   /** Payload bytes waiting in `queue` (part of ws's `bufferedAmount`). */
   queuedBytes: number;
   /** The frame being compressed, waiting for the codec. */
   private pendingFin: boolean;
   private pendingOpcode: number;
   private pendingCb: WriteCallback | undefined;
-  private readonly compressed: (err: Error | null, data?: Buffer) => void;
+  /** Bound on the first compression: connections that never compress pay for no closure. */
+  private compressed: ((err: Error | null, data?: Buffer) => void) | null;
   /** The hold that is blocking the writer now (0: none), and the last ticket handed out. */
   private activeHold: number;
   private activeHoldSize: number;
@@ -85,13 +87,12 @@ export class FrameWriter {
     this.fragmenting = false;
     this.compressing = false;
     this.busy = false;
-    this.queue = [];
+    this.queue = null;
     this.queuedBytes = 0;
     this.pendingFin = false;
     this.pendingOpcode = 0;
     this.pendingCb = undefined;
-    // One bound callback per writer, not a closure per message.
-    this.compressed = this.onCompressed.bind(this);
+    this.compressed = null;
     this.activeHold = 0;
     this.activeHoldSize = 0;
     this.tickets = 0;
@@ -148,7 +149,7 @@ export class FrameWriter {
       this.flushQueue();
       return;
     }
-    for (const op of this.queue) {
+    for (const op of this.queue || []) {
       if (op.kind === HOLD && op.ticket === ticket) {
         this.queuedBytes += data.length - op.size;
         op.size = data.length;
@@ -200,6 +201,8 @@ export class FrameWriter {
       this.pendingCb = cb;
       this.pendingOpcode = opcode;
       const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+      // One bound callback per writer (made on the first compression), not a closure per message.
+      if (this.compressed === null) this.compressed = this.onCompressed.bind(this);
       (this.codec as Codec).compress(bytes, fin, this.compressed);
       return;
     }
@@ -260,12 +263,14 @@ export class FrameWriter {
       op.size = (typeof op.data === 'string' ? Buffer.byteLength(op.data) : op.data.length) + (op.second !== null ? op.second.length : 0);
     }
     this.queuedBytes += op.size;
+    if (this.queue === null) this.queue = [];
     this.queue.push(op);
   }
 
   /** Replays queued operations in order until one starts a compression again. */
   private flushQueue(): void {
     const queue = this.queue;
+    if (queue === null) return;
     while (queue.length !== 0 && !this.busy) {
       const op = queue.shift() as Queued;
       if (op.kind === HOLD) {
@@ -287,7 +292,7 @@ export class FrameWriter {
   }
 
   private failQueue(err: Error): void {
-    const queue = this.queue.splice(0);
+    const queue = this.queue === null ? [] : this.queue.splice(0);
     this.queuedBytes = 0;
     for (const op of queue) if (op.cb) op.cb(err);
   }
