@@ -24,8 +24,54 @@ const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
 /** The pipe a zlib stream belongs to, so the shared listeners below need no closure per stream. */
 const kPipe = Symbol('weft-zlib-pipe');
+/** The stream's flush callback, made once per stream (it reads the current pipe from kPipe). */
+const kFlushed = Symbol('weft-zlib-flushed');
+/** The pool key of a stream's settings. */
+const kKey = Symbol('weft-zlib-key');
 
-type ZStream = (zlib.InflateRaw | zlib.DeflateRaw) & { [kPipe]?: ZlibPipe };
+type ZStream = (zlib.InflateRaw | zlib.DeflateRaw) & {
+  [kPipe]?: ZlibPipe;
+  [kFlushed]?: (err?: Error | null) => void;
+  [kKey]?: string;
+};
+
+/**
+ * Idle zlib streams of no-context-takeover pipes, by settings. Such a stream carries nothing from one
+ * message to the next, so between messages it belongs to no connection: an idle compressed connection
+ * holds no zlib context at all, and a busy one borrows a reset stream instead of paying for a new one
+ * (creating a zlib context costs far more than deflating a small message). The pool is bounded, so at
+ * most POOL_MAX contexts per setting outlive the messages that used them.
+ */
+const pool = new Map<string, ZStream[]>();
+const POOL_MAX = 16;
+
+function borrow(key: string): ZStream | null {
+  const list = pool.get(key);
+  return list === undefined || list.length === 0 ? null : (list.pop() as ZStream);
+}
+
+function giveBack(stream: ZStream): void {
+  const key = stream[kKey] as string;
+  let list = pool.get(key);
+  if (list === undefined) {
+    list = [];
+    pool.set(key, list);
+  }
+  if (list.length >= POOL_MAX) {
+    stream.close();
+    return;
+  }
+  stream[kPipe] = undefined;
+  stream.reset();
+  list.push(stream);
+}
+
+/** @internal For tests: how many idle streams the pool holds. */
+export function pooledStreams(): number {
+  let n = 0;
+  for (const list of pool.values()) n += list.length;
+  return n;
+}
 
 /** A request waiting behind the one in flight (only when a caller overlaps requests; the core never does). */
 interface Backlog {
@@ -55,6 +101,8 @@ export class ZlibPipe implements LimiterJob {
   private readonly noContextTakeover: boolean;
   private readonly maxPayload: number;
   private readonly zlibOptions: zlib.ZlibOptions;
+  /** The pool key for this pipe's settings (no-context-takeover pipes only). */
+  private readonly poolKey: string;
 
   /** The live zlib stream, or null: created on first use, dropped when no longer needed. */
   stream: ZStream | null;
@@ -85,6 +133,7 @@ export class ZlibPipe implements LimiterJob {
     this.noContextTakeover = settings.noContextTakeover;
     this.maxPayload = settings.maxPayload;
     this.zlibOptions = { ...settings.zlibOptions, windowBits: settings.windowBits };
+    this.poolKey = settings.noContextTakeover ? `${settings.inflate ? 'i' : 'd'}:${JSON.stringify(this.zlibOptions)}` : '';
     this.stream = null;
     this.flushed = null;
     this.data = TRAILER;
@@ -133,18 +182,37 @@ export class ZlibPipe implements LimiterJob {
   }
 
   private open(): ZStream {
-    // Looked up on the module at call time (not destructured): tests wrap these to track every handle.
-    const stream: ZStream = this.inflate
-      ? zlib.createInflateRaw(this.zlibOptions)
-      : zlib.createDeflateRaw(this.zlibOptions);
+    let stream = this.poolKey !== '' ? borrow(this.poolKey) : null;
+    if (stream === null) {
+      // Looked up on the module at call time (not destructured): tests wrap these to track every handle.
+      const created: ZStream = this.inflate
+        ? zlib.createInflateRaw(this.zlibOptions)
+        : zlib.createDeflateRaw(this.zlibOptions);
+      created.on('data', onData);
+      created.on('error', onError);
+      if (this.inflate) created.on('end', onEnd);
+      created[kFlushed] = (err?: Error | null) => {
+        const pipe = created[kPipe];
+        if (pipe !== undefined) pipe.onFlushed(created, err);
+      };
+      created[kKey] = this.poolKey;
+      stream = created;
+    }
     stream[kPipe] = this;
-    stream.on('data', onData);
-    stream.on('error', onError);
-    if (this.inflate) stream.on('end', onEnd);
-    this.flushed = (err?: Error | null) => this.onFlushed(stream, err);
+    this.flushed = stream[kFlushed] as (err?: Error | null) => void;
     this.stream = stream;
     this.ended = false;
     return stream;
+  }
+
+  /** Hands a no-context-takeover stream back to the pool after its message (or closes it). */
+  private release(): void {
+    const stream = this.stream;
+    if (stream === null) return;
+    this.stream = null;
+    this.flushed = null;
+    this.ended = false;
+    giveBack(stream);
   }
 
   /** @internal Output from `stream`. */
@@ -182,7 +250,8 @@ export class ZlibPipe implements LimiterJob {
     if (stream === this.stream) this.ended = true;
   }
 
-  private onFlushed(stream: ZStream, err?: Error | null): void {
+  /** @internal The flush of `stream` completed. */
+  onFlushed(stream: ZStream, err?: Error | null): void {
     if (stream !== this.stream || !this.running) return; // a dropped stream's late answer
     if (err) {
       this.onStreamError(stream, err);
@@ -206,9 +275,10 @@ export class ZlibPipe implements LimiterJob {
       // BFINAL ended the peer's stream: the next message starts a new one.
       this.drop();
     } else if (this.fin && this.noContextTakeover) {
-      // §7.1.1: no context takeover: nothing is carried to the next message, so no stream is kept
-      // either (a zlib context is the main memory cost of a compressed connection).
-      this.drop();
+      // §7.1.1: no context takeover: nothing is carried to the next message, so the connection keeps
+      // no stream either (a zlib context is the main memory cost of a compressed connection); the
+      // reset stream goes back to the shared pool for the next message, of any connection.
+      this.release();
     }
     this.finish(null, out);
   }
