@@ -15,7 +15,7 @@ import {
 } from './constants';
 import { protocolError, type WsError } from './errors';
 import type { Codec } from './codec';
-import { isValidUTF8, unmask } from '../util/buffer';
+import { isValidUTF8, mask as maskInto, unmask } from '../util/buffer';
 import { Utf8Validator } from '../util/utf8';
 
 /** Where the parsed frames go. */
@@ -94,6 +94,8 @@ export class FrameParser {
   private rsv1: boolean;
   private opcode: number;
   private masked: boolean;
+  /** The current frame's pieces are kept masked and unmasked as they are joined (see payloadPiece). */
+  private deferMask: boolean;
   private payloadLength: number;
   private remaining: number;
   /** The frame's mask key, byte by byte. */
@@ -145,6 +147,7 @@ export class FrameParser {
     this.rsv1 = false;
     this.opcode = 0;
     this.masked = false;
+    this.deferMask = false;
     this.payloadLength = 0;
     this.remaining = 0;
     this.m0 = 0;
@@ -421,7 +424,18 @@ export class FrameParser {
     const n = piece.length;
     const offset = this.payloadLength - this.remaining;
     this.remaining -= n;
-    if (this.masked) this.unmaskPiece(piece, offset);
+    if (this.masked) {
+      // A data frame that arrives in pieces and needs no early look at its bytes (binary, compressed,
+      // or unchecked text) is unmasked when it is joined: one pass that copies and unmasks at once,
+      // instead of unmasking every piece in place and copying it again.
+      if (offset === 0) {
+        this.deferMask =
+          n !== this.payloadLength &&
+          this.opcode < Opcode.CLOSE &&
+          (this.msgOpcode === Opcode.BINARY || this.compressed || this.skipUTF8);
+      }
+      if (!this.deferMask) this.unmaskPiece(piece, offset);
+    }
 
     if (this.opcode >= Opcode.CLOSE) {
       if (n === this.payloadLength) {
@@ -456,14 +470,35 @@ export class FrameParser {
 
     if (this.remaining === 0) {
       this.state = HEADER;
+      if (this.deferMask) this.joinMasked();
       this.frameDone(EMPTY_BUFFER);
     }
   }
 
+  /** Joins the still-masked pieces of the frame just completed into one unmasked buffer (one pass). */
+  private joinMasked(): void {
+    this.deferMask = false;
+    const parts = this.parts;
+    const start = this.frameStart;
+    const joined = Buffer.allocUnsafe(this.payloadLength);
+    let offset = 0;
+    for (let i = start; i < parts.length; i++) {
+      const piece = parts[i];
+      maskInto(piece, this.rotatedKey(offset), joined, offset, piece.length);
+      offset += piece.length;
+    }
+    parts.length = start;
+    parts.push(joined);
+  }
+
   /** Unmasks a piece that starts `offset` bytes into the payload, in place (RFC 6455 §5.3). */
   private unmaskPiece(piece: Buffer, offset: number): void {
+    unmask(piece, this.rotatedKey(offset));
+  }
+
+  /** The frame's key rotated so that byte `offset` of the payload meets key byte `offset % 4`. */
+  private rotatedKey(offset: number): Buffer {
     const k = MASK_SCRATCH;
-    // Rotate the key so that byte `offset` of the payload meets key byte `offset % 4`.
     const r = offset & 3;
     const m0 = this.m0, m1 = this.m1, m2 = this.m2, m3 = this.m3;
     if (r === 0) {
@@ -475,7 +510,7 @@ export class FrameParser {
     } else {
       k[0] = m3; k[1] = m0; k[2] = m1; k[3] = m2;
     }
-    unmask(piece, k);
+    return k;
   }
 
   private validator(): Utf8Validator {

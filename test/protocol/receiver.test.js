@@ -281,3 +281,28 @@ describe('FrameParser (RFC 6455 §5)', () => {
 function KEY4() {
   return [0x37, 0xfa, 0x21, 0x3d];
 }
+
+describe('FrameParser: frames that arrive in pieces are unmasked as they are joined', () => {
+  const { prng } = require('./helpers');
+  it('binary, compressed and unchecked-text frames give the same bytes in every chunking', () => {
+    const rand = prng(77);
+    for (let round = 0; round < 200; round++) {
+      const size = 1 + Math.floor(rand() * 3000);
+      const payload = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) payload[i] = Math.floor(rand() * 256);
+      const key = [0, 1, 2, 3].map(() => Math.floor(rand() * 256));
+      const fin = rand() < 0.5;
+      const bytes = Buffer.concat([
+        frame({ opcode: 2, fin, payload, mask: key }),
+        ...(fin ? [] : [frame({ opcode: 0, fin: true, payload: payload.subarray(0, 7), mask: key.slice().reverse() })]),
+      ]);
+      const cuts = [];
+      for (let pos = 1 + Math.floor(rand() * 50); pos < bytes.length; pos += 1 + Math.floor(rand() * 700)) cuts.push(pos);
+      const expected = fin ? payload : Buffer.concat([payload, payload.subarray(0, 7)]);
+      for (const options of [{}, { skipUTF8Validation: true }, { fragments: true }]) {
+        const trace = feedSplit(bytes, cuts, options).trace;
+        assert.deepStrictEqual(trace, [['message', 'binary', expected.toString('hex')]], `round ${round}`);
+      }
+    }
+  });
+});
