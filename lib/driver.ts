@@ -7,6 +7,7 @@ import type { Duplex } from 'stream';
 import { Connection, type Sink } from './protocol/connection';
 import type { WsError } from './protocol/errors';
 import type { Codec } from './protocol/codec';
+import { writePair } from './transport/write';
 import type { WriteCallback } from './protocol/sender';
 import { ReadyState } from './protocol/constants';
 
@@ -143,16 +144,7 @@ export class Driver implements Sink {
 
   /** @internal */
   write(first: Buffer, second: Buffer | null, cb: WriteCallback | undefined): void {
-    const socket = this.socket;
-    if (second === null) {
-      socket.write(first, cb);
-      return;
-    }
-    // Header and payload leave together in one writev.
-    socket.cork();
-    socket.write(first);
-    socket.write(second, cb);
-    socket.uncork();
+    writePair(this.socket, first, second, cb);
   }
 
   /** @internal */

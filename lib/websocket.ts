@@ -17,7 +17,7 @@ import {
 import { closePayload } from './protocol/close';
 import type { WriteCallback } from './protocol/sender';
 import { Driver, type DriverOptions } from './driver';
-import { concat, isBlob, toArrayBuffer, toBuffer } from './util/convert';
+import { binaryMessage, concat, isBlob, toArrayBuffer, toBuffer } from './util/convert';
 import { wheelFor, type HeartbeatOptions, type HeartbeatWheel } from './heartbeat';
 import { applyEventTarget, type EventTargetMixin } from './event-target';
 
@@ -298,12 +298,7 @@ export class WebSocket extends EventEmitter {
       this.emit('message', data, false);
       return;
     }
-    const type = this._binaryType;
-    let out: unknown = data;
-    if (type === 'arraybuffer') out = toArrayBuffer(Array.isArray(data) ? concat(data) : data);
-    else if (type === 'blob') out = new Blob(Array.isArray(data) ? data : [data]);
-    else if (type === 'nodebuffer' && Array.isArray(data)) out = concat(data);
-    this.emit('message', out, true);
+    this.emit('message', binaryMessage(data, this._binaryType), true);
   }
 
   /**

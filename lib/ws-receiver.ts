@@ -8,7 +8,7 @@ import { EMPTY_BUFFER, Opcode } from './protocol/constants';
 import type { Codec } from './protocol/codec';
 import type { WsError } from './protocol/errors';
 import { FrameParser, type ParserHandler } from './protocol/receiver';
-import { concat, toArrayBuffer } from './util/convert';
+import { binaryMessage } from './util/convert';
 
 /** ws's Receiver options (an options object since ws 8.20). */
 export interface ReceiverOptions {
@@ -86,12 +86,7 @@ export class Receiver extends Writable implements ParserHandler {
       this.emit('message', data, false);
       return;
     }
-    const type = this._binaryType;
-    let out: unknown = data;
-    if (type === 'arraybuffer') out = toArrayBuffer(Array.isArray(data) ? concat(data) : data);
-    else if (type === 'blob') out = new Blob(Array.isArray(data) ? data : [data]);
-    else if (type === 'nodebuffer' && Array.isArray(data)) out = concat(data);
-    this.emit('message', out, true);
+    this.emit('message', binaryMessage(data, this._binaryType), true);
   }
 
   /** @internal */

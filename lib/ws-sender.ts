@@ -11,6 +11,7 @@ import { FrameWriter, type WriteCallback } from './protocol/sender';
 import type { Codec } from './protocol/codec';
 import { mask as maskInto } from './util/buffer';
 import { toBuffer } from './util/convert';
+import { writePair } from './transport/write';
 
 /** Options of `Sender.frame`, as ws names them. */
 export interface FrameOptions {
@@ -109,14 +110,6 @@ export class Sender {
   }
 
   private write(first: Buffer, second: Buffer | null, cb?: WriteCallback): void {
-    const socket = this.socket;
-    if (second === null) {
-      socket.write(first, cb);
-      return;
-    }
-    socket.cork();
-    socket.write(first);
-    socket.write(second, cb);
-    socket.uncork();
+    writePair(this.socket, first, second, cb);
   }
 }

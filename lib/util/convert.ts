@@ -39,3 +39,15 @@ export function concat(list: Buffer[], total?: number): Buffer {
   if (list.length === 1) return list[0];
   return Buffer.concat(list, total);
 }
+
+/**
+ * A binary message as the binaryType asks for it (ws's rules): 'nodebuffer' one Buffer, 'arraybuffer'
+ * an ArrayBuffer, 'fragments' the frames' Buffers, 'blob' a Blob. `data` is one Buffer, or the list of
+ * frame payloads when the parser kept them apart ('fragments' and 'blob').
+ */
+export function binaryMessage(data: Buffer | Buffer[], binaryType: string): unknown {
+  if (binaryType === 'nodebuffer') return Array.isArray(data) ? concat(data) : data;
+  if (binaryType === 'arraybuffer') return toArrayBuffer(Array.isArray(data) ? concat(data) : data);
+  if (binaryType === 'blob') return new Blob(Array.isArray(data) ? data : [data]);
+  return data;
+}
