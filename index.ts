@@ -21,6 +21,9 @@ import { SendStatus as SendStatusValues } from './lib/websocket';
 import './lib/conveniences';
 import * as extensionModule from './lib/protocol/extension';
 import * as subprotocolModule from './lib/protocol/subprotocol';
+import { MemoryBus as MemoryBusClass, MemoryPubSub as MemoryPubSubClass } from './lib/pubsub';
+import { PeerAdapter as PeerAdapterClass } from './lib/peer';
+import { RedisPubSub as RedisPubSubClass } from './lib/pubsub-redis';
 
 /** The statics ws attaches to its default export. */
 interface Statics {
@@ -37,6 +40,13 @@ interface Statics {
   SendStatus: typeof SendStatusValues;
   extension: { parse: typeof extensionModule.parse; format: typeof extensionModule.format };
   subprotocol: { parse: typeof subprotocolModule.parse };
+  /** weft: crossws-style hooks and Peers over a WebSocketServer (lib/peer.ts). */
+  PeerAdapter: typeof PeerAdapterClass;
+  /** weft: the in-process pub/sub adapter, and the bus that joins its nodes (lib/pubsub.ts). */
+  MemoryPubSub: typeof MemoryPubSubClass;
+  MemoryBus: typeof MemoryBusClass;
+  /** weft: the Redis pub/sub adapter (needs the optional peer dependency ioredis). */
+  RedisPubSub: typeof RedisPubSubClass;
 }
 
 const statics: Statics = {
@@ -51,6 +61,10 @@ const statics: Statics = {
   SendStatus: SendStatusValues,
   extension: { parse: extensionModule.parse, format: extensionModule.format },
   subprotocol: { parse: subprotocolModule.parse },
+  PeerAdapter: PeerAdapterClass,
+  MemoryPubSub: MemoryPubSubClass,
+  MemoryBus: MemoryBusClass,
+  RedisPubSub: RedisPubSubClass,
 };
 for (const [name, value] of Object.entries(statics)) {
   Object.defineProperty(WebSocketClass, name, { value, enumerable: true, writable: true, configurable: true });

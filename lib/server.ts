@@ -424,6 +424,8 @@ export class WebSocketServer extends EventEmitter {
     const options = this.options;
     // ws hands the merged options (unknown keys included) to the constructor.
     const ws = new options.WebSocket(null, undefined, options as unknown as Record<string, unknown>);
+    // Pub/sub (lib/pubsub.ts): the socket publishes through this server's topic hub.
+    ws._hub = this;
 
     // §4.2.2 step 4 /subprotocol/: "Either a single value representing the subprotocol the server is
     // ready to use or null" — chosen from the client's list only.

@@ -1,0 +1,490 @@
+/**
+ * Topics on the server: `ws.subscribe(topic)`, `ws.publish(topic, data)`, `server.publish(topic, data)`.
+ *
+ * One broadcast (design.md): the payload is framed ONCE per publish — server frames are unmasked, so every
+ * subscriber gets the same bytes — then, for each subscriber, its backpressure is checked (the same rules
+ * as `send`: past `maxBackpressure` the message is dropped, or the socket closed under policy 'close') and
+ * the shared frame is written with `writer.sendRaw(frame, null, undefined)`: no per-subscriber copy, no
+ * per-subscriber closure. Sockets written to are corked on their first write in a tick and uncorked
+ * together on one `process.nextTick`, so several publishes in a tick leave in one writev per socket
+ * (a batch that outgrows the socket's high-water mark is flushed at once instead).
+ * With `compress`, subscribers whose permessage-deflate resets the server's context after every message
+ * (server_no_context_takeover) share ONE deflate per publish; the others get the uncompressed frame
+ * (RFC 7692 lets a sender leave any message uncompressed).
+ *
+ * Everything is installed on WebSocket.prototype / WebSocketServer.prototype by a mixin: a connection
+ * pays only for its two reserved slots (`_topics`, `_hub`), both null until it subscribes. A hub (the
+ * topic registry `Map<topic, Set<ws>>`) belongs to each server and is created on first use; a server
+ * given a `pubsub` adapter (see `PubSubAdapter`: `MemoryPubSub` in process, `RedisPubSub` across
+ * processes) also forwards its publishes there and delivers what other nodes publish.
+ */
+import type { Duplex } from 'stream';
+import { deflateRawSync, constants as zlibConstants, type ZlibOptions } from 'zlib';
+import { Opcode, ReadyState } from './protocol/constants';
+import { buildFrame } from './protocol/frame';
+import { WebSocket, SendStatus } from './websocket';
+import { WebSocketServer } from './server';
+import { isBlob, toBuffer } from './util/convert';
+
+/** Options of `publish`. */
+export interface PublishOptions {
+  /** Send a binary message (default: true unless `data` is a string). */
+  binary?: boolean;
+  /**
+   * Compress where it costs one shared deflate (subscribers that negotiated server_no_context_takeover
+   * and whose threshold the message reaches); default false, as in uWebSockets and Bun.
+   */
+  compress?: boolean;
+}
+
+/** What one publish did on this process: how many subscribers got the frame, and how. */
+export interface PublishResult {
+  /** Written, and the subscriber's buffer is within its limit (SendStatus.SENT). */
+  sent: number;
+  /** Written, but the subscriber now holds more than its limit: wait for its 'drain' (BACKPRESSURE). */
+  backpressure: number;
+  /** Not written: the subscriber was not open or already past `maxBackpressure` (DROPPED). */
+  dropped: number;
+}
+
+/** Where an adapter hands the messages other nodes published (a hub implements it). */
+export interface PubSubReceiver {
+  /** Delivers a message published elsewhere to this node's subscribers of `topic`. */
+  deliver(topic: string, payload: Buffer, binary: boolean, compress: boolean): void;
+}
+
+/**
+ * Scale-out seam: carries publishes between nodes (processes or servers). A hub calls `attach` once,
+ * `subscribe`/`unsubscribe` when a topic gains its first / loses its last local subscriber, and
+ * `publish` after every local delivery (which never waits for the adapter). An adapter must not throw
+ * from these calls: it reports failures itself (RedisPubSub emits 'error').
+ *
+ * Guarantee of the shipped adapters: at most once, ordered per publisher and topic.
+ */
+export interface PubSubAdapter {
+  /** Called once by the hub that uses this adapter; other nodes' messages go to `receiver.deliver`. */
+  attach(receiver: PubSubReceiver): void;
+  /** Starts receiving `topic` from other nodes. */
+  subscribe(topic: string): void;
+  /** Stops receiving `topic`. */
+  unsubscribe(topic: string): void;
+  /** Sends a message this node published to the other nodes (never back to this one). */
+  publish(topic: string, payload: Buffer, binary: boolean, compress: boolean): void;
+  /** Releases the adapter's connections. */
+  close(): Promise<void>;
+}
+
+// --- corking: once per tick ----------------------------------------------------------------------
+
+/** Sockets this module corked in the current tick; all uncorked by one process.nextTick. */
+const corked: Duplex[] = [];
+let flushScheduled = false;
+
+/** Corks `socket` unless it is corked already (by us earlier in this tick, or by a handler's scope). */
+function corkOnce(socket: Duplex): void {
+  if (socket.writableCorked !== 0) return;
+  socket.cork();
+  corked.push(socket);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    process.nextTick(flushCorked);
+  }
+}
+
+function flushCorked(): void {
+  flushScheduled = false;
+  // One uncork per cork we made; a socket destroyed meanwhile ignores it.
+  for (let i = 0; i < corked.length; i++) corked[i].uncork();
+  corked.length = 0;
+}
+
+// --- the hub ------------------------------------------------------------------------------------
+
+type Subscriber = WebSocket;
+
+/** The permessage-deflate instance fields a shared deflate needs (server side). */
+interface DeflateLike {
+  params: { server_no_context_takeover?: true; server_max_window_bits?: number | true } | null;
+  _options: { zlibDeflateOptions?: ZlibOptions };
+  shouldCompress(length: number): boolean;
+}
+
+/** Window bits of a subscriber that may take a shared, context-free deflate; 0 when it may not. */
+function sharedWindowBits(ws: Subscriber): number {
+  const pmd = ws._extensions['permessage-deflate'] as DeflateLike | undefined;
+  if (pmd === undefined || pmd.params === null || !pmd.params.server_no_context_takeover) return 0;
+  const bits = pmd.params.server_max_window_bits;
+  const n = typeof bits === 'number' ? bits : 15;
+  // zlib's raw deflate cannot honour a 256-byte window (it uses 512): those get the plain frame.
+  return n >= 9 ? n : 0;
+}
+
+/** Deflates a whole message without context (RFC 7692 §7.2.1) and frames it with RSV1 set. */
+function deflatedFrame(payload: Buffer, opcode: number, bits: number, zlibOptions: ZlibOptions | undefined): Buffer {
+  const out = deflateRawSync(payload, {
+    ...zlibOptions,
+    windowBits: bits,
+    finishFlush: zlibConstants.Z_SYNC_FLUSH,
+  });
+  // §7.2.1: remove the 0x00 0x00 0xff 0xff that the sync flush leaves at the end.
+  const n = out.length;
+  const body = n >= 4 && out[n - 4] === 0 && out[n - 3] === 0 && out[n - 2] === 0xff && out[n - 1] === 0xff ? out.subarray(0, n - 4) : out;
+  return buildFrame(body, { opcode, fin: true, rsv1: true, maskKey: null, merge: true })[0];
+}
+
+/** Turns what `publish` accepts into one Buffer (strings are encoded once per publish). */
+function payloadOf(data: unknown): Buffer {
+  if (typeof data === 'string') return Buffer.from(data);
+  if (data === undefined || data === null) return Buffer.alloc(0);
+  if (isBlob(data)) throw new TypeError('publish() does not take a Blob: read it first (await blob.arrayBuffer())');
+  return toBuffer(data);
+}
+
+/**
+ * A topic registry and its fan-out: `Map<topic, Set<ws>>`. Each WebSocketServer has one (created on first
+ * use); sockets that belong to no server share a process-wide one. Exported for adapters and tests.
+ */
+export class Hub implements PubSubReceiver {
+  /** Subscribers by topic; a topic is removed with its last subscriber. */
+  readonly topics: Map<string, Set<Subscriber>>;
+  /** The scale-out adapter, or null (this process only). */
+  readonly adapter: PubSubAdapter | null;
+
+  constructor(adapter: PubSubAdapter | null = null) {
+    this.topics = new Map();
+    this.adapter = adapter;
+    if (adapter !== null) adapter.attach(this);
+  }
+
+  /** Adds `ws` to `topic`; false if it was subscribed already. */
+  subscribe(ws: Subscriber, topic: string): boolean {
+    let mine = ws._topics;
+    if (mine === null) mine = ws._topics = new Set();
+    else if (mine.has(topic)) return false;
+    mine.add(topic);
+    let subs = this.topics.get(topic);
+    if (subs === undefined) {
+      subs = new Set();
+      this.topics.set(topic, subs);
+      if (this.adapter !== null) this.adapter.subscribe(topic);
+    }
+    subs.add(ws);
+    return true;
+  }
+
+  /** Removes `ws` from `topic`; false if it was not subscribed. */
+  unsubscribe(ws: Subscriber, topic: string): boolean {
+    const mine = ws._topics;
+    if (mine === null || !mine.delete(topic)) return false;
+    this.remove(ws, topic);
+    return true;
+  }
+
+  /** Removes `ws` from every topic (it closed). */
+  leaveAll(ws: Subscriber): void {
+    const mine = ws._topics;
+    if (mine === null) return;
+    ws._topics = null;
+    for (const topic of mine) this.remove(ws, topic);
+  }
+
+  private remove(ws: Subscriber, topic: string): void {
+    const subs = this.topics.get(topic);
+    if (subs === undefined) return;
+    subs.delete(ws);
+    if (subs.size === 0) {
+      this.topics.delete(topic);
+      if (this.adapter !== null) this.adapter.unsubscribe(topic);
+    }
+  }
+
+  /** How many sockets of this hub are subscribed to `topic`. */
+  subscriberCount(topic: string): number {
+    const subs = this.topics.get(topic);
+    return subs === undefined ? 0 : subs.size;
+  }
+
+  /**
+   * Publishes to every local subscriber of `topic` but `exclude`, then hands the message to the adapter
+   * (local delivery never waits for it). Returns what happened locally.
+   */
+  publish(topic: string, data: unknown, options: PublishOptions | undefined, exclude: Subscriber | null): PublishResult {
+    if (typeof topic !== 'string') throw new TypeError('The topic must be a string');
+    // Numbers are sent as text, as send() sends them.
+    if (typeof data === 'number') data = String(data);
+    const payload = payloadOf(data);
+    let binary = typeof data !== 'string';
+    let compress = false;
+    if (options !== undefined && options !== null) {
+      if (options.binary !== undefined) binary = !!options.binary;
+      if (options.compress !== undefined) compress = !!options.compress;
+    }
+    const result: PublishResult = { sent: 0, backpressure: 0, dropped: 0 };
+    const subs = this.topics.get(topic);
+    if (subs !== undefined) fanOut(subs, payload, binary, compress, exclude, result);
+    if (this.adapter !== null) this.adapter.publish(topic, payload, binary, compress);
+    return result;
+  }
+
+  /** A message another node published: delivered to the local subscribers only. */
+  deliver(topic: string, payload: Buffer, binary: boolean, compress: boolean): void {
+    const subs = this.topics.get(topic);
+    if (subs !== undefined) fanOut(subs, payload, binary, compress, null, { sent: 0, backpressure: 0, dropped: 0 });
+  }
+}
+
+/**
+ * THE BROADCAST PATH. Frames `payload` once (plain, and at most one shared deflate per window size,
+ * both built on first need), then checks each subscriber's backpressure and writes the shared bytes.
+ */
+function fanOut(
+  subs: Set<Subscriber>,
+  payload: Buffer,
+  binary: boolean,
+  compress: boolean,
+  exclude: Subscriber | null,
+  result: PublishResult,
+): void {
+  const opcode = binary ? Opcode.BINARY : Opcode.TEXT;
+  const length = payload.length;
+  let plain: Buffer | null = null;
+  // Shared deflated frames by window size (nearly always one: every socket of a server shares its options).
+  let deflated: (Buffer | undefined)[] | null = null;
+  for (const ws of subs) {
+    if (ws === exclude) continue;
+    const driver = ws._driver;
+    // 1. A socket that is not open (or has sent its close frame) takes no data frame: dropped.
+    if (ws._readyState !== ReadyState.OPEN || driver === null || driver.conn.closeSent) {
+      result.dropped++;
+      continue;
+    }
+    // 2. The same backpressure rule as send(): past maxBackpressure, drop (or close, by policy).
+    const extra = ws._extra;
+    if (extra !== null && extra.maxBackpressure > 0 && ws.bufferedAmount >= extra.maxBackpressure) {
+      ws._overLimit(undefined);
+      result.dropped++;
+      continue;
+    }
+    // 3. The shared bytes: deflated for those that can share one deflate, plain for everyone else.
+    let frame: Buffer;
+    const codec = driver.conn.extension;
+    const bits = compress && codec !== null ? sharedWindowBits(ws) : 0;
+    if (bits !== 0 && (codec as NonNullable<typeof codec>).shouldCompress(length)) {
+      if (deflated === null) deflated = [];
+      let f = deflated[bits];
+      if (f === undefined) {
+        const pmd = ws._extensions['permessage-deflate'] as DeflateLike;
+        f = deflated[bits] = deflatedFrame(payload, opcode, bits, pmd._options.zlibDeflateOptions);
+      }
+      frame = f;
+    } else {
+      if (plain === null) plain = buildFrame(payload, { opcode, fin: true, rsv1: false, maskKey: null, merge: true })[0];
+      frame = plain;
+    }
+    // 4. Write, in order with everything else this socket sends: corked until the end of the tick while
+    //    the batch stays within the socket's high-water mark; past it, flushed now (holding a large
+    //    batch to the end of the tick would only hold memory, and count against maxBackpressure).
+    const socket = driver.socket;
+    if (socket.writableLength + frame.length <= socket.writableHighWaterMark) corkOnce(socket);
+    else while (socket.writableCorked !== 0) socket.uncork();
+    driver.conn.writer.sendRaw(frame, null, undefined);
+    if (ws._status() === SendStatus.SENT) result.sent++;
+    else result.backpressure++;
+  }
+}
+
+// --- where a socket's hub is -------------------------------------------------------------------
+
+/** A server's hub, on a symbol slot of the server (one per server, created on first use). */
+const kHub = Symbol('weft-pubsub-hub');
+type ServerWithHub = WebSocketServer & { [kHub]?: Hub };
+
+let processHub: Hub | null = null;
+
+/** The hub of a server (created on first use, with the server's `pubsub` adapter if it has one). */
+export function hubOf(server: WebSocketServer): Hub {
+  const s = server as ServerWithHub;
+  let hub = s[kHub];
+  if (hub === undefined) {
+    const adapter = (server.options as { pubsub?: PubSubAdapter | null }).pubsub;
+    hub = s[kHub] = new Hub(adapter || null);
+  }
+  return hub;
+}
+
+/**
+ * The hub a socket publishes through: its server's (the server puts itself in `ws._hub`; the slot is
+ * replaced with the hub on first use), or, for a server-role socket that belongs to no server, the
+ * process-wide hub. Topics are a server feature: a client socket's frames would need a mask each.
+ */
+function socketHub(ws: Subscriber): Hub {
+  const slot = ws._hub;
+  if (slot instanceof Hub) return slot;
+  if (!ws._isServer) throw new Error('Topics are a server feature: this is a client WebSocket');
+  let hub: Hub;
+  if (slot instanceof WebSocketServer) hub = hubOf(slot);
+  else hub = processHub === null ? (processHub = new Hub()) : processHub;
+  ws._hub = hub;
+  return hub;
+}
+
+function checkTopic(topic: unknown): asserts topic is string {
+  if (typeof topic !== 'string') throw new TypeError('The topic must be a string');
+}
+
+// --- the mixins ------------------------------------------------------------------------------------
+
+declare module './websocket' {
+  interface WebSocket {
+    /** Subscribes to `topic`; returns false if already subscribed (or if the socket is closed). */
+    subscribe(topic: string): boolean;
+    /** Unsubscribes from `topic`; returns false if it was not subscribed. */
+    unsubscribe(topic: string): boolean;
+    /** Whether this socket is subscribed to `topic`. */
+    isSubscribed(topic: string): boolean;
+    /** A copy of the topics this socket is subscribed to. */
+    readonly topics: Set<string>;
+    /**
+     * Publishes to every subscriber of `topic` except this socket (on every node, with an adapter).
+     * Returns what happened on this process.
+     */
+    publish(topic: string, data: unknown, options?: PublishOptions): PublishResult;
+  }
+}
+
+declare module './server' {
+  interface WebSocketServer {
+    /** Publishes to every subscriber of `topic` (on every node, with an adapter); returns the local counts. */
+    publish(topic: string, data: unknown, options?: PublishOptions): PublishResult;
+    /** How many of this server's sockets are subscribed to `topic`. */
+    subscriberCount(topic: string): number;
+  }
+  interface ServerOptions {
+    /** weft: a scale-out adapter (MemoryPubSub, RedisPubSub) that carries publishes to other nodes. */
+    pubsub?: PubSubAdapter | null;
+  }
+}
+
+const socketMethods = {
+  subscribe(this: Subscriber, topic: string): boolean {
+    checkTopic(topic);
+    // A closed socket would never leave again.
+    if (this._readyState === ReadyState.CLOSED) return false;
+    return socketHub(this).subscribe(this, topic);
+  },
+  unsubscribe(this: Subscriber, topic: string): boolean {
+    checkTopic(topic);
+    if (this._topics === null) return false;
+    return socketHub(this).unsubscribe(this, topic);
+  },
+  isSubscribed(this: Subscriber, topic: string): boolean {
+    return this._topics !== null && this._topics.has(topic);
+  },
+  publish(this: Subscriber, topic: string, data: unknown, options?: PublishOptions): PublishResult {
+    return socketHub(this).publish(topic, data, options, this);
+  },
+};
+
+function topicsGetter(this: Subscriber): Set<string> {
+  return new Set(this._topics === null ? undefined : this._topics);
+}
+
+const serverMethods = {
+  publish(this: WebSocketServer, topic: string, data: unknown, options?: PublishOptions): PublishResult {
+    return hubOf(this).publish(topic, data, options, null);
+  },
+  subscriberCount(this: WebSocketServer, topic: string): number {
+    const hub = (this as ServerWithHub)[kHub];
+    return hub === undefined ? 0 : hub.subscriberCount(topic);
+  },
+};
+
+/** The original `emitClose`, wrapped so that a closed socket leaves its topics before 'close' is emitted. */
+const baseEmitClose = WebSocket.prototype.emitClose;
+function emitCloseLeavingTopics(this: Subscriber): void {
+  if (this._topics !== null) socketHub(this).leaveAll(this);
+  baseEmitClose.call(this);
+}
+
+/** Installs the pub/sub members on WebSocket.prototype and WebSocketServer.prototype (idempotent). */
+export function applyPubSub(): void {
+  const wsProto = WebSocket.prototype as unknown as Record<string, unknown>;
+  for (const [name, fn] of Object.entries(socketMethods)) {
+    Object.defineProperty(wsProto, name, { value: fn, writable: true, configurable: true, enumerable: false });
+  }
+  Object.defineProperty(wsProto, 'topics', { get: topicsGetter, configurable: true, enumerable: false });
+  if (wsProto.emitClose !== emitCloseLeavingTopics) {
+    Object.defineProperty(wsProto, 'emitClose', { value: emitCloseLeavingTopics, writable: true, configurable: true, enumerable: false });
+  }
+  const serverProto = WebSocketServer.prototype as unknown as Record<string, unknown>;
+  for (const [name, fn] of Object.entries(serverMethods)) {
+    Object.defineProperty(serverProto, name, { value: fn, writable: true, configurable: true, enumerable: false });
+  }
+}
+
+applyPubSub();
+
+// --- the in-process adapter ----------------------------------------------------------------------
+
+/**
+ * A bus that joins several hubs in one process (several WebSocketServers, or tests standing in for
+ * processes): give each server its own `new MemoryPubSub(bus)`. Delivery is synchronous and in order.
+ */
+export class MemoryBus {
+  /** The nodes on this bus. */
+  readonly nodes: Set<MemoryPubSub> = new Set();
+}
+
+const defaultBus = new MemoryBus();
+
+/**
+ * The in-process PubSubAdapter: a publish on one node reaches the other nodes of the same bus that have
+ * subscribers to the topic (the default bus unless one is given). At most once, ordered per publisher
+ * and topic, as the Redis adapter.
+ */
+export class MemoryPubSub implements PubSubAdapter {
+  /** The bus this node is on. */
+  readonly bus: MemoryBus;
+  /** Topics this node receives. */
+  readonly subscribed: Set<string>;
+  private receiver: PubSubReceiver | null;
+
+  constructor(bus: MemoryBus = defaultBus) {
+    this.bus = bus;
+    this.subscribed = new Set();
+    this.receiver = null;
+    bus.nodes.add(this);
+  }
+
+  /** @inheritdoc */
+  attach(receiver: PubSubReceiver): void {
+    if (this.receiver !== null) throw new Error('This adapter is already attached to a hub: give each server its own');
+    this.receiver = receiver;
+  }
+
+  /** @inheritdoc */
+  subscribe(topic: string): void {
+    this.subscribed.add(topic);
+  }
+
+  /** @inheritdoc */
+  unsubscribe(topic: string): void {
+    this.subscribed.delete(topic);
+  }
+
+  /** @inheritdoc */
+  publish(topic: string, payload: Buffer, binary: boolean, compress: boolean): void {
+    for (const node of this.bus.nodes) {
+      if (node !== this && node.receiver !== null && node.subscribed.has(topic)) {
+        node.receiver.deliver(topic, payload, binary, compress);
+      }
+    }
+  }
+
+  /** Leaves the bus. */
+  close(): Promise<void> {
+    this.bus.nodes.delete(this);
+    this.subscribed.clear();
+    return Promise.resolve();
+  }
+}

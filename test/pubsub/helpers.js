@@ -1,0 +1,152 @@
+'use strict';
+// Helpers of the pub/sub tests: servers and clients that are all closed afterwards, a raw client that
+// reads server frames byte for byte (to see RSV1 and the exact bytes), and a stalled reader.
+
+const crypto = require('crypto');
+const net = require('net');
+const zlib = require('zlib');
+const { once } = require('events');
+const WsClient = require('ws');
+const { WebSocketServer } = require('../..');
+
+/** Everything a test opened; `closeAll()` in afterEach. */
+class Resources {
+  constructor() {
+    this.servers = [];
+    this.sockets = [];
+  }
+
+  /** A weft WebSocketServer listening on a free loopback port; resolves with it. */
+  async server(options = {}) {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', ...options });
+    this.servers.push(wss);
+    await once(wss, 'listening');
+    return wss;
+  }
+
+  /**
+   * A `ws` client connected to `wss`; resolves with `{ client, server }` (server: the weft socket).
+   * `client.received` collects `[text-or-buffer, isBinary]`.
+   */
+  async client(wss, options = {}) {
+    const connection = once(wss, 'connection');
+    const client = new WsClient(`ws://127.0.0.1:${wss.address().port}`, options);
+    this.sockets.push(client);
+    client.received = [];
+    client.on('message', (data, isBinary) => client.received.push([isBinary ? data : data.toString(), isBinary]));
+    client.on('error', () => {});
+    await once(client, 'open');
+    const [server] = await connection;
+    return { client, server };
+  }
+
+  /**
+   * A raw TCP client that completes the handshake (offering `extensions` if given) and then parses the
+   * server's frames into `raw.frames` (`{ fin, rsv1, opcode, payload, bytes }`). `stall: true` stops
+   * reading after the handshake (a slow reader). Resolves with `{ raw, server }`.
+   */
+  async raw(wss, { extensions, stall = false } = {}) {
+    const connection = once(wss, 'connection');
+    const socket = net.connect(wss.address().port, '127.0.0.1');
+    this.sockets.push(socket);
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    const key = crypto.randomBytes(16).toString('base64');
+    socket.write(
+      'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
+        (extensions ? `Sec-WebSocket-Extensions: ${extensions}\r\n` : '') +
+        '\r\n',
+    );
+    const raw = { socket, frames: [], response: '', waiters: [] };
+    let buffer = Buffer.alloc(0);
+    let inHead = true;
+    const onData = (chunk) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      if (inHead) {
+        const end = buffer.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        raw.response = buffer.subarray(0, end).toString('latin1');
+        buffer = buffer.subarray(end + 4);
+        inHead = false;
+        if (stall) {
+          socket.removeListener('data', onData);
+          socket.pause();
+          return;
+        }
+      }
+      for (;;) {
+        const frame = parseFrame(buffer);
+        if (frame === null) break;
+        buffer = buffer.subarray(frame.bytes.length);
+        raw.frames.push(frame);
+      }
+      for (const w of raw.waiters.splice(0)) w();
+    };
+    socket.on('data', onData);
+    /** A stalled reader starts reading (and parsing) again. */
+    raw.resume = () => {
+      socket.on('data', onData);
+      socket.resume();
+    };
+    /** Resolves once at least `n` frames arrived. */
+    raw.waitFrames = (n) =>
+      new Promise((resolve) => {
+        const check = () => (raw.frames.length >= n ? resolve(raw.frames) : raw.waiters.push(check));
+        check();
+      });
+    const [server] = await connection;
+    while (inHead) await new Promise((r) => setImmediate(r));
+    return { raw, server };
+  }
+
+  /** Closes every client, socket and server. */
+  async closeAll() {
+    for (const s of this.sockets.splice(0)) {
+      if (typeof s.terminate === 'function') s.terminate();
+      else s.destroy();
+    }
+    await Promise.all(
+      this.servers.splice(0).map((wss) => {
+        for (const ws of wss.clients || []) ws.terminate();
+        return new Promise((resolve) => wss.close(() => resolve()));
+      }),
+    );
+  }
+}
+
+/** Parses one unmasked server frame at the start of `buf`, or returns null if it is incomplete. */
+function parseFrame(buf) {
+  if (buf.length < 2) return null;
+  let length = buf[1] & 0x7f;
+  let offset = 2;
+  if (length === 126) {
+    if (buf.length < 4) return null;
+    length = buf.readUInt16BE(2);
+    offset = 4;
+  } else if (length === 127) {
+    if (buf.length < 10) return null;
+    length = Number(buf.readBigUInt64BE(2));
+    offset = 10;
+  }
+  if (buf.length < offset + length) return null;
+  return {
+    fin: (buf[0] & 0x80) !== 0,
+    rsv1: (buf[0] & 0x40) !== 0,
+    opcode: buf[0] & 0x0f,
+    payload: Buffer.from(buf.subarray(offset, offset + length)),
+    bytes: Buffer.from(buf.subarray(0, offset + length)),
+  };
+}
+
+/** Inflates a permessage-deflate payload (RFC 7692 §7.2.2: append 00 00 ff ff first). */
+function inflate(payload) {
+  return zlib.inflateRawSync(Buffer.concat([payload, Buffer.from([0, 0, 0xff, 0xff])]), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+}
+
+/** Resolves when `predicate()` holds, checking after each turn of the event loop. */
+async function until(predicate) {
+  while (!predicate()) await new Promise((r) => setTimeout(r, 5));
+}
+
+module.exports = { Resources, parseFrame, inflate, until };

@@ -1,0 +1,43 @@
+'use strict';
+// One weft server process of the scale suite (forked by redis.scale.js): a WebSocketServer whose
+// publishes travel through RedisPubSub. Clients speak JSON: {op:'sub', topic} / {op:'pub', topic, data}
+// (answered with {ack}); the parent drives it over IPC and hears the adapter's events.
+
+const { WebSocketServer, RedisPubSub } = require('../..');
+
+const redisPort = Number(process.env.REDIS_PORT);
+const name = process.env.WORKER_NAME;
+
+const pubsub = new RedisPubSub({
+  // Reconnect quickly: the suite restarts Redis and waits for 'ready'.
+  redis: { host: '127.0.0.1', port: redisPort, retryStrategy: () => 50 },
+  prefix: 'scale:',
+});
+pubsub.on('error', (err) => process.send({ event: 'error', code: err.code || null, message: err.message }));
+pubsub.on('down', () => process.send({ event: 'down' }));
+pubsub.on('ready', () => process.send({ event: 'ready' }));
+
+const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', pubsub });
+wss.on('listening', () => process.send({ event: 'listening', port: wss.address().port }));
+wss.on('connection', (ws) => {
+  ws.on('message', (data) => {
+    const msg = JSON.parse(data.toString());
+    if (msg.op === 'sub') ws.subscribe(msg.topic);
+    else if (msg.op === 'pub') ws.publish(msg.topic, msg.data);
+    ws.send(JSON.stringify({ ack: msg.id }));
+  });
+});
+
+process.on('message', (cmd) => {
+  if (cmd.cmd === 'publish') {
+    const result = wss.publish(cmd.topic, cmd.data);
+    process.send({ event: 'published', id: cmd.id, result });
+  } else if (cmd.cmd === 'close') {
+    for (const ws of wss.clients) ws.terminate();
+    wss.close(() => {
+      pubsub.close().then(() => process.exit(0));
+    });
+  }
+});
+
+process.send({ event: 'started', name });
