@@ -360,7 +360,10 @@ declare module './server' {
     subscriberCount(topic: string): number;
   }
   interface ServerOptions {
-    /** weft: a scale-out adapter (MemoryPubSub, RedisPubSub) that carries publishes to other nodes. */
+    /**
+     * weft: a scale-out adapter (MemoryPubSub, RedisPubSub) that carries publishes to other nodes; one
+     * adapter per server. It stays yours: `server.close()` leaves it open, call `adapter.close()`.
+     */
     pubsub?: PubSubAdapter | null;
   }
 }
