@@ -54,11 +54,11 @@ export const CLOSE_DESCRIPTIONS: Readonly<Record<number, string>> = Object.freez
   1008: 'Policy violation',
   1009: 'Message too big',
   1010: 'Extension requested by client is required',
-  1011: 'Internal server error',
+  1011: 'Internal Server Error',
   1012: 'Service restart',
   1013: 'Try again later',
   1014: 'Bad gateway',
-  1015: 'TLS handshake failed',
+  1015: 'TLS Handshake Failed',
 });
 
 /** A description of `code`: the standard text, or the range it falls in. */

@@ -207,6 +207,7 @@ export class FrameWriter {
       return;
     }
     this.writeFrame(data, opcode, fin, false, cb);
+    if (fin && this.queue !== null && this.queue.length !== 0) this.flushQueue();
   }
 
   /** The codec answered for the frame handed over in sendData(). */
@@ -236,7 +237,9 @@ export class FrameWriter {
 
   /** Writes bytes that are already whole frames (a frame-once broadcast, engine.io's `sendFrame`), in order. */
   sendRaw(first: Buffer, second: Buffer | null, cb?: WriteCallback): void {
-    if (this.busy) {
+    // Whole frames must not land between the fragments of a message being sent (RFC 6455 §5.4):
+    // they wait, like everything else, until that message's last fragment has gone out.
+    if (this.busy || this.fragmenting) {
       this.enqueue(new Queued(RAW, first, second, 0, true, false, cb));
       return;
     }
@@ -272,6 +275,8 @@ export class FrameWriter {
     const queue = this.queue;
     if (queue === null) return;
     while (queue.length !== 0 && !this.busy) {
+      // Pre-framed bytes wait while a fragmented message is in progress (they resume after its end).
+      if (queue[0].kind === RAW && this.fragmenting) return;
       const op = queue.shift() as Queued;
       if (op.kind === HOLD) {
         // Its bytes have not arrived: it becomes the active hold and stops the line again.

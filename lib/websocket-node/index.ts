@@ -26,9 +26,8 @@
  * - close reasons longer than 123 bytes are cut to 123 on the wire, and ping/pong payloads to 125;
  * - `request.resourceURL` is split from the request target with url.parse's field names (no legacy
  *   `url.parse` call); `client.url` is a WHATWG URL;
- * - as in WebSocket-Node (and unlike weft's own server, where it takes `trustProxy`), X-Forwarded-For
- *   is believed for `remoteAddress` unless `ignoreXForwardedFor: true`: set it unless a proxy you
- *   control always rewrites that header;
+ * - X-Forwarded-For is ignored unless `ignoreXForwardedFor: false` is set (WebSocket-Node believes it
+ *   by default; any client can send it, so weft asks you to say a proxy you control rewrites it);
  * - permessage-deflate and other extensions are never negotiated (as in WebSocket-Node), and there is
  *   no `frame` (WebSocketFrame) export: frames are weft's core's business;
  * - the W3C client's close event has W3C's `reason`/`wasClean` (weft's CloseEvent), `protocol` is ''

@@ -40,7 +40,10 @@ export interface ServerConfig extends ConnectionConfig {
   httpServer?: http.Server | https.Server | Array<http.Server | https.Server> | null;
   /** Accept every request (first requested protocol, any origin) without a 'request' event. */
   autoAcceptConnections?: boolean;
-  /** false (default, as WebSocket-Node): `remoteAddress` is the first `X-Forwarded-For` entry. */
+  /**
+   * true (weft's default; WebSocket-Node's is false): the `X-Forwarded-For` header, which any client can
+   * send, is ignored. Set false only behind a proxy you control: then `remoteAddress` is its first entry.
+   */
   ignoreXForwardedFor?: boolean;
   /** Parse the `Cookie` header into `request.cookies`. Default true. */
   parseCookies?: boolean;
@@ -71,7 +74,7 @@ export function serverDefaults(): Required<Omit<ServerConfig, 'httpServer'>> & {
     useNativeKeepalive: false,
     assembleFragments: true,
     autoAcceptConnections: false,
-    ignoreXForwardedFor: false,
+    ignoreXForwardedFor: true,
     parseCookies: true,
     parseExtensions: true,
     disableNagleAlgorithm: true,

@@ -171,3 +171,16 @@ describe('FrameParser with a codec (the Codec seam)', () => {
     assert.deepStrictEqual(sink.writtenHex(), ['880203f1']);
   });
 });
+
+describe('FrameWriter: pre-framed bytes and fragmented messages', () => {
+  it('whole frames (a broadcast, engine.io) wait until the fragmented message in progress ends', () => {
+    const { sink, w } = writer();
+    w.sendData('a', false, false, false);
+    w.sendRaw(Buffer.from('890170', 'hex'), null); // a pre-framed ping
+    w.sendData('b', false, false, false);
+    w.sendControl(10, Buffer.alloc(0)); // a control frame may go between fragments (§5.4)
+    w.sendData('c', false, true, false);
+    w.sendRaw(Buffer.from('8100', 'hex'), null);
+    assert.deepStrictEqual(sink.writtenHex(), ['010161', '000162', '8a00', '800163', '890170', '8100']);
+  });
+});

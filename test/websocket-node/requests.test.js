@@ -160,15 +160,15 @@ describe('websocket-node: requests (real client and raw sockets → weft server)
     ]);
   });
 
-  it('X-Forwarded-For: believed by default (as WebSocket-Node), ignored with ignoreXForwardedFor', async () => {
-    for (const ignoreXForwardedFor of [false, true]) {
+  it('X-Forwarded-For: ignored by default (weft is safe by default), believed with ignoreXForwardedFor: false', async () => {
+    for (const ignoreXForwardedFor of [undefined, false, true]) {
       const httpServer = await tracker.httpServer();
-      const server = mountServer(weft, tracker, httpServer, { ignoreXForwardedFor });
+      const server = mountServer(weft, tracker, httpServer, ignoreXForwardedFor === undefined ? {} : { ignoreXForwardedFor });
       server.on('request', (request) => request.accept());
       const accepted = nextConnection(server);
       await connect(real, tracker, `${httpServer.url}/`, null, null, { 'X-Forwarded-For': '203.0.113.9, 10.0.0.1' });
       const connection = await accepted;
-      if (ignoreXForwardedFor) {
+      if (ignoreXForwardedFor !== false) {
         assert.match(connection.remoteAddress, /127\.0\.0\.1$/);
         assert.strictEqual(connection.remoteAddresses.length, 1);
       } else {
