@@ -12,6 +12,10 @@ export const {
   // weft's additions
   WebSocketPair,
   SendStatus,
+  PeerAdapter,
+  MemoryPubSub,
+  MemoryBus,
+  RedisPubSub,
 } = WebSocket;
 export { WebSocket };
 export default WebSocket;
