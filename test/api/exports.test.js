@@ -79,3 +79,14 @@ describe('exports', () => {
     assert.strictEqual(r.stdout.trim(), 'native', r.stderr);
   });
 });
+
+describe('exports: weft/websocket-node', () => {
+  it('resolves by its subpath, CommonJS and ESM, with WebSocket-Node\'s names', () => {
+    const mod = require('weft/websocket-node');
+    for (const name of ['server', 'client', 'request', 'connection', 'w3cwebsocket', 'router']) {
+      assert.strictEqual(typeof mod[name], 'function', name);
+    }
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', "import { server, client, w3cwebsocket } from 'weft/websocket-node'; console.log([server, client, w3cwebsocket].every((f) => typeof f === 'function'))"], { cwd: root, encoding: 'utf8' });
+    assert.strictEqual(r.stdout.trim(), 'true', r.stderr);
+  });
+});
