@@ -15,7 +15,7 @@
  */
 import * as zlib from 'zlib';
 import { EMPTY_BUFFER, kStatusCode } from '../protocol/constants';
-import { protocolError } from '../protocol/errors';
+import { violation } from '../protocol/errors';
 import type { CodecCallback } from '../protocol/codec';
 import type { Limiter, LimiterJob } from './limiter';
 
@@ -40,14 +40,63 @@ type ZStream = (zlib.InflateRaw | zlib.DeflateRaw) & {
  * message to the next, so between messages it belongs to no connection: an idle compressed connection
  * holds no zlib context at all, and a busy one borrows a reset stream instead of paying for a new one
  * (creating a zlib context costs far more than deflating a small message). The pool is bounded, so at
- * most POOL_MAX contexts per setting outlive the messages that used them.
+ * most POOL_MAX contexts per setting outlive the messages that used them — and none outlives the last
+ * connection with that setting (see removeUser).
  */
 const pool = new Map<string, ZStream[]>();
 const POOL_MAX = 16;
+/** Idle streams are closed when their pool has not been used for this long (ms). */
+const POOL_IDLE_MS = 1000;
+/** When each pool was last borrowed from, and its sweep timer (one per setting, unref'd). */
+const lastUse = new Map<string, number>();
+const sweeps = new Map<string, NodeJS.Timeout>();
+/** Open pipes per pool key: when the last one is cleaned up, its idle streams are closed too. */
+const users = new Map<string, number>();
+
+function addUser(key: string): void {
+  users.set(key, (users.get(key) || 0) + 1);
+}
+
+/** The last connection with these settings is gone: no zlib handle outlives it. */
+function removeUser(key: string): void {
+  const left = (users.get(key) || 1) - 1;
+  if (left > 0) users.set(key, left);
+  else {
+    users.delete(key);
+    closePool(key);
+  }
+}
+
+function closePool(key: string): void {
+  const list = pool.get(key);
+  pool.delete(key);
+  lastUse.delete(key);
+  const timer = sweeps.get(key);
+  if (timer !== undefined) clearTimeout(timer);
+  sweeps.delete(key);
+  if (list !== undefined) for (const stream of list) stream.close();
+}
+
+/** Closes a pool that went unused for POOL_IDLE_MS: quiet servers give their zlib memory back. */
+function sweep(key: string): void {
+  sweeps.delete(key);
+  const idle = Date.now() - (lastUse.get(key) || 0);
+  if (idle >= POOL_IDLE_MS) closePool(key);
+  else scheduleSweep(key, POOL_IDLE_MS - idle);
+}
+
+function scheduleSweep(key: string, ms: number): void {
+  if (sweeps.has(key)) return;
+  const timer = setTimeout(sweep, ms, key);
+  timer.unref();
+  sweeps.set(key, timer);
+}
 
 function borrow(key: string): ZStream | null {
   const list = pool.get(key);
-  return list === undefined || list.length === 0 ? null : (list.pop() as ZStream);
+  if (list === undefined || list.length === 0) return null;
+  lastUse.set(key, Date.now());
+  return list.pop() as ZStream;
 }
 
 function giveBack(stream: ZStream): void {
@@ -57,13 +106,15 @@ function giveBack(stream: ZStream): void {
     list = [];
     pool.set(key, list);
   }
-  if (list.length >= POOL_MAX) {
+  if (list.length >= POOL_MAX || !users.has(key)) {
     stream.close();
     return;
   }
   stream[kPipe] = undefined;
   stream.reset();
   list.push(stream);
+  lastUse.set(key, Date.now());
+  scheduleSweep(key, POOL_IDLE_MS);
 }
 
 /** @internal For tests: how many idle streams the pool holds. */
@@ -134,6 +185,7 @@ export class ZlibPipe implements LimiterJob {
     this.maxPayload = settings.maxPayload;
     this.zlibOptions = { ...settings.zlibOptions, windowBits: settings.windowBits };
     this.poolKey = settings.noContextTakeover ? `${settings.inflate ? 'i' : 'd'}:${JSON.stringify(this.zlibOptions)}` : '';
+    if (this.poolKey !== '') addUser(this.poolKey);
     this.stream = null;
     this.flushed = null;
     this.data = TRAILER;
@@ -226,7 +278,7 @@ export class ZlibPipe implements LimiterJob {
         // loop after this chunk) and throw away what was inflated.
         this.drop();
         this.finish(
-          protocolError(RangeError, 'Max payload size exceeded', false, 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'),
+          violation.maxPayload(),
           undefined,
         );
         return;
@@ -326,6 +378,7 @@ export class ZlibPipe implements LimiterJob {
     if (this.closed) return;
     this.closed = true;
     this.drop();
+    if (this.poolKey !== '') removeUser(this.poolKey);
     const cb = this.cb;
     const backlog = this.backlog;
     this.cb = null;

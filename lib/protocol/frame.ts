@@ -127,3 +127,20 @@ export function buildTextFrame(text: string, byteLength: number, o: BuildOptions
 }
 
 export { EMPTY_BUFFER };
+
+/**
+ * One scratch key for every parser: unmasking is synchronous, so sharing it is safe, and a connection
+ * keeps its frame's key as one number instead of a Buffer of its own.
+ */
+const KEY_SCRATCH = Buffer.alloc(4);
+
+/**
+ * The mask key `key` (the 4 key bytes as a big-endian uint32) rotated so that a piece starting `offset`
+ * bytes into the payload unmasks right (RFC 6455 §5.3: byte i uses key byte i % 4). Valid until the next call.
+ */
+export function keyAt(key: number, offset: number): Buffer {
+  const r = (offset & 3) * 8;
+  // Rotate left by r bits: the key byte for payload byte `offset` moves to the front.
+  KEY_SCRATCH.writeUInt32BE((r === 0 ? key : ((key << r) | (key >>> (32 - r)))) >>> 0, 0);
+  return KEY_SCRATCH;
+}

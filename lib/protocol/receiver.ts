@@ -13,58 +13,20 @@ import {
   Opcode,
   isValidStatusCode,
 } from './constants';
-import { protocolError, type WsError } from './errors';
+import { violation, type WsError } from './errors';
 import type { Codec } from './codec';
 import { isValidUTF8, mask as maskInto, unmask } from '../util/buffer';
 import { Utf8Validator } from '../util/utf8';
+import { keyAt } from './frame';
+import type { ParserHandler, ParserOptions } from './parser-options';
 
-/** Where the parsed frames go. */
-export interface ParserHandler {
-  /** A complete data message: one Buffer, or the list of frame payloads in `fragments` mode. */
-  onMessage(data: Buffer | Buffer[], isBinary: boolean): void;
-  /** A complete control frame (ping, pong or close, already validated). */
-  onControl(opcode: number, data: Buffer): void;
-  /** A protocol violation; the parser has stopped and will ignore all further input. */
-  onParseError(err: WsError): void;
-  /**
-   * With `assemble: false`: one data frame (opcode 1/2 for a message's first frame, 0 after), delivered
-   * as it completes instead of being joined into a message.
-   */
-  onFrame?(opcode: number, fin: boolean, payload: Buffer): void;
-}
-
-/** Options of the parser; limits are off when 0. */
-export interface ParserOptions {
-  /** Server role: frames must be masked. Client role: frames must not be. */
-  isServer: boolean;
-  /** Largest message (sum of its frames' payloads, and inflated size), in bytes. */
-  maxPayload: number;
-  /** Most data frames in one message. */
-  maxFragments: number;
-  /** Most chunks the parser may hold at once (payload pieces plus queued input). */
-  maxBufferedChunks: number;
-  /** Do not check text messages and close reasons for valid UTF-8. */
-  skipUTF8Validation: boolean;
-  /** Deliver binary messages as the list of their frames' payloads (ws's `fragments` binaryType). */
-  fragments?: boolean;
-  /** Join frames into messages (default). false: report each data frame through `onFrame`. */
-  assemble?: boolean;
-  /** Largest single frame payload (WebSocket-Node's maxReceivedFrameSize); 0 = off. */
-  maxFrameSize?: number;
-  /** The negotiated permessage-deflate codec, if any: it makes RSV1 legal on a message's first frame. */
-  codec?: Codec | null;
-}
+export type { ParserHandler, ParserOptions } from './parser-options';
 
 // Parser states, numeric for V8.
 const HEADER = 0;
 const PAYLOAD = 1;
 const STOPPED = 2;
 
-/**
- * One scratch mask key for every parser: unmasking is synchronous, so sharing it is safe, and an idle
- * connection then holds four small numbers instead of Buffers of its own.
- */
-const MASK_SCRATCH = Buffer.alloc(4);
 
 /**
  * The RFC 6455 frame parser. Construct once per connection; call `push(chunk)` with every chunk the
@@ -91,18 +53,14 @@ export class FrameParser {
 
   // The frame being read.
   private fin: boolean;
-  private rsv1: boolean;
   private opcode: number;
   private masked: boolean;
   /** The current frame's pieces are kept masked and unmasked as they are joined (see payloadPiece). */
   private deferMask: boolean;
   private payloadLength: number;
   private remaining: number;
-  /** The frame's mask key, byte by byte. */
-  private m0: number;
-  private m1: number;
-  private m2: number;
-  private m3: number;
+  /** The frame's mask key, its 4 bytes as a big-endian uint32. */
+  private mask: number;
   /** Control frame payload, gathered here when it straddles chunks. */
   private ctrl: Buffer | null;
   /** Index in `parts` where the current frame's payload starts. */
@@ -138,25 +96,18 @@ export class FrameParser {
     this.codec = options.codec || null;
     this.assemble = options.assemble !== false;
     this.maxFrameSize = (options.maxFrameSize || 0) | 0;
-
     this.state = HEADER;
     this.hdr = null; // allocated the first time a header straddles chunks
     this.hdrFill = 0;
-
     this.fin = false;
-    this.rsv1 = false;
     this.opcode = 0;
     this.masked = false;
     this.deferMask = false;
     this.payloadLength = 0;
     this.remaining = 0;
-    this.m0 = 0;
-    this.m1 = 0;
-    this.m2 = 0;
-    this.m3 = 0;
+    this.mask = 0;
     this.ctrl = null;
     this.frameStart = 0;
-
     this.msgOpcode = 0;
     this.compressed = false;
     this.parts = [];
@@ -164,7 +115,6 @@ export class FrameParser {
     this.numFragments = 0;
     this.utf8 = null; // allocated the first time a text message arrives in pieces
     this.streamingUtf8 = false;
-
     this.pending = null;
     this.waitingInflate = false;
     this.suspended = false;
@@ -238,9 +188,7 @@ export class FrameParser {
 
   private tooManyChunks(): boolean {
     if (this.maxBufferedChunks > 0 && this.queuedChunks + this.parts.length >= this.maxBufferedChunks) {
-      this.fail(
-        protocolError(RangeError, 'Too many buffered chunks', false, 1008, 'WS_ERR_TOO_MANY_BUFFERED_PARTS'),
-      );
+      this.fail(violation.bufferedChunks());
       return true;
     }
     return false;
@@ -301,9 +249,7 @@ export class FrameParser {
     const b0 = buf[off];
     // RFC 6455 §5.2: RSV2 and RSV3 must be 0 unless an extension defines them (none does here).
     if ((b0 & 0x30) !== 0) {
-      return this.fail(
-        protocolError(RangeError, 'RSV2 and RSV3 must be clear', true, 1002, 'WS_ERR_UNEXPECTED_RSV_2_3'),
-      );
+      return this.fail(violation.rsv23());
     }
     const rsv1 = (b0 & 0x40) !== 0;
     // RFC 7692 §6: RSV1 marks a compressed message, legal only when permessage-deflate was negotiated.
@@ -321,7 +267,7 @@ export class FrameParser {
     } else if (opcode === Opcode.CLOSE || opcode === Opcode.PING || opcode === Opcode.PONG) {
       // §5.5: control frames are never fragmented, never compressed.
       if (!fin) {
-        return this.fail(protocolError(RangeError, 'FIN must be set', true, 1002, 'WS_ERR_EXPECTED_FIN'));
+        return this.fail(violation.fin());
       }
       if (rsv1) return this.failRsv1();
     } else {
@@ -333,24 +279,16 @@ export class FrameParser {
     const b1 = buf[off + 1];
     let length = b1 & 0x7f;
     if (opcode >= Opcode.CLOSE && (length > MAX_CONTROL_PAYLOAD || (opcode === Opcode.CLOSE && length === 1))) {
-      return this.fail(
-        protocolError(
-          RangeError,
-          `invalid payload length ${length}`,
-          true,
-          1002,
-          'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
-        ),
-      );
+      return this.fail(violation.controlLength(length));
     }
     const masked = (b1 & 0x80) !== 0;
     // §5.1: a client masks every frame, a server masks none.
     if (this.isServer) {
       if (!masked) {
-        return this.fail(protocolError(RangeError, 'MASK must be set', true, 1002, 'WS_ERR_EXPECTED_MASK'));
+        return this.fail(violation.expectedMask());
       }
     } else if (masked) {
-      return this.fail(protocolError(RangeError, 'MASK must be clear', true, 1002, 'WS_ERR_UNEXPECTED_MASK'));
+      return this.fail(violation.unexpectedMask());
     }
 
     let size = 2;
@@ -363,15 +301,7 @@ export class FrameParser {
       const high = buf.readUInt32BE(off + 2);
       // §5.2: the most significant bit must be 0; beyond 2^53 - 1 a JS number cannot count the bytes.
       if (high > 0x1fffff) {
-        return this.fail(
-          protocolError(
-            RangeError,
-            'Unsupported WebSocket frame: payload length > 2^53 - 1',
-            false,
-            1009,
-            'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH',
-          ),
-        );
+        return this.fail(violation.length53());
       }
       length = high * 0x100000000 + buf.readUInt32BE(off + 6);
       size = 10;
@@ -379,28 +309,20 @@ export class FrameParser {
 
     // Limits are checked the moment the length is known, before a byte of payload is held.
     if (opcode < Opcode.CLOSE && this.maxFrameSize > 0 && length > this.maxFrameSize) {
-      return this.fail(
-        protocolError(RangeError, 'Max frame size exceeded', false, 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'),
-      );
+      return this.fail(violation.maxFrame());
     }
     if (opcode < Opcode.CLOSE && length > 0 && this.maxPayload > 0 && this.msgBytes + length > this.maxPayload) {
-      return this.fail(
-        protocolError(RangeError, 'Max payload size exceeded', false, 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'),
-      );
+      return this.fail(violation.maxPayload());
     }
 
     if (masked) {
       if (avail < size + 4) return 0;
-      this.m0 = buf[off + size];
-      this.m1 = buf[off + size + 1];
-      this.m2 = buf[off + size + 2];
-      this.m3 = buf[off + size + 3];
+      this.mask = buf.readUInt32BE(off + size);
       size += 4;
     }
 
     // The header is complete: commit the frame.
     this.fin = fin;
-    this.rsv1 = rsv1;
     this.opcode = opcode;
     this.masked = masked;
     this.payloadLength = length;
@@ -434,7 +356,7 @@ export class FrameParser {
           this.opcode < Opcode.CLOSE &&
           (this.msgOpcode === Opcode.BINARY || this.compressed || this.skipUTF8);
       }
-      if (!this.deferMask) this.unmaskPiece(piece, offset);
+      if (!this.deferMask) unmask(piece, keyAt(this.mask, offset)); // §5.3, in place
     }
 
     if (this.opcode >= Opcode.CLOSE) {
@@ -484,33 +406,11 @@ export class FrameParser {
     let offset = 0;
     for (let i = start; i < parts.length; i++) {
       const piece = parts[i];
-      maskInto(piece, this.rotatedKey(offset), joined, offset, piece.length);
+      maskInto(piece, keyAt(this.mask, offset), joined, offset, piece.length);
       offset += piece.length;
     }
     parts.length = start;
     parts.push(joined);
-  }
-
-  /** Unmasks a piece that starts `offset` bytes into the payload, in place (RFC 6455 §5.3). */
-  private unmaskPiece(piece: Buffer, offset: number): void {
-    unmask(piece, this.rotatedKey(offset));
-  }
-
-  /** The frame's key rotated so that byte `offset` of the payload meets key byte `offset % 4`. */
-  private rotatedKey(offset: number): Buffer {
-    const k = MASK_SCRATCH;
-    const r = offset & 3;
-    const m0 = this.m0, m1 = this.m1, m2 = this.m2, m3 = this.m3;
-    if (r === 0) {
-      k[0] = m0; k[1] = m1; k[2] = m2; k[3] = m3;
-    } else if (r === 1) {
-      k[0] = m1; k[1] = m2; k[2] = m3; k[3] = m0;
-    } else if (r === 2) {
-      k[0] = m2; k[1] = m3; k[2] = m0; k[3] = m1;
-    } else {
-      k[0] = m3; k[1] = m0; k[2] = m1; k[3] = m2;
-    }
-    return k;
   }
 
   private validator(): Utf8Validator {
@@ -527,9 +427,7 @@ export class FrameParser {
     }
 
     if (this.maxFragments > 0 && ++this.numFragments > this.maxFragments) {
-      this.fail(
-        protocolError(RangeError, 'Too many message fragments', false, 1008, 'WS_ERR_TOO_MANY_BUFFERED_PARTS'),
-      );
+      this.fail(violation.fragments());
       return;
     }
 
@@ -604,9 +502,7 @@ export class FrameParser {
       // The codec enforces maxPayload on what it inflates; count what it returned for the message total.
       this.msgBytes += out.length;
       if (this.maxPayload > 0 && this.msgBytes > this.maxPayload) {
-        this.fail(
-          protocolError(RangeError, 'Max payload size exceeded', false, 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'),
-        );
+        this.fail(violation.maxPayload());
         return;
       }
       this.parts.push(out);
@@ -667,9 +563,7 @@ export class FrameParser {
         // §7.1.5/§7.4: the first two bytes are the status code, and it must be one that may be sent.
         const code = data.readUInt16BE(0);
         if (!isValidStatusCode(code)) {
-          this.fail(
-            protocolError(RangeError, `invalid status code ${code}`, true, 1002, 'WS_ERR_INVALID_CLOSE_CODE'),
-          );
+          this.fail(violation.closeCode(code));
           return;
         }
         // §5.5.1: the reason is UTF-8.
@@ -685,15 +579,15 @@ export class FrameParser {
   }
 
   private failUtf8(): void {
-    this.fail(protocolError(Error, 'invalid UTF-8 sequence', true, 1007, 'WS_ERR_INVALID_UTF8'));
+    this.fail(violation.utf8());
   }
 
   private failRsv1(): number {
-    return this.fail(protocolError(RangeError, 'RSV1 must be clear', true, 1002, 'WS_ERR_UNEXPECTED_RSV_1'));
+    return this.fail(violation.rsv1());
   }
 
   private failOpcode(opcode: number): number {
-    return this.fail(protocolError(RangeError, `invalid opcode ${opcode}`, true, 1002, 'WS_ERR_INVALID_OPCODE'));
+    return this.fail(violation.opcode(opcode));
   }
 
   /** Stops parsing for good and reports the violation. Returns -1 for parseHeader's convenience. */

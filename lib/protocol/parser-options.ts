@@ -1,0 +1,42 @@
+/**
+ * What the frame parser reports to, and the options it takes.
+ */
+import type { Codec } from './codec';
+import type { WsError } from './errors';
+
+/** Where the parsed frames go. */
+export interface ParserHandler {
+  /** A complete data message: one Buffer, or the list of frame payloads in `fragments` mode. */
+  onMessage(data: Buffer | Buffer[], isBinary: boolean): void;
+  /** A complete control frame (ping, pong or close, already validated). */
+  onControl(opcode: number, data: Buffer): void;
+  /** A protocol violation; the parser has stopped and will ignore all further input. */
+  onParseError(err: WsError): void;
+  /**
+   * With `assemble: false`: one data frame (opcode 1/2 for a message's first frame, 0 after), delivered
+   * as it completes instead of being joined into a message.
+   */
+  onFrame?(opcode: number, fin: boolean, payload: Buffer): void;
+}
+
+/** Options of the parser; limits are off when 0. */
+export interface ParserOptions {
+  /** Server role: frames must be masked. Client role: frames must not be. */
+  isServer: boolean;
+  /** Largest message (sum of its frames' payloads, and inflated size), in bytes. */
+  maxPayload: number;
+  /** Most data frames in one message. */
+  maxFragments: number;
+  /** Most chunks the parser may hold at once (payload pieces plus queued input). */
+  maxBufferedChunks: number;
+  /** Do not check text messages and close reasons for valid UTF-8. */
+  skipUTF8Validation: boolean;
+  /** Deliver binary messages as the list of their frames' payloads (ws's `fragments` binaryType). */
+  fragments?: boolean;
+  /** Join frames into messages (default). false: report each data frame through `onFrame`. */
+  assemble?: boolean;
+  /** Largest single frame payload (WebSocket-Node's maxReceivedFrameSize); 0 = off. */
+  maxFrameSize?: number;
+  /** The negotiated permessage-deflate codec, if any: it makes RSV1 legal on a message's first frame. */
+  codec?: Codec | null;
+}

@@ -1,0 +1,83 @@
+/**
+ * Per-connection options beyond ws's (WebSocket-Node's conveniences, backpressure) and what `send()`
+ * reports. Read once per connection; `null` when none is set, so most connections pay nothing.
+ */
+import { EMPTY_BUFFER } from './protocol/constants';
+import type { Connection } from './protocol/connection';
+import type { WriteCallback } from './protocol/sender';
+import { toBuffer } from './util/convert';
+
+/** What `send()` (and `publish()`) report, as uWebSockets numbers them. */
+export const SendStatus = {
+  /** Written (or queued) and the socket's buffer is within its limit. */
+  BACKPRESSURE: 0,
+  SENT: 1,
+  /** Not sent: the connection is not open, or the backpressure limit was already exceeded. */
+  DROPPED: 2,
+} as const;
+export type SendStatusValue = (typeof SendStatus)[keyof typeof SendStatus];
+
+/** WebSocket-Node's connection options, accepted on weft's server and client. */
+export interface ExtraOptions {
+  /** Bytes one socket may hold unsent before further sends are dropped (0: no limit, ws's behaviour). */
+  maxBackpressure: number;
+  /** What a send past `maxBackpressure` does: 'drop' (default) or 'close' (with 1008). */
+  backpressurePolicy: 'drop' | 'close';
+  /** false: emit a 'frame' event per received data frame instead of assembling messages. */
+  assembleFragments?: boolean;
+  /** Split outgoing messages larger than this many bytes into frames (0: never). */
+  fragmentationThreshold: number;
+  /** Aliases of weft's limits. */
+  maxReceivedFrameSize?: number;
+  maxReceivedMessageSize?: number;
+  /** false turns Nagle's algorithm back on (default true: frames go out at once). */
+  disableNagleAlgorithm?: boolean;
+}
+
+/** Collects WebSocket-Node-style options; null when none is set. */
+export function extraOptions(o: Record<string, unknown>): ExtraOptions | null {
+  if (
+    o.assembleFragments === undefined &&
+    !o.fragmentOutgoingMessages &&
+    o.maxReceivedFrameSize === undefined &&
+    o.maxReceivedMessageSize === undefined &&
+    o.disableNagleAlgorithm === undefined &&
+    !o.maxBackpressure
+  ) {
+    return null;
+  }
+  const threshold = o.fragmentationThreshold === undefined ? 0x4000 : Number(o.fragmentationThreshold);
+  return {
+    maxBackpressure: o.maxBackpressure ? Math.max(0, Number(o.maxBackpressure)) : 0,
+    backpressurePolicy: o.backpressurePolicy === 'close' ? 'close' : 'drop',
+    assembleFragments: o.assembleFragments === undefined ? undefined : !!o.assembleFragments,
+    fragmentationThreshold: o.fragmentOutgoingMessages ? Math.max(1, threshold | 0) : 0,
+    maxReceivedFrameSize: o.maxReceivedFrameSize === undefined ? undefined : Number(o.maxReceivedFrameSize),
+    maxReceivedMessageSize: o.maxReceivedMessageSize === undefined ? undefined : Number(o.maxReceivedMessageSize),
+    disableNagleAlgorithm: o.disableNagleAlgorithm === undefined ? undefined : !!o.disableNagleAlgorithm,
+  };
+}
+
+/**
+ * WebSocket-Node's fragmentOutgoingMessages: sends a message larger than `threshold` as several frames
+ * (uncompressed only). Returns false when the message is small enough to go as it is.
+ */
+export function sendFragmented(
+  conn: Connection,
+  data: unknown,
+  binary: boolean,
+  fin: boolean,
+  compress: boolean,
+  cb: WriteCallback | undefined,
+  threshold: number,
+): boolean {
+  if (compress) return false;
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data === undefined || data === null ? EMPTY_BUFFER : toBuffer(data);
+  if (bytes.length <= threshold) return false;
+  for (let offset = 0; offset < bytes.length; offset += threshold) {
+    const end = Math.min(bytes.length, offset + threshold);
+    const last = end === bytes.length;
+    conn.sendMessage(bytes.subarray(offset, end), binary, last && fin, false, last ? cb : undefined);
+  }
+  return true;
+}
