@@ -23,6 +23,8 @@ export interface ExtraOptions {
   maxBackpressure: number;
   /** What a send past `maxBackpressure` does: 'drop' (default) or 'close' (with 1008). */
   backpressurePolicy: 'drop' | 'close';
+  /** The close code of the 'close' policy: 1008 (policy violation, default) or 1013 (try again later). */
+  backpressureCloseCode: number;
   /** false: emit a 'frame' event per received data frame instead of assembling messages. */
   assembleFragments?: boolean;
   /** Split outgoing messages larger than this many bytes into frames (0: never). */
@@ -50,6 +52,7 @@ export function extraOptions(o: Record<string, unknown>): ExtraOptions | null {
   return {
     maxBackpressure: o.maxBackpressure ? Math.max(0, Number(o.maxBackpressure)) : 0,
     backpressurePolicy: o.backpressurePolicy === 'close' ? 'close' : 'drop',
+    backpressureCloseCode: o.backpressureCloseCode === 1013 ? 1013 : 1008,
     assembleFragments: o.assembleFragments === undefined ? undefined : !!o.assembleFragments,
     fragmentationThreshold: o.fragmentOutgoingMessages ? Math.max(1, threshold | 0) : 0,
     maxReceivedFrameSize: o.maxReceivedFrameSize === undefined ? undefined : Number(o.maxReceivedFrameSize),

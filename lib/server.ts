@@ -120,6 +120,8 @@ export interface ServerOptions {
   maxBackpressure?: number;
   /** weft: what a send past maxBackpressure does: 'drop' (default) or 'close' (1008). */
   backpressurePolicy?: 'drop' | 'close';
+  /** weft: the close code of the 'close' policy, 1008 (default) or 1013. */
+  backpressureCloseCode?: 1008 | 1013;
   /** Accepted and ignored (legacy ws): Hixie-76 is not supported. */
   disableHixie?: boolean;
 }

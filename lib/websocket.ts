@@ -425,7 +425,8 @@ export class WebSocket extends EventEmitter {
       err.code = 'WEFT_ERR_BACKPRESSURE';
       process.nextTick(cb, err);
     }
-    if ((this._extra as ExtraOptions).backpressurePolicy === 'close') this.close(1008, 'Backpressure limit exceeded');
+    const extra = this._extra as ExtraOptions;
+    if (extra.backpressurePolicy === 'close') this.close(extra.backpressureCloseCode, 'Backpressure limit exceeded');
     else (this._driver as Driver).watchDrain();
     return SendStatus.DROPPED;
   }

@@ -81,6 +81,23 @@ describe('backpressure (slow reader over TCP)', () => {
     assert.strictEqual(code, 1006);
   });
 
+  it('backpressureCloseCode: 1013 sends "try again later" instead of 1008', async () => {
+    const ws = await setup({ maxBackpressure: 256 * 1024, backpressurePolicy: 'close', backpressureCloseCode: 1013, closeTimeout: 300 });
+    const chunk = Buffer.alloc(64 * 1024);
+    let sent = 0;
+    while (sent < 4000 && ws.send(chunk) !== SendStatus.DROPPED) sent++;
+    assert.strictEqual(ws.readyState, 2);
+    // The close frame queued behind the unsent data carries 1013: read it from the raw stream's end.
+    sockets[0].resume();
+    const bytes = [];
+    sockets[0].on('data', (d) => bytes.push(d));
+    await once(sockets[0], 'end');
+    const all = Buffer.concat(bytes);
+    const close = all.lastIndexOf(Buffer.from([0x88]));
+    assert.ok(close !== -1);
+    assert.strictEqual(all.readUInt16BE(close + 2), 1013);
+  });
+
   it('send() on a closed socket reports DROPPED', async () => {
     const ws = await setup({});
     ws.terminate();
