@@ -106,22 +106,22 @@ export class Driver implements Sink {
 
   /** @internal */
   onPing(data: Buffer): void {
-    if (this.host._allowSynchronousEvents) {
-      this.host.emit('ping', data);
-      return;
-    }
-    this.conn.parser.suspend();
-    setImmediate(deferredControl, this, 'ping', data);
+    this.control('ping', data);
   }
 
   /** @internal */
   onPong(data: Buffer): void {
+    this.control('pong', data);
+  }
+
+  /** 'ping'/'pong' now, or (allowSynchronousEvents: false) on a later turn, holding the parser meanwhile. */
+  private control(event: string, data: Buffer): void {
     if (this.host._allowSynchronousEvents) {
-      this.host.emit('pong', data);
+      this.host.emit(event, data);
       return;
     }
     this.conn.parser.suspend();
-    setImmediate(deferredControl, this, 'pong', data);
+    setImmediate(deferredControl, this, event, data);
   }
 
   /** @internal */
