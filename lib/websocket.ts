@@ -384,6 +384,8 @@ export class WebSocket extends EventEmitter {
       if (options.binary !== undefined) binary = !!options.binary;
       if (options.compress !== undefined) compress = !!options.compress;
       if (options.fin !== undefined) fin = !!options.fin;
+      // ws's `mask` option: frames masked or not against the role's rule (for testing peers).
+      if (options.mask !== undefined && !!options.mask === this._isServer) return this._sendMasked(data, options, cb);
     }
     const conn = (this._driver as Driver).conn;
     if (conn.extension === null) compress = false;
@@ -402,6 +404,17 @@ export class WebSocket extends EventEmitter {
       conn.sendMessage(data === undefined || data === null ? EMPTY_BUFFER : toBuffer(data), binary, fin, compress, cb);
     }
     return this._status();
+  }
+
+  /** A send whose `mask` option goes against the role: the writer's masking is flipped around it. */
+  private _sendMasked(data: unknown, options: SendOptions, cb: WriteCallback | undefined): SendStatusValue {
+    const writer = (this._driver as Driver).conn.writer;
+    writer.masked = !!options.mask;
+    try {
+      return this.send(data, { binary: options.binary, compress: options.compress, fin: options.fin }, cb);
+    } finally {
+      writer.masked = !this._isServer;
+    }
   }
 
   /**

@@ -53,7 +53,11 @@ class Queued {
 /** Serializes frames for one connection. */
 export class FrameWriter {
   private readonly out: FrameOutput;
-  private readonly masked: boolean;
+  /**
+   * Mask the frames (the client role). Mutable for ws's per-send `mask` option: the face flips it around
+   * one synchronous send (frames queued behind a compression use the setting of the moment they go out).
+   */
+  masked: boolean;
   private readonly generateMask: MaskGenerator;
   private codec: Codec | null;
 

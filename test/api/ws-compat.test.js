@@ -136,3 +136,30 @@ describe('Blob sends', () => {
     assert.strictEqual((await pinged)[0].toString(), 'pi');
   });
 });
+
+describe('send({ mask }) against the role, as ws allows', () => {
+  const net = require('net');
+  it('a server can send a masked frame when asked (a client would reject it, as the RFC says); the next frame follows the role again', async () => {
+    // Server side: weft server, raw TCP client reading the bytes.
+    const wss = new weft.WebSocketServer({ port: 0 });
+    await once(wss, 'listening');
+    const conn = once(wss, 'connection');
+    const sock = net.connect(wss.address().port, '127.0.0.1');
+    await once(sock, 'connect');
+    sock.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    const [server] = await conn;
+    const chunks = [];
+    sock.on('data', (d) => chunks.push(d));
+    server.send('a', { mask: true });
+    server.send('b');
+    await new Promise((r) => setTimeout(r, 50));
+    const bytes = Buffer.concat(chunks);
+    const frames = bytes.subarray(bytes.indexOf('\r\n\r\n') + 4);
+    assert.strictEqual(frames[1] & 0x80, 0x80, 'first frame masked');
+    assert.strictEqual(frames[1] & 0x7f, 1);
+    assert.strictEqual(frames.subarray(7).toString('hex'), '810162', 'second frame unmasked again');
+    sock.destroy();
+    server.terminate();
+    await new Promise((r) => wss.close(r));
+  });
+});
