@@ -149,7 +149,7 @@ export class Driver implements Sink {
 
   /** @internal */
   end(): void {
-    this.socket.end();
+    if (!this.socket.writableEnded) this.socket.end();
   }
 
   /** @internal */
@@ -213,7 +213,9 @@ function socketOnEnd(this: SocketWithDriver): void {
   const driver = this[kDriver] as Driver;
   driver.host._readyState = ReadyState.CLOSING;
   driver.conn.parser.stop();
-  this.end();
+  // Usually our side has ended already (after the close handshake): ending again would only build an
+  // ERR_STREAM_ALREADY_FINISHED error object (with its stack) per connection for nothing.
+  if (!this.writableEnded) this.end();
 }
 
 function socketOnError(this: SocketWithDriver): void {
