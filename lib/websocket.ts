@@ -17,6 +17,7 @@ import {
 import { closePayload } from './protocol/close';
 import type { WriteCallback } from './protocol/sender';
 import { Driver, type DriverOptions } from './driver';
+import { SenderCompat } from './sender-compat';
 import { binaryMessage, concat, isBlob, toArrayBuffer, toBuffer } from './util/convert';
 import { wheelFor, type HeartbeatOptions, type HeartbeatWheel } from './heartbeat';
 import { SendStatus, extraOptions, sendFragmented, type ExtraOptions, type SendStatusValue } from './send-options';
@@ -566,24 +567,6 @@ export function emitErrorAndClose(ws: WebSocket, err: Error): void {
   ws._errorEmitted = true;
   ws.emit('error', err);
   ws.emitClose();
-}
-
-/** ws's `_sender` shape, for integrations that write pre-framed bytes. */
-class SenderCompat {
-  private readonly driver: Driver;
-  constructor(driver: Driver) {
-    this.driver = driver;
-  }
-  /** Writes whole frames (e.g. from `Sender.frame`) in order with everything else sent. */
-  sendFrame(list: Buffer[], cb?: WriteCallback): void {
-    const writer = this.driver.conn.writer;
-    if (list.length === 1) writer.sendRaw(list[0], null, cb);
-    else if (list.length === 2) writer.sendRaw(list[0], list[1], cb);
-    else writer.sendRaw(Buffer.concat(list), null, cb);
-  }
-  get _bufferedBytes(): number {
-    return this.driver.conn.writer.queuedBytes;
-  }
 }
 
 // The W3C face: onopen/onmessage/onclose/onerror and add/removeEventListener (a mixin on the prototype).

@@ -1,0 +1,24 @@
+/**
+ * ws's `_sender` shape on a weft WebSocket, for integrations that write pre-framed bytes (engine.io's
+ * `ws._sender.sendFrame(frames, cb)`): created on first use, so idle connections do not pay for it.
+ */
+import type { Driver } from './driver';
+import type { WriteCallback } from './protocol/sender';
+
+/** ws's `_sender` shape, for integrations that write pre-framed bytes. */
+export class SenderCompat {
+  private readonly driver: Driver;
+  constructor(driver: Driver) {
+    this.driver = driver;
+  }
+  /** Writes whole frames (e.g. from `Sender.frame`) in order with everything else sent. */
+  sendFrame(list: Buffer[], cb?: WriteCallback): void {
+    const writer = this.driver.conn.writer;
+    if (list.length === 1) writer.sendRaw(list[0], null, cb);
+    else if (list.length === 2) writer.sendRaw(list[0], list[1], cb);
+    else writer.sendRaw(Buffer.concat(list), null, cb);
+  }
+  get _bufferedBytes(): number {
+    return this.driver.conn.writer.queuedBytes;
+  }
+}
