@@ -15,6 +15,7 @@ const net = require('net');
 
 const underWs = process.env.WEFT_CLIENT_UNDER_TEST === 'ws';
 const WebSocket = underWs ? require('ws') : require('../../dist/lib/client').WebSocket;
+const { once, outcome } = require('./client-support');
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
@@ -50,29 +51,6 @@ function readClientFrame(buf) {
 }
 
 /** Resolves with the arguments of the next `event` on `emitter`. */
-function once(emitter, event) {
-  return new Promise((resolve) => emitter.once(event, (...args) => resolve(args)));
-}
-
-/**
- * Records a client's 'open', 'error' and 'close' in order, and the readyState seen at each; resolves
- * at 'close'.
- */
-function outcome(ws) {
-  return new Promise((resolve) => {
-    const events = [];
-    let error = null;
-    ws.on('open', () => events.push('open'));
-    ws.on('error', (err) => {
-      error = err;
-      events.push(`error(${ws.readyState}): ${err.message}`);
-    });
-    ws.on('close', (code, reason) => {
-      events.push(`close(${ws.readyState}): ${code}`);
-      resolve({ events, error, code, reason: reason.toString() });
-    });
-  });
-}
 
 describe('client handshake (raw server)', function () {
   let servers = [];

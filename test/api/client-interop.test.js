@@ -11,11 +11,9 @@ const { WebSocketServer } = require('ws');
 
 const underWs = process.env.WEFT_CLIENT_UNDER_TEST === 'ws';
 const WebSocket = underWs ? require('ws') : require('../../dist/lib/client').WebSocket;
+const { once } = require('./client-support');
 
 /** Resolves with the arguments of the next `event` on `emitter`. */
-function once(emitter, event) {
-  return new Promise((resolve) => emitter.once(event, (...args) => resolve(args)));
-}
 
 /** Deterministic pseudo-random bytes (xorshift32 from `seed`), so a failure can be replayed. */
 function bytes(length, seed) {

@@ -20,15 +20,13 @@ const { WebSocketServer } = require('ws');
 
 const underWs = process.env.WEFT_CLIENT_UNDER_TEST === 'ws';
 const WebSocket = underWs ? require('ws') : require('../../dist/lib/client').WebSocket;
+const { once } = require('./client-support');
 
 const fixtures = path.join(__dirname, '..', 'fixtures');
 const cert = fs.readFileSync(path.join(fixtures, 'certificate.pem'));
 const key = fs.readFileSync(path.join(fixtures, 'key.pem'));
 
 /** Resolves with the arguments of the next `event` on `emitter`. */
-function once(emitter, event) {
-  return new Promise((resolve) => emitter.once(event, (...args) => resolve(args)));
-}
 
 /**
  * Records 'redirect', 'open', 'error' and 'close' in order; resolves at 'close' or 'open'. With

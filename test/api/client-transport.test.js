@@ -17,32 +17,14 @@ const { WebSocketServer } = require('ws');
 
 const underWs = process.env.WEFT_CLIENT_UNDER_TEST === 'ws';
 const WebSocket = underWs ? require('ws') : require('../../dist/lib/client').WebSocket;
+const { once, outcome } = require('./client-support');
+const outcomeNoMessage = (ws) => outcome(ws, { withMessage: false });
 
 const fixtures = path.join(__dirname, '..', 'fixtures');
 const cert = fs.readFileSync(path.join(fixtures, 'certificate.pem'));
 const key = fs.readFileSync(path.join(fixtures, 'key.pem'));
 
 /** Resolves with the arguments of the next `event` on `emitter`. */
-function once(emitter, event) {
-  return new Promise((resolve) => emitter.once(event, (...args) => resolve(args)));
-}
-
-/** Records 'open', 'error' and 'close'; resolves at 'close'. */
-function outcome(ws) {
-  return new Promise((resolve) => {
-    const events = [];
-    let error = null;
-    ws.on('open', () => events.push('open'));
-    ws.on('error', (err) => {
-      error = err;
-      events.push(`error(${ws.readyState})`);
-    });
-    ws.on('close', (code) => {
-      events.push(`close(${ws.readyState}): ${code}`);
-      resolve({ events, error, code });
-    });
-  });
-}
 
 describe('client transports', function () {
   let server;
@@ -127,7 +109,7 @@ describe('client transports', function () {
 
     it('reports a missing socket as error then close 1006', async function () {
       const ws = client(`ws+unix:${socketPath}.missing:/`);
-      const result = await outcome(ws);
+      const result = await outcomeNoMessage(ws);
       assert.strictEqual(result.error.code, 'ENOENT');
       assert.deepStrictEqual(result.events, ['error(2)', 'close(3): 1006']);
     });
@@ -161,14 +143,14 @@ describe('client transports', function () {
       await once(lax, 'open');
       assert.strictEqual(requests[0].servername, 'custom.test');
       const strict = client(`wss://127.0.0.1:${port}/`, { servername: 'custom.test', ca: cert });
-      const result = await outcome(strict);
+      const result = await outcomeNoMessage(strict);
       assert.strictEqual(result.error.code, 'ERR_TLS_CERT_ALTNAME_INVALID');
       assert.deepStrictEqual(result.events, ['error(2)', 'close(3): 1006']);
     });
 
     it('rejects the self-signed certificate without ca: error, then close 1006', async function () {
       const ws = client(`wss://127.0.0.1:${port}/`);
-      const result = await outcome(ws);
+      const result = await outcomeNoMessage(ws);
       assert.strictEqual(result.error.code, 'DEPTH_ZERO_SELF_SIGNED_CERT');
       assert.deepStrictEqual(result.events, ['error(2)', 'close(3): 1006']);
       assert.strictEqual(requests.length, 0);
@@ -189,7 +171,7 @@ describe('client transports', function () {
 
     it('fails a plain ws: connection to the TLS server', async function () {
       const ws = client(`ws://127.0.0.1:${port}/`);
-      const result = await outcome(ws);
+      const result = await outcomeNoMessage(ws);
       assert(result.error);
       assert.deepStrictEqual(result.events, ['error(2)', 'close(3): 1006']);
     });

@@ -12,28 +12,9 @@ const { WebSocketServer } = require('ws');
 
 const underWs = process.env.WEFT_CLIENT_UNDER_TEST === 'ws';
 const WebSocket = underWs ? require('ws') : require('../../dist/lib/client').WebSocket;
+const { once, outcome } = require('./client-support');
 
 /** Resolves with the arguments of the next `event` on `emitter`. */
-function once(emitter, event) {
-  return new Promise((resolve) => emitter.once(event, (...args) => resolve(args)));
-}
-
-/** Records 'open', 'error' and 'close' in order; resolves at 'close'. */
-function outcome(ws) {
-  return new Promise((resolve) => {
-    const events = [];
-    let error = null;
-    ws.on('open', () => events.push('open'));
-    ws.on('error', (err) => {
-      error = err;
-      events.push(`error(${ws.readyState}): ${err.message}`);
-    });
-    ws.on('close', (code) => {
-      events.push(`close(${ws.readyState}): ${code}`);
-      resolve({ events, error, code });
-    });
-  });
-}
 
 describe('client', function () {
   let wss;
