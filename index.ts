@@ -13,17 +13,17 @@ import { WebSocket as WebSocketClass } from './lib/websocket';
 import './lib/client';
 import { WebSocketServer as WebSocketServerClass } from './lib/server';
 import { createWebSocketStream as createStream } from './lib/stream';
-import { Receiver as ReceiverClass } from './lib/ws-receiver';
-import { Sender as SenderClass } from './lib/ws-sender';
+import { Receiver as ReceiverClass } from './lib/compat/receiver';
+import { Sender as SenderClass } from './lib/compat/sender';
 import { PerMessageDeflate as PerMessageDeflateClass } from './lib/deflate';
 import { WebSocketPair as WebSocketPairClass } from './lib/pair';
 import { SendStatus as SendStatusValues } from './lib/websocket';
-import './lib/conveniences';
+import './lib/socket/conveniences';
 import * as extensionModule from './lib/protocol/extension';
 import * as subprotocolModule from './lib/protocol/subprotocol';
-import { MemoryBus as MemoryBusClass, MemoryPubSub as MemoryPubSubClass } from './lib/pubsub';
+import { MemoryBus as MemoryBusClass, MemoryPubSub as MemoryPubSubClass } from './lib/pubsub/hub';
 import { PeerAdapter as PeerAdapterClass } from './lib/peer';
-import { RedisPubSub as RedisPubSubClass } from './lib/pubsub-redis';
+import { RedisPubSub as RedisPubSubClass } from './lib/pubsub/redis';
 
 /** The statics ws attaches to its default export. */
 interface Statics {
@@ -42,7 +42,7 @@ interface Statics {
   subprotocol: { parse: typeof subprotocolModule.parse };
   /** weft: crossws-style hooks and Peers over a WebSocketServer (lib/peer.ts). */
   PeerAdapter: typeof PeerAdapterClass;
-  /** weft: the in-process pub/sub adapter, and the bus that joins its nodes (lib/pubsub.ts). */
+  /** weft: the in-process pub/sub adapter, and the bus that joins its nodes (lib/pubsub/). */
   MemoryPubSub: typeof MemoryPubSubClass;
   MemoryBus: typeof MemoryBusClass;
   /** weft: the Redis pub/sub adapter (needs the optional peer dependency ioredis). */

@@ -16,7 +16,7 @@ import type * as https from 'https';
 import type { Duplex } from 'stream';
 import { WebSocket } from './websocket';
 import { PerMessageDeflate, negotiateServer, type DeflateHandshakeOptions } from './deflate';
-import { kDriver } from './driver';
+import { kDriver } from './socket/driver';
 import {
   DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_MAX_BUFFERED_CHUNKS,
@@ -426,7 +426,7 @@ export class WebSocketServer extends EventEmitter {
     const options = this.options;
     // ws hands the merged options (unknown keys included) to the constructor.
     const ws = new options.WebSocket(null, undefined, options as unknown as Record<string, unknown>);
-    // Pub/sub (lib/pubsub.ts): the socket publishes through this server's topic hub.
+    // Pub/sub (lib/pubsub/): the socket publishes through this server's topic hub.
     ws._hub = this;
 
     // §4.2.2 step 4 /subprotocol/: "Either a single value representing the subprotocol the server is

@@ -1,6 +1,6 @@
 /**
  * WebSocket: the ws-compatible EventEmitter face over one protocol Connection. Methods, properties,
- * events, error messages and their timing follow ws 8.23 (see shared/ws-surface.md); the bytes are the
+ * events, error messages and their timing follow ws 8.23; the bytes are the
  * core's. The client handshake lives in client.ts, the server's in server.ts.
  */
 import { EventEmitter } from 'events';
@@ -15,15 +15,15 @@ import {
   ReadyState,
 } from './protocol/constants';
 import { closePayload } from './protocol/close';
-import type { WriteCallback } from './protocol/sender';
-import { Driver, type DriverOptions } from './driver';
-import { SenderCompat } from './sender-compat';
+import type { WriteCallback } from './protocol/writer';
+import { Driver, type DriverOptions } from './socket/driver';
+import { SenderCompat } from './compat/sender-shape';
 import { binaryMessage, concat, isBlob, toArrayBuffer, toBuffer } from './util/convert';
-import { wheelFor, type HeartbeatOptions, type HeartbeatWheel } from './heartbeat';
-import { SendStatus, extraOptions, sendFragmented, type ExtraOptions, type SendStatusValue } from './send-options';
+import { wheelFor, type HeartbeatOptions, type HeartbeatWheel } from './socket/heartbeat';
+import { SendStatus, extraOptions, sendFragmented, type ExtraOptions, type SendStatusValue } from './socket/connection-options';
 
-export { SendStatus, type ExtraOptions, type SendStatusValue } from './send-options';
-import { applyEventTarget, type EventTargetMixin } from './event-target';
+export { SendStatus, type ExtraOptions, type SendStatusValue } from './socket/connection-options';
+import { applyEventTarget, type EventTargetMixin } from './socket/event-target';
 
 /** Options accepted by `setSocket` (what a server or a client hands over after the handshake). */
 export interface SetSocketOptions {

@@ -12,5 +12,5 @@ export {
   type DeflateHandshakeOptions,
   type DeflateNegotiation,
   type HandshakeRejection,
-} from './handshake';
+} from './handshake-steps';
 export { Limiter, getLimiter, type LimiterJob } from './limiter';

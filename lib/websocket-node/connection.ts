@@ -7,11 +7,11 @@
 import { EventEmitter } from 'events';
 import type { Duplex } from 'stream';
 import { WebSocket } from '../websocket';
-import type { Conveniences } from '../conveniences';
-import '../conveniences';
+import type { Conveniences } from '../socket/conveniences';
+import '../socket/conveniences';
 import { CLOSE_DESCRIPTIONS, describeCloseCode } from '../protocol/close';
 import { MAX_CLOSE_REASON, MAX_CONTROL_PAYLOAD, ReadyState, isValidStatusCode, kStatusCode } from '../protocol/constants';
-import type { WriteCallback } from '../protocol/sender';
+import type { WriteCallback } from '../protocol/writer';
 import type { ConnectionConfig } from './options';
 
 /** The slot of a NodeSocket (and of its net socket) that holds the connection face. */

@@ -39,7 +39,7 @@ import { WebSocketServer } from './server';
 import { WebSocketClient } from './client';
 import { W3CWebSocket } from './w3c';
 import { WebSocketRouter, WebSocketRouterRequest } from './router';
-import '../conveniences';
+import '../socket/conveniences';
 
 /** The server: `new server({ httpServer, ... })`, events 'request', 'connect', 'close'. */
 export const server = WebSocketServer;

@@ -6,7 +6,7 @@
  */
 import '../client';
 import { WebSocket, type SendOptions, type SendStatusValue } from '../websocket';
-import type { WriteCallback } from '../protocol/sender';
+import type { WriteCallback } from '../protocol/writer';
 import { ReadyState } from '../protocol/constants';
 import { clientOptions, normalizeProtocols } from './client';
 import { checkKeepalive, clientDefaults, type ClientConfig } from './options';

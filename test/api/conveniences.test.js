@@ -3,7 +3,7 @@
 // (an in-memory pair: real frames through the core on both ends).
 const assert = require('assert');
 const { once } = require('events');
-require('../../dist/lib/conveniences');
+require('../../dist/lib/socket/conveniences');
 const { WebSocketPair } = require('../../dist/lib/pair');
 
 function open(clientOptions = {}, serverOptions = {}) {

@@ -1,5 +1,5 @@
 'use strict';
-// The W3C face (lib/event-target.ts) over real loopback connections: a server-side weft WebSocket
+// The W3C face (lib/socket/event-target.ts) over real loopback connections: a server-side weft WebSocket
 // attached with setSocket after a hand-written upgrade, facing either ws's client or a raw TCP peer.
 const assert = require('assert');
 const crypto = require('crypto');
@@ -16,7 +16,7 @@ const {
   CloseEvent,
   ErrorEvent,
   applyEventTarget,
-} = require('../../dist/lib/event-target');
+} = require('../../dist/lib/socket/event-target');
 
 // The lead installs this in websocket.ts; until then (and harmlessly after) the test does it.
 applyEventTarget(WebSocket.prototype);
@@ -204,9 +204,9 @@ describe('event-target: the W3C face', () => {
     });
   });
 
-  describe('layering (design.md: event-target is a mixin)', () => {
-    it('lib/event-target.ts imports nothing from lib/ (in particular not websocket.ts)', () => {
-      const src = fs.readFileSync(path.join(__dirname, '..', '..', 'lib', 'event-target.ts'), 'utf8');
+  describe('layering (event-target is a mixin)', () => {
+    it('lib/socket/event-target.ts imports nothing from lib/ (in particular not websocket.ts)', () => {
+      const src = fs.readFileSync(path.join(__dirname, '..', '..', 'lib', 'socket', 'event-target.ts'), 'utf8');
       const re = /from\s*['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)/g;
       const specs = [...src.matchAll(re)].map((m) => m[1] || m[2]);
       assert.ok(specs.length > 0);

@@ -1,5 +1,5 @@
 'use strict';
-// The export shapes, CommonJS and ESM, as ws 8.23 has them (shared/ws-surface.md "Package layout").
+// The export shapes, CommonJS and ESM, as ws 8.23 has them.
 const assert = require('assert');
 const path = require('path');
 const { spawnSync } = require('child_process');

@@ -3,7 +3,7 @@
 const assert = require('assert');
 const { once } = require('events');
 const { WebSocketPair } = require('../../dist/lib/pair');
-const { HeartbeatWheel, wheelFor } = require('../../dist/lib/heartbeat');
+const { HeartbeatWheel, wheelFor } = require('../../dist/lib/socket/heartbeat');
 
 const tickAndFlush = async (wheel, n = 1) => {
   for (let i = 0; i < n; i++) {

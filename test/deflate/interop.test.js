@@ -8,7 +8,7 @@ const assert = require('assert');
 const ws = require('ws');
 const { Connection } = require('../../dist/lib/protocol/connection');
 const { PerMessageDeflate } = require('../../dist/lib/deflate/permessage-deflate');
-const { negotiateServer, clientOffer, acceptClientResponse } = require('../../dist/lib/deflate/handshake');
+const { negotiateServer, clientOffer, acceptClientResponse } = require('../../dist/lib/deflate/handshake-steps');
 const { RecordingSink } = require('../protocol/helpers');
 const { countingCodec, frames, text } = require('./helpers');
 

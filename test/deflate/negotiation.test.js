@@ -10,7 +10,7 @@ const {
   clientOffer,
   acceptClientResponse,
   SERVER_EXTENSION_ERROR,
-} = require('../../dist/lib/deflate/handshake');
+} = require('../../dist/lib/deflate/handshake-steps');
 const { parse, format } = require('../../dist/lib/protocol/extension');
 
 /** Runs `accept` on `Ctor` and returns the outcome as comparable data. */

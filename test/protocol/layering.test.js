@@ -1,5 +1,5 @@
 'use strict';
-// design.md: imports point down only. The protocol core must stay pure: no sockets, timers, zlib,
+// Imports point down only. The protocol core must stay pure: no sockets, timers, zlib,
 // streams or EventEmitter, and nothing from the layers above it.
 const assert = require('assert');
 const fs = require('fs');
@@ -17,11 +17,11 @@ function importsOf(file) {
   return out;
 }
 
-describe('layering (design.md)', () => {
+describe('layering', () => {
   const files = fs.readdirSync(path.join(root, 'protocol')).filter((f) => f.endsWith('.ts'));
 
   it('lib/protocol exists and has its files', () => {
-    for (const f of ['receiver.ts', 'sender.ts', 'connection.ts', 'frame.ts', 'handshake.ts']) assert.ok(files.includes(f), f);
+    for (const f of ['parser.ts', 'writer.ts', 'connection.ts', 'frame.ts', 'handshake.ts']) assert.ok(files.includes(f), f);
   });
 
   for (const f of files) {

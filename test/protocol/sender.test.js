@@ -2,9 +2,9 @@
 // The frame writer: exact bytes out for each role, fragmentation, RSV1 and ordering behind compression.
 const assert = require('assert');
 const { RecordingSink, connect } = require('./helpers');
-const { FrameWriter } = require('../../dist/lib/protocol/sender');
+const { FrameWriter } = require('../../dist/lib/protocol/writer');
 const { buildFrame, headerSize, randomMask, MERGE_LIMIT } = require('../../dist/lib/protocol/frame');
-const { FrameParser } = require('../../dist/lib/protocol/receiver');
+const { FrameParser } = require('../../dist/lib/protocol/parser');
 const { IdentityCodec } = require('../../dist/lib/protocol/codec');
 
 const fixedMask = (k) => { k[0] = 1; k[1] = 2; k[2] = 3; k[3] = 4; };

@@ -8,7 +8,7 @@ const zlib = require('zlib');
 const { once } = require('events');
 const WebSocket = require('../..');
 const frameModule = require('../../dist/lib/protocol/frame');
-const { FrameWriter } = require('../../dist/lib/protocol/sender');
+const { FrameWriter } = require('../../dist/lib/protocol/writer');
 const { Resources, inflate, until } = require('./helpers');
 
 const { WebSocketServer, WebSocketPair } = WebSocket;

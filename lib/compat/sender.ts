@@ -4,14 +4,14 @@
  * frame code. socket.io's adapter calls `Sender.frame` once per broadcast; engine.io calls `sendFrame`.
  */
 import type { Duplex } from 'stream';
-import { EMPTY_BUFFER, MAX_CONTROL_PAYLOAD, Opcode } from './protocol/constants';
-import { closePayload } from './protocol/close';
-import { headerSize, randomMask, writeHeader, type MaskGenerator } from './protocol/frame';
-import { FrameWriter, type WriteCallback } from './protocol/sender';
-import type { Codec } from './protocol/codec';
-import { mask as maskInto } from './util/buffer';
-import { toBuffer } from './util/convert';
-import { writePair } from './transport/write';
+import { EMPTY_BUFFER, MAX_CONTROL_PAYLOAD, Opcode } from '../protocol/constants';
+import { closePayload } from '../protocol/close';
+import { headerSize, randomMask, writeHeader, type MaskGenerator } from '../protocol/frame';
+import { FrameWriter, type WriteCallback } from '../protocol/writer';
+import type { Codec } from '../protocol/codec';
+import { mask as maskInto } from '../util/buffer';
+import { toBuffer } from '../util/convert';
+import { writePair } from '../transport/write';
 
 /** Options of `Sender.frame`, as ws names them. */
 export interface FrameOptions {

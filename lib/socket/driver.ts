@@ -4,12 +4,12 @@
  * driver through a symbol on the socket, so a connection costs no closures.
  */
 import type { Duplex } from 'stream';
-import { Connection, type Sink } from './protocol/connection';
-import type { WsError } from './protocol/errors';
-import type { Codec } from './protocol/codec';
-import { writePair } from './transport/write';
-import type { WriteCallback } from './protocol/sender';
-import { ReadyState } from './protocol/constants';
+import { Connection, type Sink } from '../protocol/connection';
+import type { WsError } from '../protocol/errors';
+import type { Codec } from '../protocol/codec';
+import { writePair } from '../transport/write';
+import type { WriteCallback } from '../protocol/writer';
+import { ReadyState } from '../protocol/constants';
 
 /** The slot on a socket that points back at its driver (ws keeps its WebSocket there). */
 export const kDriver = Symbol('weft-driver');

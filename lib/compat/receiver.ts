@@ -4,11 +4,11 @@
  * WebSocket drives the parser directly and pays none of this stream's cost.
  */
 import { Writable } from 'stream';
-import { EMPTY_BUFFER, Opcode } from './protocol/constants';
-import type { Codec } from './protocol/codec';
-import type { WsError } from './protocol/errors';
-import { FrameParser, type ParserHandler } from './protocol/receiver';
-import { binaryMessage } from './util/convert';
+import { EMPTY_BUFFER, Opcode } from '../protocol/constants';
+import type { Codec } from '../protocol/codec';
+import type { WsError } from '../protocol/errors';
+import { FrameParser, type ParserHandler } from '../protocol/parser';
+import { binaryMessage } from '../util/convert';
 
 /** ws's Receiver options (an options object since ws 8.20). */
 export interface ReceiverOptions {

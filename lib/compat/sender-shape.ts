@@ -2,8 +2,8 @@
  * ws's `_sender` shape on a weft WebSocket, for integrations that write pre-framed bytes (engine.io's
  * `ws._sender.sendFrame(frames, cb)`): created on first use, so idle connections do not pay for it.
  */
-import type { Driver } from './driver';
-import type { WriteCallback } from './protocol/sender';
+import type { Driver } from '../socket/driver';
+import type { WriteCallback } from '../protocol/writer';
 
 /** ws's `_sender` shape, for integrations that write pre-framed bytes. */
 export class SenderCompat {

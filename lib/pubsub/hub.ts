@@ -1,7 +1,7 @@
 /**
  * Topics on the server: `ws.subscribe(topic)`, `ws.publish(topic, data)`, `server.publish(topic, data)`.
  *
- * One broadcast (design.md): the payload is framed ONCE per publish — server frames are unmasked, so every
+ * One broadcast: the payload is framed ONCE per publish — server frames are unmasked, so every
  * subscriber gets the same bytes — then, for each subscriber, its backpressure is checked (the same rules
  * as `send`: past `maxBackpressure` the message is dropped, or the socket closed under policy 'close') and
  * the shared frame is written with `writer.sendRaw(frame, null, undefined)`: no per-subscriber copy, no
@@ -20,11 +20,11 @@
  */
 import type { Duplex } from 'stream';
 import { deflateRawSync, constants as zlibConstants, type ZlibOptions } from 'zlib';
-import { Opcode, ReadyState } from './protocol/constants';
-import { buildFrame } from './protocol/frame';
-import { WebSocket, SendStatus } from './websocket';
-import { WebSocketServer } from './server';
-import { isBlob, toBuffer } from './util/convert';
+import { Opcode, ReadyState } from '../protocol/constants';
+import { buildFrame } from '../protocol/frame';
+import { WebSocket, SendStatus } from '../websocket';
+import { WebSocketServer } from '../server';
+import { isBlob, toBuffer } from '../util/convert';
 
 /** Options of `publish`. */
 export interface PublishOptions {
@@ -334,7 +334,7 @@ function checkTopic(topic: unknown): asserts topic is string {
 
 // --- the mixins ------------------------------------------------------------------------------------
 
-declare module './websocket' {
+declare module '../websocket' {
   interface WebSocket {
     /** Subscribes to `topic`; returns false if already subscribed (or if the socket is closed). */
     subscribe(topic: string): boolean;
@@ -352,7 +352,7 @@ declare module './websocket' {
   }
 }
 
-declare module './server' {
+declare module '../server' {
   interface WebSocketServer {
     /** Publishes to every subscriber of `topic` (on every node, with an adapter); returns the local counts. */
     publish(topic: string, data: unknown, options?: PublishOptions): PublishResult;

@@ -24,7 +24,7 @@
  */
 import { EventEmitter } from 'events';
 import { randomBytes } from 'crypto';
-import type { PubSubAdapter, PubSubReceiver } from './pubsub';
+import type { PubSubAdapter, PubSubReceiver } from './hub';
 
 /** The part of an ioredis client this adapter uses (so weft's types never name ioredis). */
 export interface RedisClientLike {

@@ -2,10 +2,10 @@
  * Per-connection options beyond ws's (WebSocket-Node's conveniences, backpressure) and what `send()`
  * reports. Read once per connection; `null` when none is set, so most connections pay nothing.
  */
-import { EMPTY_BUFFER } from './protocol/constants';
-import type { Connection } from './protocol/connection';
-import type { WriteCallback } from './protocol/sender';
-import { toBuffer } from './util/convert';
+import { EMPTY_BUFFER } from '../protocol/constants';
+import type { Connection } from '../protocol/connection';
+import type { WriteCallback } from '../protocol/writer';
+import { toBuffer } from '../util/convert';
 
 /** What `send()` (and `publish()`) report, as uWebSockets numbers them. */
 export const SendStatus = {

@@ -6,10 +6,10 @@
  * connection pays nothing for them.
  */
 import type { Duplex } from 'stream';
-import { ReadyState } from './protocol/constants';
-import { describeCloseCode } from './protocol/close';
-import type { WriteCallback } from './protocol/sender';
-import { WebSocket } from './websocket';
+import { ReadyState } from '../protocol/constants';
+import { describeCloseCode } from '../protocol/close';
+import type { WriteCallback } from '../protocol/writer';
+import { WebSocket } from '../websocket';
 
 /** The close code and description a drop() chose, kept for closeReasonCode/closeDescription. */
 const kDropped = Symbol('weft-dropped');
