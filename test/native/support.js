@@ -7,24 +7,7 @@ const root = path.join(__dirname, '..', '..');
 const buffer = require(path.join(root, 'dist/lib/util/buffer'));
 const native = require(path.join(root, 'dist/lib/util/native'));
 
-/** mulberry32: small, fast, seeded; every randomized test prints its seed in its title. */
-function prng(seed) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  next.int = (n) => Math.floor(next() * n); // 0 .. n-1
-  next.bytes = (n) => {
-    const b = Buffer.alloc(n);
-    for (let i = 0; i < n; i++) b[i] = next.int(256);
-    return b;
-  };
-  return next;
-}
+const { prng } = require('../support/prng');
 
 function optional(load) {
   try {

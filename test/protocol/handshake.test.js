@@ -28,15 +28,7 @@ const {
 const RFC_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 const RFC_ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=';
 
-/** Deterministic PRNG (mulberry32) so the random differential tests replay exactly. */
-function prng(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { prng } = require('../support/prng');
 
 /** The headers of the RFC 6455 §1.2 sample request, as Node presents them, with `overrides` applied. */
 function requestHeaders(overrides = {}) {

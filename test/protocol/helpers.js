@@ -83,17 +83,7 @@ function feedSplit(bytes, cuts, options) {
   return sink;
 }
 
-/** mulberry32: a tiny seeded PRNG so that randomized tests reproduce. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return function next() {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { prng } = require('../support/prng');
 
 const hex = (s) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 

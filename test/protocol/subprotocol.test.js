@@ -7,15 +7,7 @@ const assert = require('assert');
 const ws = require('ws');
 const { parse, isToken, isTokenChar, TOKEN_CHARS } = require('../../dist/lib/protocol/subprotocol');
 
-/** Deterministic PRNG (mulberry32) so the random differential tests replay exactly. */
-function prng(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { prng } = require('../support/prng');
 
 /** What a parser did with `input`: its result as an array, or the class and message of its error. */
 function outcome(fn, input) {
