@@ -313,9 +313,15 @@ export class ZlibPipe implements LimiterJob {
     const chunks = this.chunks;
     if (chunks.length === 1) {
       out = chunks[0];
-      // A small result is a view into zlib's 16 KiB output buffer: copy it so that a message the user
-      // keeps does not pin the whole buffer.
-      if (this.inflate && out.length < out.buffer.byteLength >>> 2) out = Buffer.from(out);
+      // One result is a view into zlib's output buffer, which the stream reuses for later output. A
+      // pooled stream serves every connection, so its buffer may hold another connection's plaintext:
+      // the message gets a copy with a backing store of its own (not Node's shared allocation pool).
+      // A small view of a connection's own stream is copied too, so that a message the user keeps does
+      // not pin the whole 16 KiB buffer.
+      if (this.inflate && out.length !== out.buffer.byteLength) {
+        if (this.poolKey !== '') out = ownCopy(out);
+        else if (out.length < out.buffer.byteLength >>> 2) out = Buffer.from(out);
+      }
     } else {
       out = chunks.length === 0 ? EMPTY_BUFFER : Buffer.concat(chunks, this.bytes);
     }
@@ -397,6 +403,13 @@ export class ZlibPipe implements LimiterJob {
   private closedError(): Error {
     return new Error(`The ${this.inflate ? 'inflate' : 'deflate'} stream was closed while data was being processed`);
   }
+}
+
+/** A copy of `data` in an ArrayBuffer of exactly its size, shared with nothing else. */
+function ownCopy(data: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(data.length);
+  data.copy(copy);
+  return copy;
 }
 
 // Listeners shared by every stream (`this` is the stream): no closures per stream for these.
