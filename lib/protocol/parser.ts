@@ -376,6 +376,11 @@ export class FrameParser {
     }
 
     if (this.tooManyChunks()) return;
+    // A piece that is a small part of its input chunk, of a message that goes on past it, would keep the
+    // whole chunk (up to 64 KiB) alive until the message ends: keep a copy instead, so that what a
+    // message in progress holds follows its payload bytes (a peer sending 1-byte fragments, one per read,
+    // would otherwise pin 64 KiB per byte).
+    if ((this.remaining !== 0 || !this.fin) && piece.buffer.byteLength >= n << 3) piece = Buffer.from(piece);
     this.parts.push(piece);
 
     // Text is checked as it arrives, unless the whole message is this one piece (checked once at the end).
