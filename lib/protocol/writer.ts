@@ -129,6 +129,16 @@ export class FrameWriter {
     this.settle(ticket, CONTROL, payload, opcode, true, false, cb);
   }
 
+  /** Supplies whole frames for a reserved place (a broadcast compressed off the main thread). */
+  fulfilRaw(ticket: number, frames: Buffer, cb?: WriteCallback): void {
+    this.settle(ticket, RAW, frames, 0, true, false, cb);
+  }
+
+  /** Whether a fragmented message is being sent (its next frame must be a continuation). */
+  get inMessage(): boolean {
+    return this.fragmenting;
+  }
+
   /** Gives up a reserved place (the data could not be read): what waits behind it moves on. */
   cancel(ticket: number): void {
     this.settle(ticket, RAW, EMPTY_BUFFER, 0, true, false, undefined);
@@ -150,6 +160,7 @@ export class FrameWriter {
       this.busy = false;
       if (kind === DATA) this.sendData(data, opcode === Opcode.BINARY, fin, compress, cb);
       else if (kind === CONTROL) this.writeFrame(data, opcode, true, false, cb);
+      else if (data.length !== 0) this.out.write(data, null, cb);
       this.flushQueue();
       return;
     }

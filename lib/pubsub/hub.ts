@@ -19,7 +19,7 @@
  * processes) also forwards its publishes there and delivers what other nodes publish.
  */
 import type { Duplex } from 'stream';
-import { deflateRawSync, constants as zlibConstants, type ZlibOptions } from 'zlib';
+import { deflateRaw, deflateRawSync, constants as zlibConstants, type ZlibOptions } from 'zlib';
 import { Opcode, ReadyState } from '../protocol/constants';
 import { buildFrame } from '../protocol/frame';
 import { WebSocket, SendStatus } from '../websocket';
@@ -119,18 +119,50 @@ function sharedWindowBits(ws: Subscriber): number {
   return n >= 9 ? n : 0;
 }
 
-/** Deflates a whole message without context (RFC 7692 §7.2.1) and frames it with RSV1 set. */
-function deflatedFrame(payload: Buffer, opcode: number, bits: number, zlibOptions: ZlibOptions | undefined): Buffer {
-  const out = deflateRawSync(payload, {
-    ...zlibOptions,
-    windowBits: bits,
-    finishFlush: zlibConstants.Z_SYNC_FLUSH,
-  });
+/**
+ * Largest payload deflated on the main thread (well under a millisecond); larger ones are deflated on
+ * zlib's thread pool while their subscribers hold their place in line, so a publish never stalls the
+ * event loop for long, however large.
+ */
+const SYNC_DEFLATE_LIMIT = 32 * 1024;
+
+function deflateOptions(bits: number, zlibOptions: ZlibOptions | undefined): ZlibOptions {
+  return { ...zlibOptions, windowBits: bits, finishFlush: zlibConstants.Z_SYNC_FLUSH };
+}
+
+/** Frames a whole message deflated without context (RFC 7692 §7.2.1) with RSV1 set. */
+function deflatedFrame(out: Buffer, opcode: number): Buffer {
   // §7.2.1: remove the 0x00 0x00 0xff 0xff that the sync flush leaves at the end.
   const n = out.length;
   const body = n >= 4 && out[n - 4] === 0 && out[n - 3] === 0 && out[n - 2] === 0xff && out[n - 1] === 0xff ? out.subarray(0, n - 4) : out;
   return buildFrame(body, { opcode, fin: true, rsv1: true, maskKey: null, merge: true })[0];
 }
+
+/**
+ * One deflate of a large payload for every subscriber sharing a window size: each has reserved its
+ * place in its writer's line; when zlib answers, the same frame fills every place (or, should zlib
+ * fail, the plain frame: RFC 7692 lets any message go uncompressed).
+ */
+class PendingDeflate {
+  readonly writers: Writer[] = [];
+  readonly tickets: number[] = [];
+
+  constructor(
+    private readonly payload: Buffer,
+    private readonly opcode: number,
+  ) {}
+
+  start(bits: number, zlibOptions: ZlibOptions | undefined): void {
+    deflateRaw(this.payload, deflateOptions(bits, zlibOptions), (err, out) => {
+      const frame = err
+        ? buildFrame(this.payload, { opcode: this.opcode, fin: true, rsv1: false, maskKey: null, merge: true })[0]
+        : deflatedFrame(out, this.opcode);
+      for (let i = 0; i < this.writers.length; i++) this.writers[i].fulfilRaw(this.tickets[i], frame);
+    });
+  }
+}
+
+type Writer = NonNullable<WebSocket['_driver']>['conn']['writer'];
 
 /** Turns what `publish` accepts into one Buffer (strings are encoded once per publish). */
 function payloadOf(data: unknown): Buffer {
@@ -250,6 +282,9 @@ function fanOut(
   let plain: Buffer | null = null;
   // Shared deflated frames by window size (nearly always one: every socket of a server shares its options).
   let deflated: (Buffer | undefined)[] | null = null;
+  // Large payloads: one deflate off the main thread per window size, with the zlib options it uses.
+  let pending: (PendingDeflate | undefined)[] | null = null;
+  let pendingOptions: (ZlibOptions | undefined)[] | null = null;
   for (const ws of subs) {
     if (ws === exclude) continue;
     const driver = ws._driver;
@@ -269,12 +304,33 @@ function fanOut(
     let frame: Buffer;
     const codec = driver.conn.extension;
     const bits = compress && codec !== null ? sharedWindowBits(ws) : 0;
-    if (bits !== 0 && (codec as NonNullable<typeof codec>).shouldCompress(length)) {
+    if (bits !== 0 && (codec as NonNullable<typeof codec>).shouldCompress(length) && length > SYNC_DEFLATE_LIMIT) {
+      // A subscriber in the middle of sending a fragmented message cannot take a frame before its end:
+      // it gets the plain frame in its turn instead of a reserved place.
+      const writer = driver.conn.writer;
+      if (!writer.inMessage) {
+        if (pending === null) {
+          pending = [];
+          pendingOptions = [];
+        }
+        let job = pending[bits];
+        if (job === undefined) {
+          job = pending[bits] = new PendingDeflate(payload, opcode);
+          (pendingOptions as (ZlibOptions | undefined)[])[bits] = (ws._extensions['permessage-deflate'] as DeflateLike)._options.zlibDeflateOptions;
+        }
+        job.writers.push(writer);
+        job.tickets.push(writer.reserve(length));
+        if (ws._status() === SendStatus.SENT) result.sent++;
+        else result.backpressure++;
+        continue;
+      }
+    }
+    if (bits !== 0 && length <= SYNC_DEFLATE_LIMIT && (codec as NonNullable<typeof codec>).shouldCompress(length)) {
       if (deflated === null) deflated = [];
       let f = deflated[bits];
       if (f === undefined) {
         const pmd = ws._extensions['permessage-deflate'] as DeflateLike;
-        f = deflated[bits] = deflatedFrame(payload, opcode, bits, pmd._options.zlibDeflateOptions);
+        f = deflated[bits] = deflatedFrame(deflateRawSync(payload, deflateOptions(bits, pmd._options.zlibDeflateOptions)), opcode);
       }
       frame = f;
     } else {
@@ -290,6 +346,12 @@ function fanOut(
     driver.conn.writer.sendRaw(frame, null, undefined);
     if (ws._status() === SendStatus.SENT) result.sent++;
     else result.backpressure++;
+  }
+  if (pending !== null) {
+    for (let bits = 0; bits < pending.length; bits++) {
+      const job = pending[bits];
+      if (job !== undefined) job.start(bits, (pendingOptions as (ZlibOptions | undefined)[])[bits]);
+    }
   }
 }
 

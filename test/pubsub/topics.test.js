@@ -4,6 +4,7 @@
 // framing once with the same bytes for everyone, one shared deflate, corking once per tick.
 
 const assert = require('assert');
+const crypto = require('crypto');
 const zlib = require('zlib');
 const { once } = require('events');
 const WebSocket = require('../..');
@@ -286,6 +287,53 @@ describe('pub/sub: topics', () => {
       wss.publish('t', text);
       const [, second] = await x.raw.waitFrames(2);
       assert.strictEqual(second.rsv1, false);
+    });
+
+    it('a large payload is deflated once off the main thread; each subscriber keeps its order', async () => {
+      const wss = await res.server({ perMessageDeflate: { threshold: 0 } });
+      const x = await res.raw(wss, { extensions: NO_TAKEOVER });
+      const y = await res.raw(wss, { extensions: NO_TAKEOVER });
+      const plain = await res.raw(wss);
+      const real = await res.client(wss, { perMessageDeflate: { serverNoContextTakeover: true } });
+      for (const s of [x, y, plain, real]) s.server.subscribe('t');
+      const big = crypto.randomBytes(256 * 1024).toString('hex'); // 512 KiB of text that deflates to about half
+      const syncDeflate = zlib.deflateRawSync;
+      const asyncDeflate = zlib.deflateRaw;
+      let syncCalls = 0;
+      let asyncCalls = 0;
+      zlib.deflateRawSync = function (...args) {
+        syncCalls++;
+        return syncDeflate.apply(this, args);
+      };
+      zlib.deflateRaw = function (...args) {
+        asyncCalls++;
+        return asyncDeflate.apply(this, args);
+      };
+      let result;
+      try {
+        result = wss.publish('t', big, { compress: true });
+        // Sent right after the publish, before zlib answered: it must still arrive after it.
+        x.server.send('after');
+        real.server.send('after');
+      } finally {
+        zlib.deflateRawSync = syncDeflate;
+        zlib.deflateRaw = asyncDeflate;
+      }
+      assert.strictEqual(syncCalls, 0, 'nothing large is deflated on the main thread');
+      assert.strictEqual(asyncCalls, 1, 'one deflate for every subscriber that shares the window size');
+      // 512 KiB is past a socket's high-water mark: reported as backpressure, but written (or in line).
+      assert.strictEqual(result.sent + result.backpressure, 4);
+      assert.strictEqual(result.dropped, 0);
+      const [[fx, fafter], [fy], [fp]] = await Promise.all([x.raw.waitFrames(2), y.raw.waitFrames(1), plain.raw.waitFrames(1)]);
+      assert.strictEqual(fx.rsv1, true);
+      assert.ok(fx.bytes.equals(fy.bytes), 'the same deflated frame');
+      assert.strictEqual(inflate(fx.payload).toString(), big);
+      assert.strictEqual((fafter.rsv1 ? inflate(fafter.payload) : fafter.payload).toString(), 'after');
+      assert.strictEqual(fp.rsv1, false);
+      assert.strictEqual(fp.payload.toString(), big);
+      await until(() => real.client.received.length === 2);
+      assert.deepStrictEqual(real.client.received.map(([d]) => d.length), [big.length, 5]);
+      assert.strictEqual(real.client.received[0][0], big);
     });
 
     it('below the threshold, or for a smaller negotiated window, the plain frame is sent', async () => {
