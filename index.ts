@@ -18,10 +18,9 @@ import { Sender as SenderClass } from './lib/compat/sender';
 import { PerMessageDeflate as PerMessageDeflateClass } from './lib/deflate';
 import { WebSocketPair as WebSocketPairClass } from './lib/pair';
 import { SendStatus as SendStatusValues } from './lib/websocket';
-import './lib/socket/conveniences';
 import * as extensionModule from './lib/protocol/extension';
 import * as subprotocolModule from './lib/protocol/subprotocol';
-import { MemoryBus as MemoryBusClass, MemoryPubSub as MemoryPubSubClass } from './lib/pubsub/hub';
+import { MemoryBus as MemoryBusClass, MemoryPubSub as MemoryPubSubClass } from './lib/pubsub/memory';
 import { PeerAdapter as PeerAdapterClass } from './lib/peer';
 import { RedisPubSub as RedisPubSubClass } from './lib/pubsub/redis';
 

@@ -17,10 +17,9 @@ import { randomUUID } from 'crypto';
 import { WebSocket } from './websocket';
 import { WebSocketServer, type ServerOptions } from './server';
 import type { SendStatusValue } from './websocket';
-import { applyPubSub, type PublishOptions, type PublishResult } from './pubsub/hub';
+import type { PublishOptions, PublishResult } from './pubsub/hub';
 import { toArrayBuffer } from './util/convert';
 
-applyPubSub();
 
 type MaybePromise<T> = T | Promise<T>;
 

@@ -17,6 +17,7 @@ import type { Duplex } from 'stream';
 import { WebSocket } from './websocket';
 import { PerMessageDeflate, negotiateServer, type DeflateHandshakeOptions } from './deflate';
 import { kDriver } from './socket/driver';
+import { existingHubOf, hubOf, type PubSubAdapter, type PublishOptions, type PublishResult } from './pubsub/hub';
 import {
   DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_MAX_BUFFERED_CHUNKS,
@@ -124,6 +125,11 @@ export interface ServerOptions {
   backpressureCloseCode?: 1008 | 1013;
   /** Accepted and ignored (legacy ws): Hixie-76 is not supported. */
   disableHixie?: boolean;
+  /**
+   * weft: a scale-out adapter (MemoryPubSub, RedisPubSub) that carries publishes to other nodes; one
+   * adapter per server. It stays yours: `server.close()` leaves it open, call `adapter.close()`.
+   */
+  pubsub?: PubSubAdapter | null;
 }
 
 /** `server.options`: the options merged over ws 8.23's defaults. */
@@ -265,6 +271,17 @@ export class WebSocketServer extends EventEmitter {
       server.removeListener('error', onError);
       server.removeListener('upgrade', onUpgrade);
     };
+  }
+
+  /** Publishes to every subscriber of `topic` (on every node, with an adapter); returns the local counts. */
+  publish(topic: string, data: unknown, options?: PublishOptions): PublishResult {
+    return hubOf(this).publish(topic, data, options, null);
+  }
+
+  /** How many of this server's sockets are subscribed to `topic`. */
+  subscriberCount(topic: string): number {
+    const hub = existingHubOf(this);
+    return hub === undefined ? 0 : hub.subscriberCount(topic);
   }
 
   /**

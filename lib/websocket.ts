@@ -24,6 +24,8 @@ import { SendStatus, extraOptions, sendFragmented, type ExtraOptions, type SendS
 
 export { SendStatus, type ExtraOptions, type SendStatusValue } from './socket/connection-options';
 import { applyEventTarget, type EventTargetMixin } from './socket/event-target';
+import { applyConveniences, type Conveniences } from './socket/conveniences';
+import { applyTopics, leaveTopics, type TopicMethods } from './pubsub/topics';
 
 /** Options accepted by `setSocket` (what a server or a client hands over after the handshake). */
 export interface SetSocketOptions {
@@ -288,8 +290,10 @@ export class WebSocket extends EventEmitter {
 
   /** @internal Emits 'close' once, with the close status and reason (1006 and empty if none arrived). */
   emitClose(): void {
+    // What a closed connection leaves, before 'close' is emitted: its topics, its zlib contexts (as ws
+    // releases them), its place in the heartbeat sweep.
+    leaveTopics(this);
     this._readyState = ReadyState.CLOSED;
-    // Release the zlib contexts with the connection, as ws does.
     const pmd = this._extensions['permessage-deflate'] as { cleanup(): void } | undefined;
     if (pmd !== undefined) pmd.cleanup();
     if (this._heartbeat !== null) this._heartbeat.delete(this);
@@ -569,10 +573,15 @@ export function emitErrorAndClose(ws: WebSocket, err: Error): void {
   ws.emitClose();
 }
 
-// The W3C face: onopen/onmessage/onclose/onerror and add/removeEventListener (a mixin on the prototype).
+// The parts of a WebSocket beyond the class body, all installed here (and typed by the interface):
+// - the W3C face: onopen/onmessage/onclose/onerror and add/removeEventListener (socket/event-target.ts);
+// - WebSocket-Node's and legacy ws's conveniences: sendUTF, drop, closeReasonCode, ... (socket/conveniences.ts);
+// - topics: subscribe, publish, ... (pubsub/topics.ts).
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface WebSocket extends EventTargetMixin {}
+export interface WebSocket extends EventTargetMixin, Conveniences, TopicMethods {}
 applyEventTarget(WebSocket.prototype);
+applyConveniences(WebSocket.prototype);
+applyTopics(WebSocket.prototype);
 
 // ws defines the state constants on the prototype too, read-only and enumerable.
 for (const [name, value] of Object.entries(ReadyState)) {

@@ -18,12 +18,12 @@
  * given a `pubsub` adapter (see `PubSubAdapter`: `MemoryPubSub` in process, `RedisPubSub` across
  * processes) also forwards its publishes there and delivers what other nodes publish.
  */
-import type { Duplex } from 'stream';
 import { deflateRaw, deflateRawSync, constants as zlibConstants, type ZlibOptions } from 'zlib';
 import { Opcode, ReadyState } from '../protocol/constants';
 import { buildFrame } from '../protocol/frame';
-import { WebSocket, SendStatus } from '../websocket';
-import { WebSocketServer } from '../server';
+import type { WebSocket } from '../websocket';
+import { SendStatus } from '../socket/connection-options';
+import { corkOnce } from './cork';
 import { isBlob, toBuffer } from '../util/convert';
 
 /** Options of `publish`. */
@@ -72,30 +72,6 @@ export interface PubSubAdapter {
   publish(topic: string, payload: Buffer, binary: boolean, compress: boolean): void;
   /** Releases the adapter's connections. */
   close(): Promise<void>;
-}
-
-// --- corking: once per tick ----------------------------------------------------------------------
-
-/** Sockets this module corked in the current tick; all uncorked by one process.nextTick. */
-const corked: Duplex[] = [];
-let flushScheduled = false;
-
-/** Corks `socket` unless it is corked already (by us earlier in this tick, or by a handler's scope). */
-function corkOnce(socket: Duplex): void {
-  if (socket.writableCorked !== 0) return;
-  socket.cork();
-  corked.push(socket);
-  if (!flushScheduled) {
-    flushScheduled = true;
-    process.nextTick(flushCorked);
-  }
-}
-
-function flushCorked(): void {
-  flushScheduled = false;
-  // One uncork per cork we made; a socket destroyed meanwhile ignores it.
-  for (let i = 0; i < corked.length; i++) corked[i].uncork();
-  corked.length = 0;
 }
 
 // --- the hub ------------------------------------------------------------------------------------
@@ -357,199 +333,32 @@ function fanOut(
 
 // --- where a socket's hub is -------------------------------------------------------------------
 
+/** What owns a hub: a WebSocketServer (its `pubsub` option is the adapter). */
+export interface HubOwner {
+  readonly options: { pubsub?: PubSubAdapter | null };
+}
+
 /** A server's hub, on a symbol slot of the server (one per server, created on first use). */
 const kHub = Symbol('weft-pubsub-hub');
-type ServerWithHub = WebSocketServer & { [kHub]?: Hub };
-
-let processHub: Hub | null = null;
+type OwnerWithHub = HubOwner & { [kHub]?: Hub };
 
 /** The hub of a server (created on first use, with the server's `pubsub` adapter if it has one). */
-export function hubOf(server: WebSocketServer): Hub {
-  const s = server as ServerWithHub;
+export function hubOf(server: HubOwner): Hub {
+  const s = server as OwnerWithHub;
   let hub = s[kHub];
-  if (hub === undefined) {
-    const adapter = (server.options as { pubsub?: PubSubAdapter | null }).pubsub;
-    hub = s[kHub] = new Hub(adapter || null);
-  }
+  if (hub === undefined) hub = s[kHub] = new Hub(server.options.pubsub || null);
   return hub;
 }
 
-/**
- * The hub a socket publishes through: its server's (the server puts itself in `ws._hub`; the slot is
- * replaced with the hub on first use), or, for a server-role socket that belongs to no server, the
- * process-wide hub. Topics are a server feature: a client socket's frames would need a mask each.
- */
-function socketHub(ws: Subscriber): Hub {
-  const slot = ws._hub;
-  if (slot instanceof Hub) return slot;
-  if (!ws._isServer) throw new Error('Topics are a server feature: this is a client WebSocket');
-  let hub: Hub;
-  if (slot instanceof WebSocketServer) hub = hubOf(slot);
-  else hub = processHub === null ? (processHub = new Hub()) : processHub;
-  ws._hub = hub;
-  return hub;
+/** The server's hub if it has made one (a server nobody subscribed on has none). */
+export function existingHubOf(server: HubOwner): Hub | undefined {
+  return (server as OwnerWithHub)[kHub];
 }
 
-function checkTopic(topic: unknown): asserts topic is string {
-  if (typeof topic !== 'string') throw new TypeError('The topic must be a string');
-}
+let sharedHub: Hub | null = null;
 
-// --- the mixins ------------------------------------------------------------------------------------
-
-declare module '../websocket' {
-  interface WebSocket {
-    /** Subscribes to `topic`; returns false if already subscribed (or if the socket is closed). */
-    subscribe(topic: string): boolean;
-    /** Unsubscribes from `topic`; returns false if it was not subscribed. */
-    unsubscribe(topic: string): boolean;
-    /** Whether this socket is subscribed to `topic`. */
-    isSubscribed(topic: string): boolean;
-    /** A copy of the topics this socket is subscribed to. */
-    readonly topics: Set<string>;
-    /**
-     * Publishes to every subscriber of `topic` except this socket (on every node, with an adapter).
-     * Returns what happened on this process.
-     */
-    publish(topic: string, data: unknown, options?: PublishOptions): PublishResult;
-  }
-}
-
-declare module '../server' {
-  interface WebSocketServer {
-    /** Publishes to every subscriber of `topic` (on every node, with an adapter); returns the local counts. */
-    publish(topic: string, data: unknown, options?: PublishOptions): PublishResult;
-    /** How many of this server's sockets are subscribed to `topic`. */
-    subscriberCount(topic: string): number;
-  }
-  interface ServerOptions {
-    /**
-     * weft: a scale-out adapter (MemoryPubSub, RedisPubSub) that carries publishes to other nodes; one
-     * adapter per server. It stays yours: `server.close()` leaves it open, call `adapter.close()`.
-     */
-    pubsub?: PubSubAdapter | null;
-  }
-}
-
-const socketMethods = {
-  subscribe(this: Subscriber, topic: string): boolean {
-    checkTopic(topic);
-    // A closed socket would never leave again.
-    if (this._readyState === ReadyState.CLOSED) return false;
-    return socketHub(this).subscribe(this, topic);
-  },
-  unsubscribe(this: Subscriber, topic: string): boolean {
-    checkTopic(topic);
-    if (this._topics === null) return false;
-    return socketHub(this).unsubscribe(this, topic);
-  },
-  isSubscribed(this: Subscriber, topic: string): boolean {
-    return this._topics !== null && this._topics.has(topic);
-  },
-  publish(this: Subscriber, topic: string, data: unknown, options?: PublishOptions): PublishResult {
-    return socketHub(this).publish(topic, data, options, this);
-  },
-};
-
-function topicsGetter(this: Subscriber): Set<string> {
-  return new Set(this._topics === null ? undefined : this._topics);
-}
-
-const serverMethods = {
-  publish(this: WebSocketServer, topic: string, data: unknown, options?: PublishOptions): PublishResult {
-    return hubOf(this).publish(topic, data, options, null);
-  },
-  subscriberCount(this: WebSocketServer, topic: string): number {
-    const hub = (this as ServerWithHub)[kHub];
-    return hub === undefined ? 0 : hub.subscriberCount(topic);
-  },
-};
-
-/** The original `emitClose`, wrapped so that a closed socket leaves its topics before 'close' is emitted. */
-const baseEmitClose = WebSocket.prototype.emitClose;
-function emitCloseLeavingTopics(this: Subscriber): void {
-  if (this._topics !== null) socketHub(this).leaveAll(this);
-  baseEmitClose.call(this);
-}
-
-/** Installs the pub/sub members on WebSocket.prototype and WebSocketServer.prototype (idempotent). */
-export function applyPubSub(): void {
-  const wsProto = WebSocket.prototype as unknown as Record<string, unknown>;
-  for (const [name, fn] of Object.entries(socketMethods)) {
-    Object.defineProperty(wsProto, name, { value: fn, writable: true, configurable: true, enumerable: false });
-  }
-  Object.defineProperty(wsProto, 'topics', { get: topicsGetter, configurable: true, enumerable: false });
-  if (wsProto.emitClose !== emitCloseLeavingTopics) {
-    Object.defineProperty(wsProto, 'emitClose', { value: emitCloseLeavingTopics, writable: true, configurable: true, enumerable: false });
-  }
-  const serverProto = WebSocketServer.prototype as unknown as Record<string, unknown>;
-  for (const [name, fn] of Object.entries(serverMethods)) {
-    Object.defineProperty(serverProto, name, { value: fn, writable: true, configurable: true, enumerable: false });
-  }
-}
-
-applyPubSub();
-
-// --- the in-process adapter ----------------------------------------------------------------------
-
-/**
- * A bus that joins several hubs in one process (several WebSocketServers, or tests standing in for
- * processes): give each server its own `new MemoryPubSub(bus)`. Delivery is synchronous and in order.
- */
-export class MemoryBus {
-  /** The nodes on this bus. */
-  readonly nodes: Set<MemoryPubSub> = new Set();
-}
-
-const defaultBus = new MemoryBus();
-
-/**
- * The in-process PubSubAdapter: a publish on one node reaches the other nodes of the same bus that have
- * subscribers to the topic (the default bus unless one is given). At most once, ordered per publisher
- * and topic, as the Redis adapter.
- */
-export class MemoryPubSub implements PubSubAdapter {
-  /** The bus this node is on. */
-  readonly bus: MemoryBus;
-  /** Topics this node receives. */
-  readonly subscribed: Set<string>;
-  private receiver: PubSubReceiver | null;
-
-  constructor(bus: MemoryBus = defaultBus) {
-    this.bus = bus;
-    this.subscribed = new Set();
-    this.receiver = null;
-    bus.nodes.add(this);
-  }
-
-  /** @inheritdoc */
-  attach(receiver: PubSubReceiver): void {
-    if (this.receiver !== null) throw new Error('This adapter is already attached to a hub: give each server its own');
-    this.receiver = receiver;
-  }
-
-  /** @inheritdoc */
-  subscribe(topic: string): void {
-    this.subscribed.add(topic);
-  }
-
-  /** @inheritdoc */
-  unsubscribe(topic: string): void {
-    this.subscribed.delete(topic);
-  }
-
-  /** @inheritdoc */
-  publish(topic: string, payload: Buffer, binary: boolean, compress: boolean): void {
-    for (const node of this.bus.nodes) {
-      if (node !== this && node.receiver !== null && node.subscribed.has(topic)) {
-        node.receiver.deliver(topic, payload, binary, compress);
-      }
-    }
-  }
-
-  /** Leaves the bus. */
-  close(): Promise<void> {
-    this.bus.nodes.delete(this);
-    this.subscribed.clear();
-    return Promise.resolve();
-  }
+/** The hub of server-role sockets that belong to no server (created on first use). */
+export function processHub(): Hub {
+  if (sharedHub === null) sharedHub = new Hub();
+  return sharedHub;
 }

@@ -2,14 +2,14 @@
  * Conveniences other libraries' users rely on, as methods and properties of weft's own WebSocket:
  * WebSocket-Node's connection members (sendUTF, sendBytes, drop, closeReasonCode, closeDescription,
  * connected, webSocketVersion, remoteAddress) and the legacy ws 0.4-era members that do not conflict
- * with ws 8 (bytesReceived, protocolVersion, supports, stream). Installed on the prototype: an idle
- * connection pays nothing for them.
+ * with ws 8 (bytesReceived, protocolVersion, supports, stream). websocket.ts installs them on the
+ * prototype: an idle connection pays nothing for them.
  */
 import type { Duplex } from 'stream';
 import { ReadyState } from '../protocol/constants';
 import { describeCloseCode } from '../protocol/close';
 import type { WriteCallback } from '../protocol/writer';
-import { WebSocket } from '../websocket';
+import type { WebSocket } from '../websocket';
 
 /** The close code and description a drop() chose, kept for closeReasonCode/closeDescription. */
 const kDropped = Symbol('weft-dropped');
@@ -143,8 +143,8 @@ function stream(
   process.nextTick(callback, null, send);
 }
 
-/** Installs the conveniences on WebSocket.prototype (idempotent). */
-export function applyConveniences(proto: object = WebSocket.prototype): void {
+/** Installs the conveniences on a WebSocket prototype (websocket.ts does, once). */
+export function applyConveniences(proto: object): void {
   for (const [name, fn] of Object.entries(methods)) {
     Object.defineProperty(proto, name, { value: fn, writable: true, configurable: true, enumerable: false });
   }
@@ -153,5 +153,3 @@ export function applyConveniences(proto: object = WebSocket.prototype): void {
     Object.defineProperty(proto, name, { get, configurable: true, enumerable: false });
   }
 }
-
-applyConveniences();

@@ -8,7 +8,6 @@ import { EventEmitter } from 'events';
 import type { Duplex } from 'stream';
 import { WebSocket } from '../websocket';
 import type { Conveniences } from '../socket/conveniences';
-import '../socket/conveniences';
 import { CLOSE_DESCRIPTIONS, describeCloseCode } from '../protocol/close';
 import { MAX_CLOSE_REASON, MAX_CONTROL_PAYLOAD, ReadyState, isValidStatusCode, kStatusCode } from '../protocol/constants';
 import type { WriteCallback } from '../protocol/writer';

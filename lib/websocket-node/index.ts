@@ -39,7 +39,6 @@ import { WebSocketServer } from './server';
 import { WebSocketClient } from './client';
 import { W3CWebSocket } from './w3c';
 import { WebSocketRouter, WebSocketRouterRequest } from './router';
-import '../socket/conveniences';
 
 /** The server: `new server({ httpServer, ... })`, events 'request', 'connect', 'close'. */
 export const server = WebSocketServer;

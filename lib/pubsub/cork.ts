@@ -1,0 +1,28 @@
+/**
+ * Corking for broadcasts: a socket written to by a publish is corked on its first write in a tick and
+ * uncorked with all the others on one process.nextTick, so several publishes in a tick leave in one
+ * writev per socket.
+ */
+import type { Duplex } from 'stream';
+
+/** Sockets this module corked in the current tick; all uncorked by one process.nextTick. */
+const corked: Duplex[] = [];
+let flushScheduled = false;
+
+/** Corks `socket` unless it is corked already (by us earlier in this tick, or by a handler's scope). */
+export function corkOnce(socket: Duplex): void {
+  if (socket.writableCorked !== 0) return;
+  socket.cork();
+  corked.push(socket);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    process.nextTick(flushCorked);
+  }
+}
+
+function flushCorked(): void {
+  flushScheduled = false;
+  // One uncork per cork we made; a socket destroyed meanwhile ignores it.
+  for (let i = 0; i < corked.length; i++) corked[i].uncork();
+  corked.length = 0;
+}
