@@ -24,6 +24,7 @@ import { SendStatus, extraOptions, sendFragmented, type ExtraOptions, type SendS
 
 export { SendStatus, type ExtraOptions, type SendStatusValue } from './send-options';
 import { applyEventTarget, type EventTargetMixin } from './event-target';
+import { messageIterator, type Message } from './message-iterator';
 
 /** Options accepted by `setSocket` (what a server or a client hands over after the handshake). */
 export interface SetSocketOptions {
@@ -527,6 +528,14 @@ export class WebSocket extends EventEmitter {
       this._errorEmitted = true;
       this.emit('error', err);
     }
+  }
+
+  /**
+   * `for await (const [data, isBinary] of ws)`: the received messages, ending on close and throwing the
+   * connection's error; reading pauses while the loop falls behind (see message-iterator.ts).
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Message> {
+    return messageIterator(this);
   }
 
   /** @internal Aborts a client handshake (close/terminate while CONNECTING, handshake failures). */
