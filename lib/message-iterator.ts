@@ -9,8 +9,11 @@
  */
 import type { WebSocket } from './websocket';
 
-/** One received message: its data (per binaryType) and whether it was binary. */
-export type Message = [data: unknown, isBinary: boolean];
+/**
+ * One received message: its data (text as a Buffer; binary per binaryType: a Buffer, an ArrayBuffer,
+ * fragments or a Blob) and whether it was binary.
+ */
+export type Message = [data: Buffer | ArrayBuffer | Buffer[] | Blob, isBinary: boolean];
 
 /** Messages queued before the socket stops being read. */
 const HIGH_WATER_MARK = 16;
@@ -25,7 +28,7 @@ class MessageIterator implements AsyncIterableIterator<Message> {
   private ended = false;
   private error: unknown = null;
   private paused = false;
-  private readonly onMessage: (data: unknown, isBinary: boolean) => void;
+  private readonly onMessage: (data: Message[0], isBinary: boolean) => void;
   private readonly onError: (err: unknown) => void;
   private readonly onClose: () => void;
 

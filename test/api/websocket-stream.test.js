@@ -73,6 +73,20 @@ describe('WebSocketStream', () => {
     return ws;
   }
 
+  it('is exported from CommonJS and ESM', () => {
+    const { spawnSync } = require('child_process');
+    const path = require('path');
+    assert.strictEqual(typeof WebSocketStream, 'function');
+    assert.ok(WebSocketError.prototype instanceof DOMException);
+    const script = `import WebSocket, { WebSocketStream, WebSocketError } from 'weft';
+      console.log(WebSocketStream === WebSocket.WebSocketStream && WebSocketError === WebSocket.WebSocketError);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: path.join(__dirname, '..', '..'),
+      encoding: 'utf8',
+    });
+    assert.strictEqual(r.stdout.trim(), 'true', r.stderr);
+  });
+
   describe('client: opening and echo', () => {
     it('opened gives readable, writable, protocol and extensions; text comes back as strings', async () => {
       const client = new WebSocketStream(url, { protocols: ['chat', 'other'] });
