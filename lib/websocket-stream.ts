@@ -11,6 +11,7 @@
 import { CountQueuingStrategy, ReadableStream, WritableStream } from 'stream/web';
 import type { ReadableStreamDefaultController, WritableStreamDefaultController } from 'stream/web';
 import { WebSocket } from './websocket';
+import { isValidSubprotocolList } from './protocol/handshake';
 import './client';
 
 /** What `opened` resolves with. */
@@ -123,6 +124,25 @@ function closeInfo(info: unknown): { code: number | undefined; reason: string } 
   return { code, reason };
 }
 
+/**
+ * What the client would refuse before connecting, as a SyntaxError DOMException: a URL that does not
+ * parse, a scheme other than ws:, wss:, http:, https: or ws+unix:, a fragment, a bad subprotocol list.
+ */
+function checkTarget(address: string, protocols: unknown[]): void {
+  let url: URL;
+  try {
+    url = new URL(address);
+  } catch {
+    throw new DOMException(`Invalid URL: ${address}`, 'SyntaxError');
+  }
+  if (!['ws:', 'wss:', 'http:', 'https:', 'ws+unix:'].includes(url.protocol) || url.hash) {
+    throw new DOMException(`Invalid URL: ${address}`, 'SyntaxError');
+  }
+  if (protocols.length !== 0 && !isValidSubprotocolList(protocols)) {
+    throw new DOMException('An invalid or duplicated subprotocol was specified', 'SyntaxError');
+  }
+}
+
 /** Set by `from()` for the constructor it calls: the WebSocket to adopt instead of connecting. */
 let adopting: WebSocket | null = null;
 
@@ -188,6 +208,9 @@ export class WebSocketStream {
 
     const adopted = adopting;
     adopting = null;
+    if (options !== undefined && options !== null && typeof options !== 'object') {
+      throw new TypeError('The WebSocketStream options must be an object');
+    }
     const opts = options === undefined || options === null ? {} : options;
     const hwm = opts.highWaterMark === undefined ? DEFAULT_HIGH_WATER_MARK : Number(opts.highWaterMark);
     if (!(hwm >= 1)) throw new RangeError(`highWaterMark must be at least 1, got ${String(opts.highWaterMark)}`);
@@ -203,12 +226,8 @@ export class WebSocketStream {
     const { protocols, signal, highWaterMark: _hwm, ...clientOptions } = opts;
     const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
     if (signal !== undefined && signal !== null && signal.aborted) {
-      // The URL is still checked, as the constructor would; then nothing connects.
-      try {
-        new URL(this.url);
-      } catch {
-        throw new DOMException(`Invalid URL: ${this.url}`, 'SyntaxError');
-      }
+      // The URL and the subprotocols are still checked, as for a connection; then nothing connects.
+      checkTarget(this.url, list);
       this.#fail(signal.reason);
       return;
     }

@@ -162,9 +162,16 @@ describe('WebSocketStream', () => {
       await client.closed;
     });
 
-    it('throws a SyntaxError DOMException for a bad URL', () => {
-      assert.throws(() => new WebSocketStream('ftp://x'), (err) => err instanceof DOMException && err.name === 'SyntaxError');
-      assert.throws(() => new WebSocketStream('not a url'), (err) => err instanceof DOMException && err.name === 'SyntaxError');
+    it('throws a SyntaxError DOMException for a bad URL or subprotocol list, aborted signal or not', () => {
+      const isSyntaxError = (err) => err instanceof DOMException && err.name === 'SyntaxError';
+      for (const signal of [undefined, AbortSignal.abort()]) {
+        assert.throws(() => new WebSocketStream('ftp://x', { signal }), isSyntaxError);
+        assert.throws(() => new WebSocketStream('not a url', { signal }), isSyntaxError);
+        assert.throws(() => new WebSocketStream(`${url}/#frag`, { signal }), isSyntaxError);
+        assert.throws(() => new WebSocketStream(url, { protocols: ['a', 'a'], signal }), isSyntaxError);
+        assert.throws(() => new WebSocketStream(url, { protocols: ['a b'], signal }), isSyntaxError);
+      }
+      assert.throws(() => new WebSocketStream(url, 'chat'), TypeError);
     });
 
     it('opened and closed reject with a WebSocketError (1006) when the server refuses', async () => {
