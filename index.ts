@@ -23,6 +23,14 @@ import * as subprotocolModule from './lib/protocol/subprotocol';
 import { MemoryBus as MemoryBusClass, MemoryPubSub as MemoryPubSubClass } from './lib/pubsub/memory';
 import { PeerAdapter as PeerAdapterClass } from './lib/peer';
 import { RedisPubSub as RedisPubSubClass } from './lib/pubsub/redis';
+import {
+  WebSocketStream as WebSocketStreamClass,
+  WebSocketError as WebSocketErrorClass,
+  type WebSocketCloseInfo as CloseInfo,
+  type WebSocketOpenInfo as OpenInfo,
+  type WebSocketStreamOptions as StreamOptions,
+  type WebSocketStreamFromOptions as StreamFromOptions,
+} from './lib/websocket-stream';
 
 /** The statics ws attaches to its default export. */
 interface Statics {
@@ -46,6 +54,10 @@ interface Statics {
   MemoryBus: typeof MemoryBusClass;
   /** weft: the Redis pub/sub adapter (needs the optional peer dependency ioredis). */
   RedisPubSub: typeof RedisPubSubClass;
+  /** weft: the WHATWG WebSocketStream (streams with backpressure), client and `from(ws)` (lib/websocket-stream.ts). */
+  WebSocketStream: typeof WebSocketStreamClass;
+  /** weft: the error a WebSocketStream's `closed` rejects with; its code and reason close the connection when aborting. */
+  WebSocketError: typeof WebSocketErrorClass;
 }
 
 const statics: Statics = {
@@ -64,6 +76,8 @@ const statics: Statics = {
   MemoryPubSub: MemoryPubSubClass,
   MemoryBus: MemoryBusClass,
   RedisPubSub: RedisPubSubClass,
+  WebSocketStream: WebSocketStreamClass,
+  WebSocketError: WebSocketErrorClass,
 };
 for (const [name, value] of Object.entries(statics)) {
   Object.defineProperty(WebSocketClass, name, { value, enumerable: true, writable: true, configurable: true });
@@ -86,6 +100,16 @@ declare namespace WebSocket {
   type Sender = SenderClass;
   type PerMessageDeflate = PerMessageDeflateClass;
   type WebSocketPair = WebSocketPairClass;
+  type WebSocketStream = WebSocketStreamClass;
+  type WebSocketError = WebSocketErrorClass;
+  /** What a WebSocketStream's `opened` resolves with. */
+  type WebSocketOpenInfo = OpenInfo;
+  /** A close code and reason: a WebSocketStream's `closed` value and `close()` argument. */
+  type WebSocketCloseInfo = CloseInfo;
+  /** Options of `new WebSocketStream(url, options)`. */
+  type WebSocketStreamOptions = StreamOptions;
+  /** Options of `WebSocketStream.from(ws, options)`. */
+  type WebSocketStreamFromOptions = StreamFromOptions;
 
   interface CertMeta {
     [key: string]: unknown;

@@ -16,6 +16,8 @@ export const {
   MemoryPubSub,
   MemoryBus,
   RedisPubSub,
+  WebSocketStream,
+  WebSocketError,
 } = WebSocket;
 export { WebSocket };
 export default WebSocket;

@@ -26,6 +26,7 @@ export { SendStatus, type ExtraOptions, type SendStatusValue } from './socket/co
 import { applyEventTarget, type EventTargetMixin } from './socket/event-target';
 import { applyConveniences, type Conveniences } from './socket/conveniences';
 import { applyTopics, leaveTopics, type TopicMethods } from './pubsub/topics';
+import { messageIterator, type Message } from './socket/message-iterator';
 
 /** Options accepted by `setSocket` (what a server or a client hands over after the handshake). */
 export interface SetSocketOptions {
@@ -531,6 +532,14 @@ export class WebSocket extends EventEmitter {
       this._errorEmitted = true;
       this.emit('error', err);
     }
+  }
+
+  /**
+   * `for await (const [data, isBinary] of ws)`: the received messages, ending on close and throwing the
+   * connection's error; reading pauses while the loop falls behind (see socket/message-iterator.ts).
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Message> {
+    return messageIterator(this);
   }
 
   /** @internal Aborts a client handshake (close/terminate while CONNECTING, handshake failures). */
