@@ -220,6 +220,8 @@ Exit status (connect):
   2  could not connect: DNS, TCP, TLS, HTTP status, handshake timeout, subprotocol refused
   3  connection lost without a closing handshake (1006)
   4  closed with any other code (1002, 1003, 1007-1015, 3000-4999); the code and reason print on stderr
+  5  the peer broke the protocol (invalid frame, bad UTF-8, message over --max-payload): weft failed the
+     connection; the WS_ERR_* code prints on stderr
   130 interrupted twice (the second Ctrl-C drops the connection)
 Exit status (listen): 0 after SIGINT/SIGTERM, 1 usage error, 2 could not listen.
 `;

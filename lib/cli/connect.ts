@@ -85,6 +85,8 @@ export function connect(args: ParsedArgs): void {
   let received = 0;
   let interrupts = 0;
   let closeTimer: NodeJS.Timeout | undefined;
+  let paused = false;
+  let protocolError = false;
   const timer = new PingTimer();
   const cli = makeConsole({
     interactive: v.interactive === true || process.stdin.isTTY === true,
@@ -131,7 +133,15 @@ export function connect(args: ParsedArgs): void {
       }
       if (ws.readyState !== WebSocket.OPEN) throw new Error('not sent: the connection is closing');
       const { data, binary } = encodeInput(line, fmt.binary);
-      ws.send(data, { binary });
+      // more buffered than the socket's high-water mark: read no further lines until it drains
+      if (ws.send(data, { binary }) === WebSocket.SendStatus.BACKPRESSURE && !paused) {
+        paused = true;
+        cli.pause();
+        ws.once('drain', () => {
+          paused = false;
+          cli.resume();
+        });
+      }
     } catch (err) {
       cli.error(`error: ${(err as Error).message}`);
     }
@@ -167,8 +177,10 @@ export function connect(args: ParsedArgs): void {
     else if (showPingPong) cli.info(`< pong ${text}`.trimEnd());
   });
 
-  ws.on('error', (err: Error) => {
-    cli.error(`error: ${err.message}`);
+  ws.on('error', (err: Error & { code?: unknown }) => {
+    const code = typeof err.code === 'string' ? err.code : '';
+    if (opened && code.startsWith('WS_ERR_')) protocolError = true;
+    cli.error(`error: ${err.message}${code ? ` (${code})` : ''}`);
   });
 
   ws.on('close', (code: number, reasonBuf: Buffer) => {
@@ -179,7 +191,7 @@ export function connect(args: ParsedArgs): void {
       return;
     }
     const reason = reasonBuf.toString();
-    const status = exitCodeForClose(code);
+    const status = protocolError ? EXIT.PROTOCOL_ERROR : exitCodeForClose(code);
     const text = `disconnected (code: ${code}${reason ? `, reason: ${JSON.stringify(reason)}` : ''})`;
     if (status !== EXIT.OK) cli.error(text);
     else if (!quiet) cli.info(text);

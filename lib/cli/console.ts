@@ -19,6 +19,9 @@ export interface CliConsole {
   error(text: string): void;
   /** Stops reading input. */
   stop(): void;
+  /** Holds input lines back while the socket has too much to write; `resume` reads on. */
+  pause(): void;
+  resume(): void;
 }
 
 /** Options of makeConsole. */
@@ -103,6 +106,12 @@ class InteractiveConsole implements CliConsole {
   error(text: string): void {
     this.print(process.stderr, text);
   }
+  pause(): void {
+    if (this.rl) this.rl.pause();
+  }
+  resume(): void {
+    if (this.rl) this.rl.resume();
+  }
   stop(): void {
     const rl = this.rl;
     this.rl = null;
@@ -133,6 +142,12 @@ class PipeConsole implements CliConsole {
   }
   error(text: string): void {
     process.stderr.write(text + '\n');
+  }
+  pause(): void {
+    if (this.rl) this.rl.pause();
+  }
+  resume(): void {
+    if (this.rl) this.rl.resume();
   }
   stop(): void {
     const rl = this.rl;

@@ -12,6 +12,8 @@ export const EXIT = {
   ABNORMAL: 3,
   /** Closed with any other code. */
   CLOSE_ERROR: 4,
+  /** The peer broke the protocol (a WS_ERR_* error): weft failed the connection (1002, 1007, 1009). */
+  PROTOCOL_ERROR: 5,
   /** Interrupted twice. */
   INTERRUPTED: 130,
 } as const;

@@ -134,6 +134,34 @@ describe('weft connect', function () {
       assert.match(r.stderr, /code: 1006/);
     });
 
+    it('exits 5 after failing the connection with 1002 when a raw peer sends a masked frame', async function () {
+      const masked = Buffer.from([0x81, 0x82, 1, 2, 3, 4, 0x68 ^ 1, 0x69 ^ 2]);
+      const peer = trackRaw(
+        await rawPeer({
+          onOpen: (socket) => socket.write(masked),
+          onFrame: (f, socket) => {
+            if (f.opcode === 8) socket.end(serverFrame(8, f.payload));
+          },
+        }),
+      );
+      const r = await run(['connect', `ws://127.0.0.1:${peer.port}`, '-w', '-1']);
+      assert.strictEqual(r.code, 5);
+      assert.strictEqual(r.stdout, '');
+      assert.match(r.stderr, /WS_ERR_UNEXPECTED_MASK/);
+      const close = peer.peers[0].frames.frames.find((f) => f.opcode === 8);
+      assert.strictEqual(close.payload.readUInt16BE(0), 1002);
+    });
+
+    it('exits 5 when a message is over --max-payload (weft closes with 1009)', async function () {
+      const { url, seen } = await weftServer((ws) => ws.send('x'.repeat(100)));
+      const r = await run(['connect', url, '--max-payload', '10', '-w', '-1']);
+      assert.strictEqual(r.code, 5);
+      assert.strictEqual(r.stdout, '');
+      assert.match(r.stderr, /WS_ERR_UNSUPPORTED_MESSAGE_LENGTH/);
+      await waitUntil(() => seen[0].close !== null);
+      assert.strictEqual(seen[0].close.code, 1009);
+    });
+
     it('exits 2 when nothing listens', async function () {
       const port = await freePort();
       const r = await run(['connect', `ws://127.0.0.1:${port}`]);
@@ -239,6 +267,16 @@ describe('weft connect', function () {
       assert.strictEqual(r.stdout, 'ALPHA\nBETA\nGAMMA\n');
       assert.deepStrictEqual(seen[0].messages, ['alpha', 'beta', 'gamma']);
       assert.doesNotMatch(r.stdout, /connected/);
+    });
+
+    it('a large input arrives whole and in order (reading pauses while the socket is backed up)', async function () {
+      const { url, seen } = await weftServer();
+      const lines = Array.from({ length: 3000 }, (_, i) => `${i}:${'x'.repeat(1000)}`);
+      const r = await run(['connect', url, '-q'], { input: lines.join('\n') + '\n' });
+      assert.strictEqual(r.code, 0, r.stderr);
+      await waitUntil(() => seen[0].close !== null);
+      assert.strictEqual(seen[0].messages.length, lines.length);
+      assert.ok(seen[0].messages.every((m, i) => m === lines[i]));
     });
 
     it('--quiet leaves stderr empty on a normal run', async function () {
