@@ -115,7 +115,14 @@ class InteractiveConsole implements CliConsole {
   stop(): void {
     const rl = this.rl;
     this.rl = null;
-    if (rl) rl.close();
+    if (rl) {
+      rl.close();
+      // the prompt goes away, so that what follows starts on a clean line
+      if (this.tty) {
+        readline.clearLine(process.stdout, 0);
+        readline.cursorTo(process.stdout, 0);
+      }
+    }
     process.stdin.pause();
   }
 }

@@ -3,6 +3,7 @@
 
 const assert = require('assert');
 const fs = require('fs');
+const http = require('http');
 const https = require('https');
 const net = require('net');
 const os = require('os');
@@ -254,6 +255,26 @@ describe('weft connect', function () {
           [true, 8, true, Buffer.from([0x03, 0xe8]).toString()],
         ],
       );
+    });
+  });
+
+  describe('redirects', function () {
+    it('follows a redirect with -L, and exits 2 on it without', async function () {
+      const { url, seen } = await echoServer();
+      const server = http.createServer();
+      server.on('upgrade', (req, socket) => {
+        socket.end(`HTTP/1.1 302 Found\r\nLocation: ${url}/moved\r\nContent-Length: 0\r\n\r\n`);
+      });
+      await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+      closers.push(() => new Promise((resolve) => server.close(resolve)));
+      const from = `ws://127.0.0.1:${server.address().port}/old`;
+      const refused = await run(['connect', from, '-x', 'x']);
+      assert.strictEqual(refused.code, 2);
+      assert.match(refused.stderr, /302/);
+      const followed = await run(['connect', from, '-L', '-x', 'hop', '--count', '1']);
+      assert.strictEqual(followed.code, 0, followed.stderr);
+      assert.strictEqual(followed.stdout, 'hop\n');
+      assert.strictEqual(seen[0].req.url, '/moved');
     });
   });
 
