@@ -8,7 +8,7 @@ const mocha = require.resolve('mocha/bin/mocha.js');
 const specs = ['test/protocol', 'test/native', 'test/fuzz'];
 const env = { ...process.env, WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' };
 console.log('\n# again with WS_NO_BUFFER_UTIL=1 WS_NO_UTF_8_VALIDATE=1 (pure-JS fallback)');
-const r = spawnSync(process.execPath, [mocha, '--recursive', ...specs], {
+const r = spawnSync(process.execPath, [mocha, '--no-config', '--exit', '--timeout', '10000', '--recursive', ...specs], {
   cwd: path.join(__dirname, '..'),
   env,
   stdio: 'inherit',
