@@ -193,4 +193,34 @@ describe("crossws's Node adapter on a weft WebSocketServer", function () {
     // The server's own option is back as it was.
     assert.strictEqual(wss.options.perMessageDeflate, false);
   });
+
+  it('closes cleanly while compressed messages are still arriving (the server closes a chatty client)', async function () {
+    await start(
+      {
+        message(peer, message) {
+          events.push(`message ${message.text().length}`);
+          if (events.length === 2) peer.close(4000, 'enough');
+        },
+      },
+      {},
+    );
+    wss.options.perMessageDeflate = { threshold: 0 };
+    const ws = client('/', undefined, { perMessageDeflate: { threshold: 0 } });
+    await within(once(ws, 'open'), 5000, 'open');
+    assert.strictEqual(ws.extensions, 'permessage-deflate');
+    const closed = once(ws, 'close');
+    for (let i = 0; i < 20; i++) ws.send(`chatter ${i} `.repeat(200));
+    const [code, reason] = await within(closed, 5000, "the client's close");
+    assert.strictEqual(code, 4000);
+    assert.strictEqual(reason.toString(), 'enough');
+    await within(new Promise((resolve) => {
+      const check = () => (events.some((e) => e.startsWith('close')) ? resolve() : setTimeout(check, 10));
+      check();
+    }), 5000, "the adapter's close hook");
+    // Everything the client sent before it saw the close frame was read by the server, in order.
+    const messages = events.filter((e) => e.startsWith('message'));
+    assert.ok(messages.length >= 1 && messages.length <= 20);
+    assert.deepStrictEqual(events.slice(0, 2), ['open /', messages[0]]);
+    assert.strictEqual(events[events.length - 1], 'close 4000 enough', events.join(' | '));
+  });
 });
