@@ -223,4 +223,31 @@ describe("crossws's Node adapter on a weft WebSocketServer", function () {
     assert.deepStrictEqual(events.slice(0, 2), ['open /', messages[0]]);
     assert.strictEqual(events[events.length - 1], 'close 4000 enough', events.join(' | '));
   });
+
+  it('peer.send() returns the bytes still buffered, messages being compressed included', async function () {
+    const big = 'backpressure '.repeat(80000); // ~1 MiB, compressible
+    let amounts;
+    await start({
+      message(peer) {
+        amounts = [peer.send(big), peer.send(big)];
+        peer.send('done');
+      },
+    });
+    wss.options.perMessageDeflate = { threshold: 0 };
+    const ws = client('/', undefined, { perMessageDeflate: true });
+    await within(once(ws, 'open'), 5000, 'open');
+    assert.strictEqual(ws.extensions, 'permessage-deflate');
+    const got = [];
+    const all = new Promise((resolve) => ws.on('message', (data) => {
+      got.push(data.toString());
+      if (got.length === 3) resolve();
+    }));
+    ws.send('go');
+    await within(all, 10000, 'the three messages');
+    assert.deepStrictEqual(got.map((m) => m.length), [big.length, big.length, 4]);
+    // Compression runs off the calling turn: when send() returns, its message is still buffered (as
+    // ws counts it), and the second send() counts both.
+    assert.ok(amounts[0] >= big.length, `first send() returned ${amounts[0]}`);
+    assert.ok(amounts[1] >= 2 * big.length, `second send() returned ${amounts[1]}`);
+  });
 });
