@@ -12,9 +12,9 @@ describe('@fastify/websocket over weft', function () {
   const sockets = [];
 
   /** A fastify app with the plugin and these routes: /echo (WebSocket only), /both (HTTP and WebSocket), /private (a hook answers 401 without a token). */
-  async function build({ listen = true } = {}) {
+  async function build({ listen = true, options = {} } = {}) {
     app = Fastify();
-    await app.register(fastifyWebsocket, { options: { perMessageDeflate: { threshold: 0 } } });
+    await app.register(fastifyWebsocket, { options: { perMessageDeflate: { threshold: 0 }, ...options } });
     app.decorate('wsSeen', []);
     app.register(async function routes(scope) {
       scope.get('/echo', { websocket: true }, (socket, request) => {
@@ -169,6 +169,22 @@ describe('@fastify/websocket over weft', function () {
     }), 5000, 'injectWS');
     assert.strictEqual(await within(greeted, 5000, 'the greeting'), 'welcome letmein');
     ws.terminate();
+  });
+
+  it('applies the plugin\'s ws options: a message over maxPayload closes with 1009', async function () {
+    await build({ options: { maxPayload: 1024 } });
+    const ws = client('/echo');
+    await within(once(ws, 'open'), 5000, 'open');
+    const echoed = once(ws, 'message');
+    ws.send(Buffer.alloc(1024, 1));
+    assert.strictEqual((await within(echoed, 5000, 'the echo'))[0].length, 1024);
+    const serverError = once(app.wsSeen[0].socket, 'error');
+    const closed = once(ws, 'close');
+    ws.send(Buffer.alloc(1025, 1));
+    const [err] = await within(serverError, 5000, "the route socket's error");
+    assert.strictEqual(err.code, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH');
+    const [code] = await within(closed, 5000, 'the close');
+    assert.strictEqual(code, 1009);
   });
 
   it('closes open sockets when fastify closes', async function () {

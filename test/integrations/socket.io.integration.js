@@ -4,7 +4,12 @@
 const assert = require('assert');
 const { Server } = require('socket.io');
 const { io: connectClient } = require('socket.io-client');
+const fs = require('fs');
+const https = require('https');
+const path = require('path');
 const { weft, http, once, listen, within, noise, assertWeftSocket } = require('./support');
+
+const fixtures = path.join(__dirname, '..', 'fixtures');
 
 describe('socket.io 4 over weft at both ends', function () {
   const servers = [];
@@ -61,6 +66,56 @@ describe('socket.io 4 over weft at both ends', function () {
     const payload = { text: 'héllo 🌍', list: [1, 2.5, null, true], nested: { a: 'b' } };
     const answer = await within(socket.emitWithAck('echo', payload), 5000, 'the ack');
     assert.deepStrictEqual(answer, { got: payload, id: socket.id });
+  });
+
+  it('passes the client\'s extraHeaders and query through weft\'s client to the handshake', async function () {
+    const { io, port } = await startIo();
+    const handshake = new Promise((resolve) => io.on('connection', (socket) => resolve(socket.handshake)));
+    const socket = client(port, { extraHeaders: { 'x-weft-token': 'abc123' }, query: { room: 'lobby' } });
+    await within(once(socket, 'connect'), 5000, 'connect');
+    const seen = await handshake;
+    assert.strictEqual(seen.headers['x-weft-token'], 'abc123');
+    assert.strictEqual(seen.query.room, 'lobby');
+  });
+
+  it('connects over TLS (wss://) with the client trusting the server\'s certificate through `ca`', async function () {
+    const httpsServer = https.createServer({
+      cert: fs.readFileSync(path.join(fixtures, 'certificate.pem')),
+      key: fs.readFileSync(path.join(fixtures, 'key.pem')),
+    });
+    const io = new Server(httpsServer);
+    servers.push(io);
+    const port = await listen(httpsServer);
+    io.on('connection', (s) => s.on('echo', (payload, ack) => ack({ payload, secure: s.handshake.secure })));
+    const socket = connectClient(`https://127.0.0.1:${port}`, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      ca: fs.readFileSync(path.join(fixtures, 'certificate.pem')),
+    });
+    clients.push(socket);
+    await within(once(socket, 'connect'), 5000, 'connect');
+    assertWeftSocket(socket.io.engine.transport.ws, "the client's transport socket");
+    assert.match(socket.io.engine.transport.ws.url, /^wss:\/\/127\.0\.0\.1:/);
+    assert.deepStrictEqual(await within(socket.emitWithAck('echo', 'over tls'), 5000, 'the ack'), { payload: 'over tls', secure: true });
+  });
+
+  it('refuses a TLS server the client does not trust (no ca): connect_error, no connection', async function () {
+    const httpsServer = https.createServer({
+      cert: fs.readFileSync(path.join(fixtures, 'certificate.pem')),
+      key: fs.readFileSync(path.join(fixtures, 'key.pem')),
+    });
+    const io = new Server(httpsServer);
+    servers.push(io);
+    const port = await listen(httpsServer);
+    let connections = 0;
+    io.on('connection', () => connections++);
+    const socket = connectClient(`https://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false, forceNew: true });
+    clients.push(socket);
+    const [err] = await within(once(socket, 'connect_error'), 5000, 'connect_error');
+    assert.strictEqual(err.message, 'websocket error');
+    assert.match(String(err.description && err.description.message), /self[- ]signed certificate/);
+    assert.strictEqual(connections, 0);
   });
 
   it('upgrades from HTTP long-polling to a weft WebSocket', async function () {
