@@ -121,6 +121,22 @@ for (const [name, getClass, ping] of clients) {
       client.close();
     });
 
+    it('assembles a message the server sends in fragments (fin: false), compressed or not', async function () {
+      await start({ perMessageDeflate: { threshold: 0 } });
+      const { client, ws } = await connect();
+      const parts = ['first part, ', 'sécond part, ', 'third and last'];
+      for (const compress of [false, true]) {
+        const got = nextEvent(client, 'message');
+        parts.forEach((part, i) => ws.send(part, { fin: i === parts.length - 1, compress }));
+        assert.strictEqual((await within(got, 5000, 'the assembled message')).data, parts.join(''));
+      }
+      const got = nextEvent(client, 'message');
+      ws.send(Buffer.from([1, 2]), { binary: true, fin: false });
+      ws.send(Buffer.from([3]), { binary: true, fin: true });
+      assert.deepStrictEqual([...new Uint8Array((await within(got, 5000, 'the binary message')).data)], [1, 2, 3]);
+      client.close();
+    });
+
     it('answers the server\'s ping with a pong carrying the same payload', async function () {
       await start();
       const { client, ws } = await connect();
@@ -177,6 +193,52 @@ for (const [name, getClass, ping] of clients) {
       // the client's to choose, and these clients echo none).
       const [code] = await within(serverClose, 5000, "the server's close");
       assert.strictEqual(code, 4002);
+    });
+
+    it('delivers compressed messages the server sent just before closing, then the close', async function () {
+      await start({ perMessageDeflate: { threshold: 0 } });
+      const { client, ws } = await connect();
+      const got = [];
+      client.addEventListener('message', (event) => got.push(event.data));
+      const clientClose = nextEvent(client, 'close');
+      const big = 'last words '.repeat(50000);
+      ws.send('one');
+      ws.send(big);
+      ws.send('three');
+      ws.close(4004, 'that is all');
+      const event = await within(clientClose, 5000, "the client's close");
+      assert.deepStrictEqual(got.map((m) => m.length), [3, big.length, 5]);
+      assert.strictEqual(got[1], big);
+      assert.strictEqual(event.code, 4004);
+      assert.strictEqual(event.reason, 'that is all');
+      assert.strictEqual(event.wasClean, true);
+    });
+
+    it('closes from the server with the longest reason a close frame holds (123 bytes)', async function () {
+      await start();
+      const { client, ws } = await connect();
+      const clientClose = nextEvent(client, 'close');
+      const reason = 'é'.repeat(61) + 'x'; // 123 bytes of UTF-8
+      assert.strictEqual(Buffer.byteLength(reason), 123);
+      ws.close(4003, reason);
+      const event = await within(clientClose, 5000, "the client's close");
+      assert.strictEqual(event.code, 4003);
+      assert.strictEqual(event.reason, reason);
+      assert.strictEqual(event.wasClean, true);
+    });
+
+    it('closes from the server without a code: the client sees 1005', async function () {
+      await start();
+      const { client, ws } = await connect();
+      const serverClose = once(ws, 'close');
+      const clientClose = nextEvent(client, 'close');
+      ws.close();
+      const event = await within(clientClose, 5000, "the client's close");
+      assert.strictEqual(event.code, 1005);
+      assert.strictEqual(event.reason, '');
+      assert.strictEqual(event.wasClean, true);
+      const [code] = await within(serverClose, 5000, "the server's close");
+      assert.strictEqual(code, 1005);
     });
 
     it('closes from the server with 1000 and no reason', async function () {
