@@ -252,6 +252,36 @@ for (const [name, getClass, ping] of clients) {
       assert.strictEqual(event.wasClean, true);
     });
 
+    it('sees a server-side terminate() as an unclean close (1006)', async function () {
+      await start();
+      const { client, ws } = await connect();
+      const clientClose = nextEvent(client, 'close');
+      ws.terminate();
+      const event = await within(clientClose, 5000, "the client's close");
+      assert.strictEqual(event.code, 1006);
+      assert.strictEqual(event.wasClean, false);
+    });
+
+    it('fails to connect when verifyClient refuses the handshake: an error event, never open', async function () {
+      let seen = 0;
+      await start({
+        verifyClient: (info, callback) => {
+          seen++;
+          callback(false, 401, 'Unauthorized');
+        },
+      });
+      const WebSocket = getClass();
+      const client = new WebSocket(`ws://127.0.0.1:${port}/`);
+      let opened = false;
+      client.addEventListener('open', () => { opened = true; });
+      await within(nextEvent(client, 'error'), 5000, 'the error');
+      assert.strictEqual(opened, false);
+      assert.notStrictEqual(client.readyState, WebSocket.OPEN);
+      assert.ok(seen >= 1, 'the server saw the handshake');
+      assert.strictEqual(connections.length, 0);
+      client.close();
+    });
+
     it('agrees on the subprotocol the server picks from the ones offered', async function () {
       let offered;
       await start({
