@@ -59,6 +59,21 @@ export interface ClientConfig extends ConnectionConfig {
   tlsOptions?: Record<string, unknown>;
 }
 
+/**
+ * `config` over `defaults`: a key set to `undefined` keeps its default (so `{ ignoreXForwardedFor:
+ * undefined }` still ignores the header). Only the config's own keys are read.
+ */
+export function withDefaults<T extends object>(defaults: T, config: object | null | undefined): T {
+  const out = { ...defaults } as Record<string, unknown>;
+  if (config) {
+    for (const key of Object.keys(config)) {
+      const value = (config as Record<string, unknown>)[key];
+      if (value !== undefined) out[key] = value;
+    }
+  }
+  return out as T;
+}
+
 /** The server configuration WebSocket-Node documents, with its defaults. */
 export function serverDefaults(): Required<Omit<ServerConfig, 'httpServer'>> & { httpServer: ServerConfig['httpServer'] } {
   return {

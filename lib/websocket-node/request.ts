@@ -90,7 +90,10 @@ export class WebSocketRequest extends EventEmitter {
   origin: string | undefined;
   /** The requested subprotocols, lower-cased, in the client's order. */
   requestedProtocols: string[];
-  /** Lower-cased subprotocol → as the client wrote it (the 101 answers in the client's case). */
+  /**
+   * Lower-cased subprotocol → as the client wrote it (the 101 answers in the client's case). A
+   * prototype-less object: a protocol named `__proto__` or `constructor` is a plain key.
+   */
   protocolFullCaseMap: Record<string, string>;
   /** The offered extensions (none is ever accepted). */
   requestedExtensions: RequestedExtension[];
@@ -121,7 +124,7 @@ export class WebSocketRequest extends EventEmitter {
     this.webSocketVersion = undefined;
     this.origin = undefined;
     this.requestedProtocols = [];
-    this.protocolFullCaseMap = {};
+    this.protocolFullCaseMap = Object.create(null) as Record<string, string>;
     this.requestedExtensions = [];
     this.cookies = [];
     this.remoteAddress = (socket as PendingSocket).remoteAddress;
@@ -194,7 +197,7 @@ export class WebSocketRequest extends EventEmitter {
     let protocol: string | undefined;
     if (acceptedProtocol) {
       const lower = acceptedProtocol.toLocaleLowerCase();
-      protocol = this.protocolFullCaseMap[lower] ?? acceptedProtocol;
+      protocol = this.requestedProtocols.includes(lower) ? this.protocolFullCaseMap[lower] : String(acceptedProtocol);
       if (!isToken(protocol)) {
         this.reject(500);
         throw new Error(`Illegal character in subprotocol "${protocol}".`);

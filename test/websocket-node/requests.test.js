@@ -135,6 +135,31 @@ describe('websocket-node: requests (real client and raw sockets → weft server)
     assert.deepStrictEqual(errors, ['Illegal character @ in cookie name']);
   });
 
+  it('subprotocols named like prototype keys (__proto__, constructor) are plain names', async () => {
+    const httpServer = await tracker.httpServer();
+    const server = mountServer(weft, tracker, httpServer);
+    const thrown = [];
+    server.on('request', (request) => {
+      const wanted = request.requestedProtocols.includes('chat') ? '__proto__' : request.requestedProtocols[0];
+      try {
+        request.accept(wanted);
+      } catch (err) {
+        thrown.push(err.message);
+      }
+    });
+    const port = httpServer.address().port;
+    for (const name of ['__proto__', '__PROTO__', 'constructor', 'toString']) {
+      const { head } = await rawUpgrade(tracker, port, { 'Sec-WebSocket-Protocol': name });
+      assert.match(head, /^HTTP\/1\.1 101 /, name);
+      const answered = /\r\nSec-WebSocket-Protocol: ([^\r]*)/i.exec(head);
+      assert.strictEqual(answered && answered[1], name, 'answered with the name the client sent');
+    }
+    // Accepting '__proto__' that the client did not request is refused, as any other unrequested name.
+    const { head } = await rawUpgrade(tracker, port, { 'Sec-WebSocket-Protocol': 'chat' });
+    assert.match(head, /^HTTP\/1\.1 500 /);
+    assert.deepStrictEqual(thrown, ['Specified protocol was not requested by the client.']);
+  });
+
   it('invalid handshakes: no Host is 400, a missing version 400, an unsupported one 426; each is an upgradeError', async () => {
     const httpServer = await tracker.httpServer();
     const server = mountServer(weft, tracker, httpServer);
@@ -161,9 +186,11 @@ describe('websocket-node: requests (real client and raw sockets → weft server)
   });
 
   it('X-Forwarded-For: ignored by default (weft is safe by default), believed with ignoreXForwardedFor: false', async () => {
-    for (const ignoreXForwardedFor of [undefined, false, true]) {
+    // 'explicit undefined' passes { ignoreXForwardedFor: undefined }: the default, not trust.
+    for (const ignoreXForwardedFor of [undefined, 'explicit undefined', false, true]) {
       const httpServer = await tracker.httpServer();
-      const server = mountServer(weft, tracker, httpServer, ignoreXForwardedFor === undefined ? {} : { ignoreXForwardedFor });
+      const config = ignoreXForwardedFor === undefined ? {} : { ignoreXForwardedFor: ignoreXForwardedFor === false || ignoreXForwardedFor === true ? ignoreXForwardedFor : undefined };
+      const server = mountServer(weft, tracker, httpServer, config);
       server.on('request', (request) => request.accept());
       const accepted = nextConnection(server);
       await connect(real, tracker, `${httpServer.url}/`, null, null, { 'X-Forwarded-For': '203.0.113.9, 10.0.0.1' });
