@@ -74,6 +74,27 @@ export interface PubSubAdapter {
   close(): Promise<void>;
 }
 
+// --- topic names ---------------------------------------------------------------------------------
+
+/** A lone surrogate (with the u flag, a surrogate pair is one code point and does not match). */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * Throws a TypeError (code WEFT_ERR_INVALID_TOPIC) unless `topic` is a string of well-formed UTF-16.
+ * A lone surrogate has no UTF-8 form: encoded for Redis it would become U+FFFD and name another
+ * topic in the other processes. The same rule holds with every adapter, and for every topic method.
+ */
+export function checkTopic(topic: unknown): asserts topic is string {
+  if (typeof topic !== 'string') throw topicError('The topic must be a string');
+  if (LONE_SURROGATE.test(topic)) throw topicError('The topic must be well-formed Unicode (it has a lone surrogate)');
+}
+
+function topicError(message: string): TypeError {
+  const err = new TypeError(message) as TypeError & { code: string };
+  err.code = 'WEFT_ERR_INVALID_TOPIC';
+  return err;
+}
+
 // --- corking: once per tick ----------------------------------------------------------------------
 
 /** Sockets this module corked in the current tick; all uncorked by one process.nextTick. */
@@ -209,7 +230,7 @@ export class Hub implements PubSubReceiver {
    * (local delivery never waits for it). Returns what happened locally.
    */
   publish(topic: string, data: unknown, options: PublishOptions | undefined, exclude: Subscriber | null): PublishResult {
-    if (typeof topic !== 'string') throw new TypeError('The topic must be a string');
+    checkTopic(topic);
     // Numbers are sent as text, as send() sends them.
     if (typeof data === 'number') data = String(data);
     const payload = payloadOf(data);
@@ -328,9 +349,6 @@ function socketHub(ws: Subscriber): Hub {
   return hub;
 }
 
-function checkTopic(topic: unknown): asserts topic is string {
-  if (typeof topic !== 'string') throw new TypeError('The topic must be a string');
-}
 
 // --- the mixins ------------------------------------------------------------------------------------
 
@@ -381,6 +399,7 @@ const socketMethods = {
     return socketHub(this).unsubscribe(this, topic);
   },
   isSubscribed(this: Subscriber, topic: string): boolean {
+    checkTopic(topic);
     return this._topics !== null && this._topics.has(topic);
   },
   publish(this: Subscriber, topic: string, data: unknown, options?: PublishOptions): PublishResult {
@@ -397,6 +416,7 @@ const serverMethods = {
     return hubOf(this).publish(topic, data, options, null);
   },
   subscriberCount(this: WebSocketServer, topic: string): number {
+    checkTopic(topic);
     const hub = (this as ServerWithHub)[kHub];
     return hub === undefined ? 0 : hub.subscriberCount(topic);
   },
@@ -467,16 +487,19 @@ export class MemoryPubSub implements PubSubAdapter {
 
   /** @inheritdoc */
   subscribe(topic: string): void {
+    checkTopic(topic);
     this.subscribed.add(topic);
   }
 
   /** @inheritdoc */
   unsubscribe(topic: string): void {
+    checkTopic(topic);
     this.subscribed.delete(topic);
   }
 
   /** @inheritdoc */
   publish(topic: string, payload: Buffer, binary: boolean, compress: boolean): void {
+    checkTopic(topic);
     for (const node of this.bus.nodes) {
       if (node !== this && node.receiver !== null && node.subscribed.has(topic)) {
         node.receiver.deliver(topic, payload, binary, compress);

@@ -24,7 +24,8 @@
  */
 import { EventEmitter } from 'events';
 import { randomBytes } from 'crypto';
-import type { PubSubAdapter, PubSubReceiver } from './hub';
+import * as bufferModule from 'buffer';
+import { checkTopic, type PubSubAdapter, type PubSubReceiver } from './hub';
 
 /** The part of an ioredis client this adapter uses (so weft's types never name ioredis). */
 export interface RedisClientLike {
@@ -142,6 +143,7 @@ export class RedisPubSub extends EventEmitter implements PubSubAdapter {
 
   /** @inheritdoc */
   subscribe(topic: string): void {
+    checkTopic(topic);
     this.topics.add(topic);
     // While Redis is away the command waits in the subscriber's queue; 'ready' subscribes everything anyway.
     if (!this.closed) this._sub.subscribe(this.prefix + topic, this.subscribed);
@@ -149,12 +151,14 @@ export class RedisPubSub extends EventEmitter implements PubSubAdapter {
 
   /** @inheritdoc */
   unsubscribe(topic: string): void {
+    checkTopic(topic);
     this.topics.delete(topic);
     if (!this.closed) this._sub.unsubscribe(this.prefix + topic, this.subscribed);
   }
 
   /** @inheritdoc */
   publish(topic: string, payload: Buffer, binary: boolean, compress: boolean): void {
+    checkTopic(topic);
     if (this.closed) return;
     if (this._pub.status !== 'ready') {
       this.stats.dropped++;
@@ -192,6 +196,9 @@ export class RedisPubSub extends EventEmitter implements PubSubAdapter {
     // Our own publishes come back from Redis: their subscribers here were served already.
     if (message.compare(this.nodeId, 0, ID_SIZE, 2, HEADER_SIZE) === 0) return;
     const prefix = this.prefix;
+    // A channel name that is not UTF-8 (published by something other than weft) names no topic: decoded,
+    // its bytes would become U+FFFD and reach another topic's subscribers.
+    if (!isUtf8(channel)) return;
     const name = channel.toString();
     if (!name.startsWith(prefix)) return;
     this.stats.received++;
@@ -245,6 +252,12 @@ export class RedisPubSub extends EventEmitter implements PubSubAdapter {
     else process.emitWarning(err);
   }
 }
+
+/** Whether `bytes` are well-formed UTF-8 (buffer.isUtf8 where Node has it; else a round trip). */
+const isUtf8: (bytes: Buffer) => boolean =
+  typeof (bufferModule as { isUtf8?: unknown }).isUtf8 === 'function'
+    ? (bufferModule as unknown as { isUtf8: (bytes: Buffer) => boolean }).isUtf8
+    : (bytes) => Buffer.from(bytes.toString()).equals(bytes);
 
 function codeError(message: string, code: string): Error {
   const err = new Error(message) as Error & { code: string };
