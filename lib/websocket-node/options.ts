@@ -42,7 +42,9 @@ export interface ServerConfig extends ConnectionConfig {
   autoAcceptConnections?: boolean;
   /**
    * true (weft's default; WebSocket-Node's is false): the `X-Forwarded-For` header, which any client can
-   * send, is ignored. Set false only behind a proxy you control: then `remoteAddress` is its first entry.
+   * send, is ignored. Set false only behind a proxy you control: then `remoteAddress` is its right-most entry (the one
+   * that proxy appended; WebSocket-Node takes the left-most, which the client writes) and
+   * `remoteAddresses` the whole list. `undefined` keeps the default.
    */
   ignoreXForwardedFor?: boolean;
   /** Parse the `Cookie` header into `request.cookies`. Default true. */

@@ -11,7 +11,7 @@ import { parse as parseQuery, type ParsedUrlQuery } from 'querystring';
 import type { Duplex } from 'stream';
 import { HandshakeMessage, httpErrorResponse, validateUpgradeRequest } from '../protocol/handshake';
 import { isToken } from '../protocol/subprotocol';
-import type { WebSocketServer as WeftServer } from '../server';
+import { forwardedAddress, type WebSocketServer as WeftServer } from '../server';
 import { NodeSocket, WebSocketConnection } from './connection';
 import { weftOptions, type ServerConfig } from './options';
 import { cookieLine, parseCookies, type Cookie, type SetCookie } from './cookies';
@@ -99,7 +99,10 @@ export class WebSocketRequest extends EventEmitter {
   requestedExtensions: RequestedExtension[];
   /** The request's cookies. */
   cookies: Cookie[];
-  /** The client's address: the first X-Forwarded-For entry unless the server ignores that header. */
+  /**
+   * The client's address: the right-most X-Forwarded-For entry (the one the proxy in front appended)
+   * unless the server ignores that header.
+   */
   remoteAddress: string | undefined;
   /** X-Forwarded-For entries, then the socket's address. */
   remoteAddresses: Array<string | undefined>;
@@ -178,7 +181,9 @@ export class WebSocketRequest extends EventEmitter {
       const peer = this.remoteAddress;
       this.remoteAddresses = forwarded.split(/,\s*/);
       this.remoteAddresses.push(peer);
-      this.remoteAddress = this.remoteAddresses[0];
+      // The entry the proxy in front appended (weft's `trustProxy: true`): the ones left of it are the
+      // client's to write.
+      this.remoteAddress = forwardedAddress(forwarded, 1) || peer;
     }
 
     if (this.serverConfig.parseExtensions !== false) this.requestedExtensions = parseExtensions(result.extensionsHeader);

@@ -156,8 +156,28 @@ describe('remoteAddress and webSocketVersion over TCP', () => {
     assert.match(ws.remoteAddress, /127\.0\.0\.1$/);
   });
 
-  it('believes the first X-Forwarded-For address with trustProxy', async () => {
-    const ws = await connect({ trustProxy: true }, { 'X-Forwarded-For': '203.0.113.7, 10.0.0.1' });
+  it('trustProxy counts hops from the right: the client writes the left-most X-Forwarded-For entries', async () => {
+    // The client sent "X-Forwarded-For: 6.6.6.6"; proxy 1 (the far one) appended 203.0.113.7, proxy 2
+    // (in front of the server) appended 10.0.0.1.
+    const header = { 'X-Forwarded-For': '6.6.6.6, 203.0.113.7, 10.0.0.1' };
+    const cases = [
+      [true, '10.0.0.1'],
+      [1, '10.0.0.1'],
+      [2, '203.0.113.7'],
+      [3, '6.6.6.6'],
+      [9, '6.6.6.6'],
+    ];
+    for (const [trustProxy, expected] of cases) {
+      const ws = await connect({ trustProxy }, header);
+      assert.strictEqual(ws.remoteAddress, expected, `trustProxy: ${trustProxy}`);
+      await new Promise((resolve) => wss.close(resolve));
+    }
+    for (const trustProxy of [false, 0]) {
+      const ws = await connect({ trustProxy }, header);
+      assert.match(ws.remoteAddress, /127\.0\.0\.1$/, `trustProxy: ${trustProxy}`);
+      await new Promise((resolve) => wss.close(resolve));
+    }
+    const ws = await connect({ trustProxy: true }, { 'X-Forwarded-For': '203.0.113.7' });
     assert.strictEqual(ws.remoteAddress, '203.0.113.7');
   });
 
