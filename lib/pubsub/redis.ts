@@ -74,6 +74,8 @@ const FLAG_BINARY = 1;
 const FLAG_COMPRESS = 2;
 const ID_SIZE = 16;
 const HEADER_SIZE = 2 + ID_SIZE;
+/** Channels per SUBSCRIBE when the subscriptions are restored after a (re)connection. */
+const RESUBSCRIBE_BATCH = 1000;
 
 /**
  * A PubSubAdapter on Redis pub/sub. Events: 'error' (connection failures, publishes dropped during an
@@ -95,6 +97,8 @@ export class RedisPubSub extends EventEmitter implements PubSubAdapter {
   private closed: boolean;
   /** Whether the current outage has been reported (one 'error' per outage for dropped publishes). */
   private reportedDown: boolean;
+  /** Counts restorations of the subscriptions: answers to an earlier one are ignored. */
+  private generation: number;
   private readonly published: (err: Error | null | undefined) => void;
   private readonly subscribed: (err: Error | null | undefined) => void;
 
@@ -109,6 +113,7 @@ export class RedisPubSub extends EventEmitter implements PubSubAdapter {
     this.up = false;
     this.closed = false;
     this.reportedDown = false;
+    this.generation = 0;
     const base = { ...(options.redis || {}) };
     const make = (extra: Record<string, unknown>): RedisClientLike =>
       options.url !== undefined ? new Redis(options.url, { ...base, ...extra }) : new Redis({ ...base, ...extra });
@@ -212,12 +217,33 @@ export class RedisPubSub extends EventEmitter implements PubSubAdapter {
       this.markUp();
       return;
     }
-    const channels: string[] = [];
-    for (const topic of this.topics) channels.push(this.prefix + topic);
-    this._sub.subscribe(...channels, (err: Error | null | undefined) => {
-      if (err) this.report(err);
-      else this.markUp();
-    });
+    // SUBSCRIBE in batches: one command with every channel would spread them all into one call (past
+    // ~120k topics, more arguments than a call can take) and build one huge request.
+    const generation = ++this.generation;
+    let pending = 0;
+    let failed = false;
+    const done = (err: Error | null | undefined): void => {
+      if (generation !== this.generation || failed) return;
+      if (err) {
+        failed = true;
+        this.report(err);
+      } else if (--pending === 0) {
+        this.markUp();
+      }
+    };
+    let batch: string[] = [];
+    for (const topic of this.topics) {
+      batch.push(this.prefix + topic);
+      if (batch.length === RESUBSCRIBE_BATCH) {
+        pending++;
+        this._sub.subscribe(batch, done);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) {
+      pending++;
+      this._sub.subscribe(batch, done);
+    }
   }
 
   private markUp(): void {

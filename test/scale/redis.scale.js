@@ -226,4 +226,30 @@ describe('scale-out on Redis (real redis-server, several weft processes)', funct
     assert.deepStrictEqual(b1.received, [{ p: 'after', n: 0 }]);
     assert.deepStrictEqual(c2.received, [{ p: 'late', n: 0 }]);
   });
+
+  it('150,000 topics survive a Redis restart: restored in batches, the process stays up', async function () {
+    this.timeout(180000);
+    const TOPICS = 150000;
+    for (const c of clients) c.received.length = 0;
+    const many = await client('C');
+    await many.request({ op: 'subMany', prefix: 'many:', count: TOPICS });
+    await until(async () => (await numsub(`scale:many:${TOPICS - 1}`)) === 1);
+    const readyBefore = count('C', 'ready');
+    const downBefore = count('C', 'down');
+
+    await stopRedis();
+    await until(() => count('C', 'down') === downBefore + 1);
+    redis = await startRedis();
+    // Restoring them all in one SUBSCRIBE threw past ~120k topics and killed the worker (the suite
+    // fails on a worker's exit).
+    await until(() => NAMES.every((n) => count(n, 'ready') === readyBefore + 1));
+    const [, first, , middle, , last] = await probe.pubsub('NUMSUB', 'scale:many:0', `scale:many:${TOPICS >> 1}`, `scale:many:${TOPICS - 1}`);
+    assert.deepStrictEqual([first, middle, last].map(Number), [1, 1, 1]);
+    const channels = await probe.pubsub('CHANNELS', 'scale:many:*');
+    assert.strictEqual(channels.length, TOPICS);
+
+    workers.B.child.send({ cmd: 'publish', topic: `many:${TOPICS - 1}`, data: JSON.stringify({ p: 'many', n: 0 }) });
+    await until(() => many.received.length === 1);
+    assert.deepStrictEqual(many.received, [{ p: 'many', n: 0 }]);
+  });
 });

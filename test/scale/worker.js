@@ -1,6 +1,7 @@
 'use strict';
 // One weft server process of the scale suite (forked by redis.scale.js): a WebSocketServer whose
-// publishes travel through RedisPubSub. Clients speak JSON: {op:'sub', topic} / {op:'pub', topic, data}
+// publishes travel through RedisPubSub. Clients speak JSON: {op:'sub', topic} / {op:'pub', topic, data} /
+// {op:'subMany', prefix, count} (topics prefix+0 ... prefix+count-1)
 // (answered with {ack}); the parent drives it over IPC and hears the adapter's events.
 
 const { WebSocketServer, RedisPubSub } = require('../..');
@@ -23,6 +24,7 @@ wss.on('connection', (ws) => {
   ws.on('message', (data) => {
     const msg = JSON.parse(data.toString());
     if (msg.op === 'sub') ws.subscribe(msg.topic);
+    else if (msg.op === 'subMany') for (let i = 0; i < msg.count; i++) ws.subscribe(`${msg.prefix}${i}`);
     else if (msg.op === 'pub') ws.publish(msg.topic, msg.data);
     ws.send(JSON.stringify({ ack: msg.id }));
   });
