@@ -32,6 +32,11 @@ export interface ConnectionConfig {
   keepaliveGracePeriod?: number;
   /** Use TCP keep-alive probes (every `keepaliveInterval` ms) instead of WebSocket pings. */
   useNativeKeepalive?: boolean;
+  /**
+   * weft: automatic pongs written but not yet flushed before the peer is dropped (default 60, as
+   * weft's and ws's `maxPendingAutoPongs`; 0: no limit). A peer that pings without reading is cut off.
+   */
+  maxPendingAutoPongs?: number;
 }
 
 /** `new server(config)` / `server.mount(config)`. */
@@ -77,7 +82,7 @@ export function withDefaults<T extends object>(defaults: T, config: object | nul
 }
 
 /** The server configuration WebSocket-Node documents, with its defaults. */
-export function serverDefaults(): Required<Omit<ServerConfig, 'httpServer'>> & { httpServer: ServerConfig['httpServer'] } {
+export function serverDefaults(): Required<Omit<ServerConfig, 'httpServer' | 'maxPendingAutoPongs'>> & Pick<ServerConfig, 'httpServer' | 'maxPendingAutoPongs'> {
   return {
     httpServer: null,
     maxReceivedFrameSize: 0x10000,

@@ -208,6 +208,33 @@ describe('websocket-node: requests (real client and raw sockets → weft server)
     }
   });
 
+  it('a peer that pings without reading is dropped (maxPendingAutoPongs, as weft and ws do), whatever the face', async () => {
+    const httpServer = await tracker.httpServer();
+    const server = mountServer(weft, tracker, httpServer);
+    server.on('request', (request) => request.accept());
+    const accepted = nextConnection(server);
+    const { socket } = await rawUpgrade(tracker, httpServer.address().port);
+    socket.pause(); // never reads a pong
+    const connection = await accepted;
+    const closed = once(connection, 'close');
+    let gone = false;
+    socket.on('close', () => (gone = true));
+    socket.on('error', () => (gone = true)); // the server resets the connection it drops
+    // Masked pings with a 125-byte payload (an all-zero mask key), 512 to a write.
+    const ping = Buffer.concat([Buffer.from([0x89, 0x80 | 125, 0, 0, 0, 0]), Buffer.alloc(125, 0x70)]);
+    const batch = Buffer.concat(Array(512).fill(ping));
+    const CAP = 64 * 1024 * 1024; // far past what the kernel's buffers hold: without a limit, never cut
+    let sent = 0;
+    while (!gone && sent < CAP) {
+      sent += batch.length;
+      if (!socket.write(batch)) await new Promise((resolve) => socket.once('drain', resolve).once('close', resolve));
+    }
+    assert.ok(sent < CAP, `still connected after ${sent} bytes of pings: the pongs pile up in the server`);
+    const [code, description] = await closed;
+    assert.strictEqual(code, 1006);
+    assert.match(description, /pongs pending/);
+  });
+
   it('a client that hangs up before accept(): the connection closes with 1006 on the next tick', async () => {
     const httpServer = await tracker.httpServer();
     const server = mountServer(weft, tracker, httpServer);
