@@ -118,7 +118,10 @@ export interface ServerOptions {
   trustProxy?: boolean | number;
   /** weft: `{ interval, timeout }` — ping silent connections and drop those that stay silent. */
   heartbeat?: { interval: number; timeout: number };
-  /** weft: bytes a socket may hold unsent before sends are dropped (0: no limit, as ws). */
+  /**
+   * weft: bytes a socket may hold unsent (0: no limit, as ws). A message that would take it past the
+   * limit (payload counted uncompressed) is dropped, or closes the socket by `backpressurePolicy`.
+   */
   maxBackpressure?: number;
   /** weft: what a send past maxBackpressure does: 'drop' (default) or 'close' (1008). */
   backpressurePolicy?: 'drop' | 'close';

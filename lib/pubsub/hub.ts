@@ -23,6 +23,7 @@ import { deflateRawSync, constants as zlibConstants, type ZlibOptions } from 'zl
 import { Opcode, ReadyState } from '../protocol/constants';
 import { buildFrame } from '../protocol/frame';
 import { WebSocket, SendStatus } from '../websocket';
+import { exceedsLimit } from '../socket/connection-options';
 import { WebSocketServer } from '../server';
 import { isBlob, toBuffer } from '../util/convert';
 
@@ -279,9 +280,10 @@ function fanOut(
       result.dropped++;
       continue;
     }
-    // 2. The same backpressure rule as send(): past maxBackpressure, drop (or close, by policy).
+    // 2. The same backpressure rule as send(): a message that would take the socket past
+    //    maxBackpressure is dropped (or the socket closed, by policy).
     const extra = ws._extra;
-    if (extra !== null && extra.maxBackpressure > 0 && ws.bufferedAmount >= extra.maxBackpressure) {
+    if (extra !== null && extra.maxBackpressure > 0 && exceedsLimit(ws.bufferedAmount, payload, extra.maxBackpressure)) {
       ws._overLimit(undefined);
       result.dropped++;
       continue;
