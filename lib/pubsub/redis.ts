@@ -150,15 +150,17 @@ export class RedisPubSub extends EventEmitter implements PubSubAdapter {
   subscribe(topic: string): void {
     checkTopic(topic);
     this.topics.add(topic);
-    // While Redis is away the command waits in the subscriber's queue; 'ready' subscribes everything anyway.
-    if (!this.closed) this._sub.subscribe(this.prefix + topic, this.subscribed);
+    // Only on a ready connection: 'ready' subscribes every topic anyway, and a SUBSCRIBE queued before
+    // the connection is up puts it in subscriber mode too early (ioredis 5 then fails its ready check
+    // with an 'error' that has no code).
+    if (!this.closed && this._sub.status === 'ready') this._sub.subscribe(this.prefix + topic, this.subscribed);
   }
 
   /** @inheritdoc */
   unsubscribe(topic: string): void {
     checkTopic(topic);
     this.topics.delete(topic);
-    if (!this.closed) this._sub.unsubscribe(this.prefix + topic, this.subscribed);
+    if (!this.closed && this._sub.status === 'ready') this._sub.unsubscribe(this.prefix + topic, this.subscribed);
   }
 
   /** @inheritdoc */

@@ -68,7 +68,9 @@ describe('scale-out on Redis (real redis-server, several weft processes)', funct
   }
 
   function startWorker(name) {
-    const child = fork(WORKER, [], { env: { ...process.env, REDIS_PORT: String(redisPort), WORKER_NAME: name }, stdio: 'inherit' });
+    // C runs on ioredis 5 (the oldest major the peer range allows), A and B on the current one.
+    const env = { ...process.env, REDIS_PORT: String(redisPort), WORKER_NAME: name, IOREDIS_PACKAGE: name === 'C' ? 'ioredis5' : '' };
+    const child = fork(WORKER, [], { env, stdio: 'inherit' });
     const w = { child, port: 0, events: [], closing: false };
     child.on('exit', (code, signal) => {
       if (!w.closing) throw new Error(`worker ${name} exited (${code === null ? signal : code})`);
@@ -151,6 +153,15 @@ describe('scale-out on Redis (real redis-server, several weft processes)', funct
   });
 
   let a1, a2, b1, c1;
+
+  it('start-up is quiet on ioredis 5 and 6: no error on any process, though topics were subscribed before Redis was up', async () => {
+    const versions = NAMES.map((n) => workers[n].events.find((e) => e.event === 'started').ioredis.split('.')[0]);
+    assert.deepStrictEqual(versions, ['6', '6', '5']);
+    for (const n of NAMES) assert.deepStrictEqual(workers[n].events.filter((e) => e.event === 'error'), [], `worker ${n}`);
+    // And the early topics are subscribed in Redis on every process.
+    assert.strictEqual(await numsub('scale:boot'), 3);
+    assert.strictEqual(await numsub('scale:boot:connecting'), 3);
+  });
 
   it('a publish on one process reaches the subscribers on every process, once each, in order', async () => {
     a1 = await client('A');
@@ -251,5 +262,16 @@ describe('scale-out on Redis (real redis-server, several weft processes)', funct
     workers.B.child.send({ cmd: 'publish', topic: `many:${TOPICS - 1}`, data: JSON.stringify({ p: 'many', n: 0 }) });
     await until(() => many.received.length === 1);
     assert.deepStrictEqual(many.received, [{ p: 'many', n: 0 }]);
+  });
+
+  it("the adapter stays the caller's: wss.close() leaves it up; after pubsub.close() the process ends by itself", async () => {
+    const w = workers.C;
+    w.closing = true;
+    const exited = once(w.child, 'exit');
+    w.child.send({ cmd: 'close' });
+    const [code, signal] = await exited;
+    assert.deepStrictEqual([code, signal], [0, null], 'exited on its own');
+    const closed = w.events.find((e) => e.event === 'server closed');
+    assert.strictEqual(closed.adapterReady, true, 'wss.close() left the adapter connected');
   });
 });
