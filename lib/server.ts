@@ -17,7 +17,7 @@ import type { Duplex } from 'stream';
 import { WebSocket } from './websocket';
 import { PerMessageDeflate, negotiateServer, type DeflateHandshakeOptions } from './deflate';
 import { kDriver } from './socket/driver';
-import { existingHubOf, hubOf, type PubSubAdapter, type PublishOptions, type PublishResult } from './pubsub/hub';
+import { checkTopic, existingHubOf, hubOf, type PubSubAdapter, type PublishOptions, type PublishResult } from './pubsub/hub';
 import {
   DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_MAX_BUFFERED_CHUNKS,
@@ -111,13 +111,18 @@ export interface ServerOptions {
   /** The class to instantiate for each connection. Default weft's `WebSocket`. */
   WebSocket?: WebSocketClass;
   /**
-   * weft: believe the first `X-Forwarded-For` address for `ws.remoteAddress` (only behind a proxy you
-   * control: anyone can send the header). Default `false`.
+   * weft: how many proxies in front of the server to trust for `ws.remoteAddress`, as Express's `trust
+   * proxy` counts hops: `true` is 1 (the right-most `X-Forwarded-For` entry, the one your proxy
+   * appended), `n` the n-th entry from the right (the left-most if there are fewer). Entries left of
+   * that are the client's to write and never believed. Default `false` (the socket's address).
    */
-  trustProxy?: boolean;
+  trustProxy?: boolean | number;
   /** weft: `{ interval, timeout }` — ping silent connections and drop those that stay silent. */
   heartbeat?: { interval: number; timeout: number };
-  /** weft: bytes a socket may hold unsent before sends are dropped (0: no limit, as ws). */
+  /**
+   * weft: bytes a socket may hold unsent (0: no limit, as ws). A message that would take it past the
+   * limit (payload counted uncompressed) is dropped, or closes the socket by `backpressurePolicy`.
+   */
   maxBackpressure?: number;
   /** weft: what a send past maxBackpressure does: 'drop' (default) or 'close' (1008). */
   backpressurePolicy?: 'drop' | 'close';
@@ -280,6 +285,7 @@ export class WebSocketServer extends EventEmitter {
 
   /** How many of this server's sockets are subscribed to `topic`. */
   subscriberCount(topic: string): number {
+    checkTopic(topic);
     const hub = existingHubOf(this);
     return hub === undefined ? 0 : hub.subscriberCount(topic);
   }
@@ -479,9 +485,8 @@ export class WebSocketServer extends EventEmitter {
     // only when the server is told to trust one (a header anyone can send is never believed by default).
     if (req.headers['sec-websocket-version'] === '8') ws._protocolVersion = 8;
     if (options.trustProxy) {
-      const forwarded = req.headers['x-forwarded-for'];
-      const first = typeof forwarded === 'string' ? forwarded.split(',')[0].trim() : '';
-      if (first !== '') ws._remoteAddress = first;
+      const address = forwardedAddress(req.headers['x-forwarded-for'], options.trustProxy === true ? 1 : Number(options.trustProxy));
+      if (address !== '') ws._remoteAddress = address;
     }
 
     ws.setSocket(socket, head, {
@@ -600,4 +605,16 @@ function rejectOrReport(
     return;
   }
   abortHandshake(socket, status, message, headers);
+}
+
+/**
+ * The client address `hops` trusted proxies vouch for: the `hops`-th `X-Forwarded-For` entry from the
+ * right (each proxy appends the address it received from), the left-most when there are fewer; ''
+ * for none or a count that is not a positive integer.
+ */
+export function forwardedAddress(header: string | string[] | undefined, hops: number): string {
+  if (typeof header !== 'string' || !(hops >= 1)) return '';
+  const entries = header.split(',');
+  const entry = entries[Math.max(0, entries.length - Math.floor(hops))];
+  return entry.trim();
 }

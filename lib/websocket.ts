@@ -20,7 +20,7 @@ import { Driver, type DriverOptions } from './socket/driver';
 import { SenderCompat } from './compat/sender-shape';
 import { binaryMessage, concat, isBlob, toArrayBuffer, toBuffer } from './util/convert';
 import { wheelFor, type HeartbeatOptions, type HeartbeatWheel } from './socket/heartbeat';
-import { SendStatus, extraOptions, sendFragmented, type ExtraOptions, type SendStatusValue } from './socket/connection-options';
+import { SendStatus, exceedsLimit, extraOptions, sendFragmented, type ExtraOptions, type SendStatusValue } from './socket/connection-options';
 
 export { SendStatus, type ExtraOptions, type SendStatusValue } from './socket/connection-options';
 import { applyEventTarget, type EventTargetMixin } from './socket/event-target';
@@ -397,7 +397,7 @@ export class WebSocket extends EventEmitter {
     if (conn.extension === null) compress = false;
     const extra = this._extra;
     if (extra !== null) {
-      if (extra.maxBackpressure > 0 && this.bufferedAmount >= extra.maxBackpressure) return this._overLimit(cb);
+      if (extra.maxBackpressure > 0 && exceedsLimit(this.bufferedAmount, data, extra.maxBackpressure)) return this._overLimit(cb);
       if (extra.fragmentationThreshold > 0 && !isBlob(data)) {
         if (sendFragmented(conn, data, binary, fin, compress, cb, extra.fragmentationThreshold)) return this._status();
       }

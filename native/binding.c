@@ -10,7 +10,9 @@
  *
  * Buffers are any Uint8Array (Node Buffers included). Wrong types throw a TypeError with code
  * ERR_INVALID_ARG_TYPE; offsets/lengths that are not safe non-negative integers or reach outside a
- * buffer, and masks shorter than 4 bytes, throw a RangeError with code ERR_OUT_OF_RANGE. The pure-TS
+ * buffer, and masks shorter than 4 bytes, throw a RangeError with code ERR_OUT_OF_RANGE. So does a
+ * mask() whose source and output ranges partly overlap (each kernel reads ahead by a different width,
+ * so the result would depend on the CPU); the very same bytes (in place) are allowed. The pure-TS
  * twins in lib/util/fallback.ts follow the same rules.
  */
 #include <string.h>
@@ -140,7 +142,14 @@ static napi_value Mask(napi_env env, napi_callback_info info) {
     throw_range(env, "offset + length must not exceed output.length");
     return NULL;
   }
-  if (length != 0) g_mask(src, key, dst + offset, length);
+  if (length != 0) {
+    uintptr_t s = (uintptr_t)src, d = (uintptr_t)(dst + offset);
+    if (s != d && s < d + length && d < s + length) {
+      throw_range(env, "source and output must not partly overlap (the same bytes, in place, are allowed)");
+      return NULL;
+    }
+    g_mask(src, key, dst + offset, length);
+  }
   return NULL;
 }
 

@@ -22,7 +22,7 @@ import { deflateRaw, deflateRawSync, constants as zlibConstants, type ZlibOption
 import { Opcode, ReadyState } from '../protocol/constants';
 import { buildFrame } from '../protocol/frame';
 import type { WebSocket } from '../websocket';
-import { SendStatus } from '../socket/connection-options';
+import { SendStatus, exceedsLimit } from '../socket/connection-options';
 import { corkOnce } from './cork';
 import { isBlob, toBuffer } from '../util/convert';
 
@@ -72,6 +72,27 @@ export interface PubSubAdapter {
   publish(topic: string, payload: Buffer, binary: boolean, compress: boolean): void;
   /** Releases the adapter's connections. */
   close(): Promise<void>;
+}
+
+// --- topic names ---------------------------------------------------------------------------------
+
+/** A lone surrogate (with the u flag, a surrogate pair is one code point and does not match). */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * Throws a TypeError (code WEFT_ERR_INVALID_TOPIC) unless `topic` is a string of well-formed UTF-16.
+ * A lone surrogate has no UTF-8 form: encoded for Redis it would become U+FFFD and name another
+ * topic in the other processes. The same rule holds with every adapter, and for every topic method.
+ */
+export function checkTopic(topic: unknown): asserts topic is string {
+  if (typeof topic !== 'string') throw topicError('The topic must be a string');
+  if (LONE_SURROGATE.test(topic)) throw topicError('The topic must be well-formed Unicode (it has a lone surrogate)');
+}
+
+function topicError(message: string): TypeError {
+  const err = new TypeError(message) as TypeError & { code: string };
+  err.code = 'WEFT_ERR_INVALID_TOPIC';
+  return err;
 }
 
 // --- the hub ------------------------------------------------------------------------------------
@@ -217,7 +238,7 @@ export class Hub implements PubSubReceiver {
    * (local delivery never waits for it). Returns what happened locally.
    */
   publish(topic: string, data: unknown, options: PublishOptions | undefined, exclude: Subscriber | null): PublishResult {
-    if (typeof topic !== 'string') throw new TypeError('The topic must be a string');
+    checkTopic(topic);
     // Numbers are sent as text, as send() sends them.
     if (typeof data === 'number') data = String(data);
     const payload = payloadOf(data);
@@ -269,9 +290,10 @@ function fanOut(
       result.dropped++;
       continue;
     }
-    // 2. The same backpressure rule as send(): past maxBackpressure, drop (or close, by policy).
+    // 2. The same backpressure rule as send(): a message that would take the socket past
+    //    maxBackpressure is dropped (or the socket closed, by policy).
     const extra = ws._extra;
-    if (extra !== null && extra.maxBackpressure > 0 && ws.bufferedAmount >= extra.maxBackpressure) {
+    if (extra !== null && extra.maxBackpressure > 0 && exceedsLimit(ws.bufferedAmount, payload, extra.maxBackpressure)) {
       ws._overLimit(undefined);
       result.dropped++;
       continue;

@@ -2,7 +2,7 @@
  * The in-process pub/sub adapter: hubs of one process (several WebSocketServers, or tests standing in
  * for processes) joined by a bus.
  */
-import type { PubSubAdapter, PubSubReceiver } from './hub';
+import { checkTopic, type PubSubAdapter, type PubSubReceiver } from './hub';
 
 /**
  * A bus that joins several hubs in one process (several WebSocketServers, or tests standing in for
@@ -42,16 +42,19 @@ export class MemoryPubSub implements PubSubAdapter {
 
   /** @inheritdoc */
   subscribe(topic: string): void {
+    checkTopic(topic);
     this.subscribed.add(topic);
   }
 
   /** @inheritdoc */
   unsubscribe(topic: string): void {
+    checkTopic(topic);
     this.subscribed.delete(topic);
   }
 
   /** @inheritdoc */
   publish(topic: string, payload: Buffer, binary: boolean, compress: boolean): void {
+    checkTopic(topic);
     for (const node of this.bus.nodes) {
       if (node !== this && node.receiver !== null && node.subscribed.has(topic)) {
         node.receiver.deliver(topic, payload, binary, compress);

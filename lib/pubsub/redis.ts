@@ -24,7 +24,8 @@
  */
 import { EventEmitter } from 'events';
 import { randomBytes } from 'crypto';
-import type { PubSubAdapter, PubSubReceiver } from './hub';
+import * as bufferModule from 'buffer';
+import { checkTopic, type PubSubAdapter, type PubSubReceiver } from './hub';
 
 /** The part of an ioredis client this adapter uses (so weft's types never name ioredis). */
 export interface RedisClientLike {
@@ -73,6 +74,8 @@ const FLAG_BINARY = 1;
 const FLAG_COMPRESS = 2;
 const ID_SIZE = 16;
 const HEADER_SIZE = 2 + ID_SIZE;
+/** Channels per SUBSCRIBE when the subscriptions are restored after a (re)connection. */
+const RESUBSCRIBE_BATCH = 1000;
 
 /**
  * A PubSubAdapter on Redis pub/sub. Events: 'error' (connection failures, publishes dropped during an
@@ -94,6 +97,8 @@ export class RedisPubSub extends EventEmitter implements PubSubAdapter {
   private closed: boolean;
   /** Whether the current outage has been reported (one 'error' per outage for dropped publishes). */
   private reportedDown: boolean;
+  /** Counts restorations of the subscriptions: answers to an earlier one are ignored. */
+  private generation: number;
   private readonly published: (err: Error | null | undefined) => void;
   private readonly subscribed: (err: Error | null | undefined) => void;
 
@@ -108,6 +113,7 @@ export class RedisPubSub extends EventEmitter implements PubSubAdapter {
     this.up = false;
     this.closed = false;
     this.reportedDown = false;
+    this.generation = 0;
     const base = { ...(options.redis || {}) };
     const make = (extra: Record<string, unknown>): RedisClientLike =>
       options.url !== undefined ? new Redis(options.url, { ...base, ...extra }) : new Redis({ ...base, ...extra });
@@ -142,19 +148,24 @@ export class RedisPubSub extends EventEmitter implements PubSubAdapter {
 
   /** @inheritdoc */
   subscribe(topic: string): void {
+    checkTopic(topic);
     this.topics.add(topic);
-    // While Redis is away the command waits in the subscriber's queue; 'ready' subscribes everything anyway.
-    if (!this.closed) this._sub.subscribe(this.prefix + topic, this.subscribed);
+    // Only on a ready connection: 'ready' subscribes every topic anyway, and a SUBSCRIBE queued before
+    // the connection is up puts it in subscriber mode too early (ioredis 5 then fails its ready check
+    // with an 'error' that has no code).
+    if (!this.closed && this._sub.status === 'ready') this._sub.subscribe(this.prefix + topic, this.subscribed);
   }
 
   /** @inheritdoc */
   unsubscribe(topic: string): void {
+    checkTopic(topic);
     this.topics.delete(topic);
-    if (!this.closed) this._sub.unsubscribe(this.prefix + topic, this.subscribed);
+    if (!this.closed && this._sub.status === 'ready') this._sub.unsubscribe(this.prefix + topic, this.subscribed);
   }
 
   /** @inheritdoc */
   publish(topic: string, payload: Buffer, binary: boolean, compress: boolean): void {
+    checkTopic(topic);
     if (this.closed) return;
     if (this._pub.status !== 'ready') {
       this.stats.dropped++;
@@ -192,6 +203,9 @@ export class RedisPubSub extends EventEmitter implements PubSubAdapter {
     // Our own publishes come back from Redis: their subscribers here were served already.
     if (message.compare(this.nodeId, 0, ID_SIZE, 2, HEADER_SIZE) === 0) return;
     const prefix = this.prefix;
+    // A channel name that is not UTF-8 (published by something other than weft) names no topic: decoded,
+    // its bytes would become U+FFFD and reach another topic's subscribers.
+    if (!isUtf8(channel)) return;
     const name = channel.toString();
     if (!name.startsWith(prefix)) return;
     this.stats.received++;
@@ -205,12 +219,33 @@ export class RedisPubSub extends EventEmitter implements PubSubAdapter {
       this.markUp();
       return;
     }
-    const channels: string[] = [];
-    for (const topic of this.topics) channels.push(this.prefix + topic);
-    this._sub.subscribe(...channels, (err: Error | null | undefined) => {
-      if (err) this.report(err);
-      else this.markUp();
-    });
+    // SUBSCRIBE in batches: one command with every channel would spread them all into one call (past
+    // ~120k topics, more arguments than a call can take) and build one huge request.
+    const generation = ++this.generation;
+    let pending = 0;
+    let failed = false;
+    const done = (err: Error | null | undefined): void => {
+      if (generation !== this.generation || failed) return;
+      if (err) {
+        failed = true;
+        this.report(err);
+      } else if (--pending === 0) {
+        this.markUp();
+      }
+    };
+    let batch: string[] = [];
+    for (const topic of this.topics) {
+      batch.push(this.prefix + topic);
+      if (batch.length === RESUBSCRIBE_BATCH) {
+        pending++;
+        this._sub.subscribe(batch, done);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) {
+      pending++;
+      this._sub.subscribe(batch, done);
+    }
   }
 
   private markUp(): void {
@@ -245,6 +280,12 @@ export class RedisPubSub extends EventEmitter implements PubSubAdapter {
     else process.emitWarning(err);
   }
 }
+
+/** Whether `bytes` are well-formed UTF-8 (buffer.isUtf8 where Node has it; else a round trip). */
+const isUtf8: (bytes: Buffer) => boolean =
+  typeof (bufferModule as { isUtf8?: unknown }).isUtf8 === 'function'
+    ? (bufferModule as unknown as { isUtf8: (bytes: Buffer) => boolean }).isUtf8
+    : (bytes) => Buffer.from(bytes.toString()).equals(bytes);
 
 function codeError(message: string, code: string): Error {
   const err = new Error(message) as Error & { code: string };

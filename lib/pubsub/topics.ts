@@ -5,7 +5,7 @@
  */
 import { ReadyState } from '../protocol/constants';
 import type { WebSocket } from '../websocket';
-import { Hub, hubOf, processHub, type HubOwner, type PublishOptions, type PublishResult } from './hub';
+import { Hub, checkTopic, hubOf, processHub, type HubOwner, type PublishOptions, type PublishResult } from './hub';
 
 type Subscriber = WebSocket;
 
@@ -40,10 +40,6 @@ function socketHub(ws: Subscriber): Hub {
   return hub;
 }
 
-function checkTopic(topic: unknown): asserts topic is string {
-  if (typeof topic !== 'string') throw new TypeError('The topic must be a string');
-}
-
 const socketMethods = {
   subscribe(this: Subscriber, topic: string): boolean {
     checkTopic(topic);
@@ -57,6 +53,7 @@ const socketMethods = {
     return socketHub(this).unsubscribe(this, topic);
   },
   isSubscribed(this: Subscriber, topic: string): boolean {
+    checkTopic(topic);
     return this._topics !== null && this._topics.has(topic);
   },
   publish(this: Subscriber, topic: string, data: unknown, options?: PublishOptions): PublishResult {

@@ -5,7 +5,7 @@
 import { EMPTY_BUFFER } from '../protocol/constants';
 import type { Connection } from '../protocol/connection';
 import type { WriteCallback } from '../protocol/writer';
-import { toBuffer } from '../util/convert';
+import { isBlob, toBuffer } from '../util/convert';
 
 /** What `send()` (and `publish()`) report, as uWebSockets numbers them. */
 export const SendStatus = {
@@ -59,6 +59,37 @@ export function extraOptions(o: Record<string, unknown>): ExtraOptions | null {
     maxReceivedMessageSize: o.maxReceivedMessageSize === undefined ? undefined : Number(o.maxReceivedMessageSize),
     disableNagleAlgorithm: o.disableNagleAlgorithm === undefined ? undefined : !!o.disableNagleAlgorithm,
   };
+}
+
+/**
+ * THE maxBackpressure RULE (send and publish): a message goes out only if the bytes the socket already
+ * holds plus the message's own (its payload, counted uncompressed) stay within `limit`. The message
+ * that would cross the limit is the one the policy applies to — a single message larger than the limit
+ * is never sent. Strings are measured without encoding them unless they are near the limit.
+ */
+export function exceedsLimit(buffered: number, data: unknown, limit: number): boolean {
+  if (buffered >= limit) return true;
+  const room = limit - buffered;
+  if (typeof data === 'string') {
+    // UTF-8 takes 1 to 3 bytes per UTF-16 unit: encode only when the bounds do not decide.
+    if (data.length * 3 <= room) return false;
+    if (data.length > room) return true;
+    return Buffer.byteLength(data) > room;
+  }
+  return payloadSize(data) > room;
+}
+
+/** The byte length of a binary payload (0 for what is not one). */
+function payloadSize(data: unknown): number {
+  if (data === undefined || data === null) return 0;
+  if (ArrayBuffer.isView(data) || data instanceof ArrayBuffer) return data.byteLength;
+  if (isBlob(data)) return data.size;
+  if (Array.isArray(data)) {
+    let n = 0;
+    for (const part of data) n += payloadSize(part);
+    return n;
+  }
+  return 0;
 }
 
 /**

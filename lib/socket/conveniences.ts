@@ -51,6 +51,10 @@ const methods = {
   /**
    * WebSocket-Node: closes at once — a close frame (unless skipped) and then the socket is destroyed
    * without waiting for the peer's answer. The default code is 1002, the description the standard one.
+   * The socket is ended and destroyed as soon as the close frame has been handed to it: at once when
+   * the frame is skipped or bytes remain queued in this process (a peer that does not read would never
+   * let them, or the FIN, go: the queue is freed and 'close' follows), else on 'finish', which then comes
+   * as soon as the FIN is out.
    */
   drop(this: Host, reasonCode = 1002, description?: string, skipCloseFrame = false): void {
     const text = description === undefined ? describeCloseCode(reasonCode) : description;
@@ -65,9 +69,10 @@ const methods = {
       this.close(reasonCode, reason);
     }
     this._readyState = ReadyState.CLOSING;
-    // The close frame is queued ahead of the FIN; the socket is destroyed once it has flushed.
+    // The close frame is queued ahead of the FIN. What the kernel took goes out after destroy() too;
+    // what is still queued here is dropped with the socket.
     socket.end();
-    if (socket.writableFinished) socket.destroy();
+    if (skipCloseFrame || socket.writableFinished || socket.writableLength > 0) socket.destroy();
     else socket.once('finish', destroyAfterFinish);
   },
 };

@@ -2,6 +2,8 @@
  * An in-memory transport: two connected Duplex ends, bytes only. What one end writes, the other reads,
  * in order, with backpressure (a write completes when the peer has room), and half-close / destroy
  * reaching the peer as a TCP connection's would. It knows nothing of frames.
+ * A write takes a copy of its bytes at once, as a kernel socket buffer does: the writer may reuse its
+ * buffer as soon as `write()` returns, and the reader owns what it reads.
  */
 import { Duplex } from 'stream';
 
@@ -31,6 +33,12 @@ export class MemoryEnd extends Duplex {
     this.scheduled = false;
     this.remoteAddress = 'memory';
     this.remotePort = 0;
+  }
+
+  /** Copies the bytes before they are queued (the caller keeps its buffer; the peer owns its copy). */
+  override write(chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+    if (chunk instanceof Uint8Array) chunk = Buffer.from(chunk);
+    return super.write(chunk, encoding as BufferEncoding, cb as Callback);
   }
 
   /** @internal */

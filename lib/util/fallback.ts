@@ -5,8 +5,9 @@
  *
  * Argument rules (shared with the addon): buffers are Uint8Arrays (Buffers included); a wrong type
  * throws a TypeError with code ERR_INVALID_ARG_TYPE; an offset/length that is not a non-negative
- * safe integer or reaches outside a buffer, or a mask shorter than 4 bytes, throws a RangeError with
- * code ERR_OUT_OF_RANGE.
+ * safe integer or reaches outside a buffer, a mask shorter than 4 bytes, or a mask() whose source and
+ * output ranges partly overlap (the same bytes, in place, are allowed), throws a RangeError with code
+ * ERR_OUT_OF_RANGE.
  */
 import { types } from 'util';
 
@@ -52,7 +53,8 @@ function checkMaskLength(mask: Uint8Array): void {
 /**
  * XORs `length` bytes of `source` with the 4-byte `mask` into `output` from `offset`:
  * `output[offset + i] = source[i] ^ mask[i & 3]`. `source` and `output` must not overlap unless they
- * are the same bytes (in-place).
+ * are the same bytes (in place): a partial overlap throws, as in the addon, whose kernels would each
+ * give another result.
  */
 export function mask(source: Uint8Array, mask: Uint8Array, output: Uint8Array, offset: number, length: number): void {
   checkBytes(source, 'source');
@@ -66,6 +68,14 @@ export function mask(source: Uint8Array, mask: Uint8Array, output: Uint8Array, o
   }
   if (offset > output.length || length > output.length - offset) {
     throw argError(RangeError, 'ERR_OUT_OF_RANGE', 'offset + length must not exceed output.length');
+  }
+  // Two property reads in the common case (different memory); byte offsets only when shared.
+  if (length !== 0 && source.buffer === output.buffer) {
+    const s = source.byteOffset;
+    const d = output.byteOffset + offset;
+    if (s !== d && s < d + length && d < s + length) {
+      throw argError(RangeError, 'ERR_OUT_OF_RANGE', 'source and output must not partly overlap (the same bytes, in place, are allowed)');
+    }
   }
   maskBytes(source, mask, output, offset, length);
 }

@@ -10,7 +10,7 @@ import '../client';
 import { ReadyState } from '../protocol/constants';
 import { isToken } from '../protocol/subprotocol';
 import { NodeSocket, WebSocketConnection } from './connection';
-import { checkKeepalive, clientDefaults, weftOptions, type ClientConfig } from './options';
+import { checkKeepalive, clientDefaults, weftOptions, withDefaults, type ClientConfig } from './options';
 
 /** Options WebSocket-Node never lets `tlsOptions` override. */
 const EXCLUDED_TLS_OPTIONS = new Set(['hostname', 'port', 'method', 'path', 'headers']);
@@ -45,7 +45,7 @@ export class WebSocketClient extends EventEmitter {
     super();
     const defaults = clientDefaults();
     const tlsOptions = { ...defaults.tlsOptions, ...(config && config.tlsOptions) };
-    this.config = { ...defaults, ...config, tlsOptions };
+    this.config = { ...withDefaults(defaults, config), tlsOptions };
     if (this.config.webSocketVersion !== 8 && this.config.webSocketVersion !== 13) {
       throw new Error('Requested webSocketVersion is not supported. Allowed values are 8 and 13.');
     }

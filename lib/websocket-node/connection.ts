@@ -9,7 +9,14 @@ import type { Duplex } from 'stream';
 import { WebSocket } from '../websocket';
 import type { Conveniences } from '../socket/conveniences';
 import { CLOSE_DESCRIPTIONS, describeCloseCode } from '../protocol/close';
-import { MAX_CLOSE_REASON, MAX_CONTROL_PAYLOAD, ReadyState, isValidStatusCode, kStatusCode } from '../protocol/constants';
+import {
+  DEFAULT_MAX_PENDING_AUTO_PONGS,
+  MAX_CLOSE_REASON,
+  MAX_CONTROL_PAYLOAD,
+  ReadyState,
+  isValidStatusCode,
+  kStatusCode,
+} from '../protocol/constants';
 import type { WriteCallback } from '../protocol/writer';
 import type { ConnectionConfig } from './options';
 
@@ -123,6 +130,10 @@ export class WebSocketConnection extends EventEmitter {
   _ending: boolean;
   /** @internal The owning server face, told when the connection closes. */
   _owner: { _connectionClosed(conn: WebSocketConnection, code: number, description: string | null | undefined): void } | null;
+  /** @internal Automatic pongs written but not yet flushed to the network. */
+  _pendingPongs: number;
+  /** @internal Counts a pong flushed (bound on the first ping: no closure per pong). */
+  _pongFlushed: WriteCallback | null;
 
   /** Wraps an open (or, after a lost handshake, never-opened) weft socket. */
   constructor(ws: NodeSocket, config: ConnectionConfig, details: ConnectionDetails) {
@@ -142,6 +153,8 @@ export class WebSocketConnection extends EventEmitter {
     this._localReason = false;
     this._ending = false;
     this._owner = null;
+    this._pendingPongs = 0;
+    this._pongFlushed = null;
 
     ws[kConnection] = this;
     ws.on('message', wsOnMessage);
@@ -199,6 +212,27 @@ export class WebSocketConnection extends EventEmitter {
       throw new Error('You must pass a Node Buffer object to WebSocketConnection.prototype.sendBytes()');
     }
     this.ws.send(data, { binary: true }, cb);
+  }
+
+  /**
+   * @internal The automatic answer to a ping, under the same limit as weft's own (`maxPendingAutoPongs`,
+   * default 60; 0: none): a peer that keeps pinging without reading would make the pongs pile up in
+   * this process; past the limit the connection is dropped (1006).
+   */
+  _autoPong(data: Buffer): void {
+    const limit = this.config.maxPendingAutoPongs === undefined ? DEFAULT_MAX_PENDING_AUTO_PONGS : Number(this.config.maxPendingAutoPongs);
+    if (limit > 0 && this._pendingPongs >= limit) {
+      if (!this._localReason) this._setReason(1006, 'Peer does not read: too many pongs pending.');
+      this.ws.terminate();
+      return;
+    }
+    this._pendingPongs++;
+    if (this._pongFlushed === null) this._pongFlushed = this._onPongFlushed.bind(this);
+    this.ws.pong(data, undefined, this._pongFlushed);
+  }
+
+  private _onPongFlushed(): void {
+    this._pendingPongs--;
   }
 
   /** Sends a ping; a payload over 125 bytes is truncated, as WebSocket-Node truncates it. */
@@ -334,7 +368,7 @@ function wsOnPing(this: NodeSocket, data: Buffer): void {
     }, data);
     if (cancelled) return;
   }
-  if (this.readyState === ReadyState.OPEN) this.pong(data);
+  if (this.readyState === ReadyState.OPEN) conn._autoPong(data);
 }
 
 function wsOnPong(this: NodeSocket, data: Buffer): void {

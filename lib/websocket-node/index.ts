@@ -27,7 +27,9 @@
  * - `request.resourceURL` is split from the request target with url.parse's field names (no legacy
  *   `url.parse` call); `client.url` is a WHATWG URL;
  * - X-Forwarded-For is ignored unless `ignoreXForwardedFor: false` is set (WebSocket-Node believes it
- *   by default; any client can send it, so weft asks you to say a proxy you control rewrites it);
+ *   by default; any client can send it, so weft asks you to say a proxy you control rewrites it); then
+ *   `remoteAddress` is its right-most entry, the one that proxy appended (WebSocket-Node's left-most
+ *   entry is the client's to write); a config key passed as `undefined` keeps its default;
  * - permessage-deflate and other extensions are never negotiated (as in WebSocket-Node), and there is
  *   no `frame` (WebSocketFrame) export: frames are weft's core's business;
  * - the W3C client's close event has W3C's `reason`/`wasClean` (weft's CloseEvent), `protocol` is ''

@@ -32,6 +32,11 @@ export interface ConnectionConfig {
   keepaliveGracePeriod?: number;
   /** Use TCP keep-alive probes (every `keepaliveInterval` ms) instead of WebSocket pings. */
   useNativeKeepalive?: boolean;
+  /**
+   * weft: automatic pongs written but not yet flushed before the peer is dropped (default 60, as
+   * weft's and ws's `maxPendingAutoPongs`; 0: no limit). A peer that pings without reading is cut off.
+   */
+  maxPendingAutoPongs?: number;
 }
 
 /** `new server(config)` / `server.mount(config)`. */
@@ -42,7 +47,9 @@ export interface ServerConfig extends ConnectionConfig {
   autoAcceptConnections?: boolean;
   /**
    * true (weft's default; WebSocket-Node's is false): the `X-Forwarded-For` header, which any client can
-   * send, is ignored. Set false only behind a proxy you control: then `remoteAddress` is its first entry.
+   * send, is ignored. Set false only behind a proxy you control: then `remoteAddress` is its right-most entry (the one
+   * that proxy appended; WebSocket-Node takes the left-most, which the client writes) and
+   * `remoteAddresses` the whole list. `undefined` keeps the default.
    */
   ignoreXForwardedFor?: boolean;
   /** Parse the `Cookie` header into `request.cookies`. Default true. */
@@ -59,8 +66,23 @@ export interface ClientConfig extends ConnectionConfig {
   tlsOptions?: Record<string, unknown>;
 }
 
+/**
+ * `config` over `defaults`: a key set to `undefined` keeps its default (so `{ ignoreXForwardedFor:
+ * undefined }` still ignores the header). Only the config's own keys are read.
+ */
+export function withDefaults<T extends object>(defaults: T, config: object | null | undefined): T {
+  const out = { ...defaults } as Record<string, unknown>;
+  if (config) {
+    for (const key of Object.keys(config)) {
+      const value = (config as Record<string, unknown>)[key];
+      if (value !== undefined) out[key] = value;
+    }
+  }
+  return out as T;
+}
+
 /** The server configuration WebSocket-Node documents, with its defaults. */
-export function serverDefaults(): Required<Omit<ServerConfig, 'httpServer'>> & { httpServer: ServerConfig['httpServer'] } {
+export function serverDefaults(): Required<Omit<ServerConfig, 'httpServer' | 'maxPendingAutoPongs'>> & Pick<ServerConfig, 'httpServer' | 'maxPendingAutoPongs'> {
   return {
     httpServer: null,
     maxReceivedFrameSize: 0x10000,

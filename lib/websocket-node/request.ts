@@ -11,7 +11,7 @@ import { parse as parseQuery, type ParsedUrlQuery } from 'querystring';
 import type { Duplex } from 'stream';
 import { HandshakeMessage, httpErrorResponse, validateUpgradeRequest } from '../protocol/handshake';
 import { isToken } from '../protocol/subprotocol';
-import type { WebSocketServer as WeftServer } from '../server';
+import { forwardedAddress, type WebSocketServer as WeftServer } from '../server';
 import { NodeSocket, WebSocketConnection } from './connection';
 import { weftOptions, type ServerConfig } from './options';
 import { cookieLine, parseCookies, type Cookie, type SetCookie } from './cookies';
@@ -90,13 +90,19 @@ export class WebSocketRequest extends EventEmitter {
   origin: string | undefined;
   /** The requested subprotocols, lower-cased, in the client's order. */
   requestedProtocols: string[];
-  /** Lower-cased subprotocol → as the client wrote it (the 101 answers in the client's case). */
+  /**
+   * Lower-cased subprotocol → as the client wrote it (the 101 answers in the client's case). A
+   * prototype-less object: a protocol named `__proto__` or `constructor` is a plain key.
+   */
   protocolFullCaseMap: Record<string, string>;
   /** The offered extensions (none is ever accepted). */
   requestedExtensions: RequestedExtension[];
   /** The request's cookies. */
   cookies: Cookie[];
-  /** The client's address: the first X-Forwarded-For entry unless the server ignores that header. */
+  /**
+   * The client's address: the right-most X-Forwarded-For entry (the one the proxy in front appended)
+   * unless the server ignores that header.
+   */
   remoteAddress: string | undefined;
   /** X-Forwarded-For entries, then the socket's address. */
   remoteAddresses: Array<string | undefined>;
@@ -121,7 +127,7 @@ export class WebSocketRequest extends EventEmitter {
     this.webSocketVersion = undefined;
     this.origin = undefined;
     this.requestedProtocols = [];
-    this.protocolFullCaseMap = {};
+    this.protocolFullCaseMap = Object.create(null) as Record<string, string>;
     this.requestedExtensions = [];
     this.cookies = [];
     this.remoteAddress = (socket as PendingSocket).remoteAddress;
@@ -175,7 +181,9 @@ export class WebSocketRequest extends EventEmitter {
       const peer = this.remoteAddress;
       this.remoteAddresses = forwarded.split(/,\s*/);
       this.remoteAddresses.push(peer);
-      this.remoteAddress = this.remoteAddresses[0];
+      // The entry the proxy in front appended (weft's `trustProxy: true`): the ones left of it are the
+      // client's to write.
+      this.remoteAddress = forwardedAddress(forwarded, 1) || peer;
     }
 
     if (this.serverConfig.parseExtensions !== false) this.requestedExtensions = parseExtensions(result.extensionsHeader);
@@ -194,7 +202,7 @@ export class WebSocketRequest extends EventEmitter {
     let protocol: string | undefined;
     if (acceptedProtocol) {
       const lower = acceptedProtocol.toLocaleLowerCase();
-      protocol = this.protocolFullCaseMap[lower] ?? acceptedProtocol;
+      protocol = this.requestedProtocols.includes(lower) ? this.protocolFullCaseMap[lower] : String(acceptedProtocol);
       if (!isToken(protocol)) {
         this.reject(500);
         throw new Error(`Illegal character in subprotocol "${protocol}".`);

@@ -10,7 +10,7 @@ import type * as https from 'https';
 import type { Duplex } from 'stream';
 import { WebSocketServer as WeftServer, type WebSocketClass } from '../server';
 import { NodeSocket, type WebSocketConnection } from './connection';
-import { checkKeepalive, serverDefaults, weftOptions, type ServerConfig } from './options';
+import { checkKeepalive, serverDefaults, weftOptions, withDefaults, type ServerConfig } from './options';
 import { WebSocketRequest, kAccept, type HandshakeError, type PendingAccept, type RequestOwner } from './request';
 
 type HttpServer = http.Server | https.Server;
@@ -49,7 +49,7 @@ export class WebSocketServer extends EventEmitter implements RequestOwner {
    * `config.httpServer` (one server or an array). Throws without one.
    */
   mount(config: ServerConfig): void {
-    const merged = { ...serverDefaults(), ...config };
+    const merged = withDefaults(serverDefaults(), config) as ReturnType<typeof serverDefaults>;
     if (!merged.httpServer) throw new Error('You must specify an httpServer on which to mount the WebSocket server.');
     checkKeepalive(merged);
     const servers = Array.isArray(merged.httpServer) ? merged.httpServer : [merged.httpServer];

@@ -9,7 +9,7 @@ import { WebSocket, type SendOptions, type SendStatusValue } from '../websocket'
 import type { WriteCallback } from '../protocol/writer';
 import { ReadyState } from '../protocol/constants';
 import { clientOptions, normalizeProtocols } from './client';
-import { checkKeepalive, clientDefaults, type ClientConfig } from './options';
+import { checkKeepalive, clientDefaults, withDefaults, type ClientConfig } from './options';
 
 /**
  * A browser-style WebSocket client. Binary messages arrive as ArrayBuffer by default (`binaryType`
@@ -78,8 +78,7 @@ function w3cOptions(
 ): Record<string, unknown> {
   const defaults = clientDefaults();
   const config = {
-    ...defaults,
-    ...clientConfig,
+    ...withDefaults(defaults, clientConfig),
     tlsOptions: { ...defaults.tlsOptions, ...(clientConfig && clientConfig.tlsOptions) },
     assembleFragments: true,
   };

@@ -68,6 +68,34 @@ describe('backpressure (slow reader over TCP)', () => {
     assert.strictEqual(ws.send('after drain'), SendStatus.SENT);
   });
 
+  it('maxBackpressure applies to the message that would cross it: one message larger than the limit is not sent', async () => {
+    const limit = 1024 * 1024;
+    const ws = await setup({ maxBackpressure: limit });
+    const errors = [];
+    const onSent = (err) => errors.push(err && err.code);
+    // Nothing is queued yet: before, any single message passed, however large.
+    assert.strictEqual(ws.send(Buffer.alloc(8 * limit), onSent), SendStatus.DROPPED);
+    assert.strictEqual(ws.send(new Uint8Array(limit + 1).buffer, onSent), SendStatus.DROPPED);
+    assert.strictEqual(ws.send('x'.repeat(limit + 1), onSent), SendStatus.DROPPED);
+    // 2 bytes per 'é': the string's length fits, its UTF-8 does not.
+    assert.strictEqual(ws.send('é'.repeat(limit / 2 + 1), onSent), SendStatus.DROPPED);
+    assert.strictEqual(ws.send(new Blob([Buffer.alloc(limit + 1)]), onSent), SendStatus.DROPPED);
+    assert.strictEqual(ws.bufferedAmount, 0, 'nothing was queued');
+    // What fits is sent; the message that would take the socket past the limit is the one dropped.
+    assert.notStrictEqual(ws.send(Buffer.alloc(limit / 2), onSent), SendStatus.DROPPED);
+    assert.notStrictEqual(ws.send('é'.repeat(limit / 8), onSent), SendStatus.DROPPED);
+    await new Promise((r) => setImmediate(r));
+    assert.deepStrictEqual(errors.slice(0, 5), Array(5).fill('WEFT_ERR_BACKPRESSURE'));
+  });
+
+  it('policy "close": a single message larger than maxBackpressure closes the socket with 1008', async () => {
+    const ws = await setup({ maxBackpressure: 64 * 1024, backpressurePolicy: 'close', closeTimeout: 100 });
+    assert.strictEqual(ws.send(Buffer.alloc(1024 * 1024)), SendStatus.DROPPED);
+    assert.strictEqual(ws.readyState, 2);
+    const [code] = await once(ws, 'close');
+    assert.strictEqual(code, 1006);
+  });
+
   it('backpressurePolicy "close" closes the slow reader with 1008', async () => {
     const ws = await setup({ maxBackpressure: 256 * 1024, backpressurePolicy: 'close', closeTimeout: 100 });
     const chunk = Buffer.alloc(64 * 1024);

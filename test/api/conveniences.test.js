@@ -138,7 +138,7 @@ describe('remoteAddress and webSocketVersion over TCP', () => {
   const WS = require('ws');
   const { WebSocketServer } = require('../../dist/lib/server');
   let wss;
-  afterEach((done) => wss.close(() => done()));
+  afterEach((done) => (wss ? wss.close(() => done()) : done()));
 
   const connect = async (options, headers, version = 13) => {
     wss = new WebSocketServer({ port: 0, ...options });
@@ -156,9 +156,53 @@ describe('remoteAddress and webSocketVersion over TCP', () => {
     assert.match(ws.remoteAddress, /127\.0\.0\.1$/);
   });
 
-  it('believes the first X-Forwarded-For address with trustProxy', async () => {
-    const ws = await connect({ trustProxy: true }, { 'X-Forwarded-For': '203.0.113.7, 10.0.0.1' });
+  it('trustProxy counts hops from the right: the client writes the left-most X-Forwarded-For entries', async () => {
+    // The client sent "X-Forwarded-For: 6.6.6.6"; proxy 1 (the far one) appended 203.0.113.7, proxy 2
+    // (in front of the server) appended 10.0.0.1.
+    const header = { 'X-Forwarded-For': '6.6.6.6, 203.0.113.7, 10.0.0.1' };
+    const cases = [
+      [true, '10.0.0.1'],
+      [1, '10.0.0.1'],
+      [2, '203.0.113.7'],
+      [3, '6.6.6.6'],
+      [9, '6.6.6.6'],
+    ];
+    for (const [trustProxy, expected] of cases) {
+      const ws = await connect({ trustProxy }, header);
+      assert.strictEqual(ws.remoteAddress, expected, `trustProxy: ${trustProxy}`);
+      await new Promise((resolve) => wss.close(resolve));
+    }
+    for (const trustProxy of [false, 0]) {
+      const ws = await connect({ trustProxy }, header);
+      assert.match(ws.remoteAddress, /127\.0\.0\.1$/, `trustProxy: ${trustProxy}`);
+      await new Promise((resolve) => wss.close(resolve));
+    }
+    const ws = await connect({ trustProxy: true }, { 'X-Forwarded-For': '203.0.113.7' });
     assert.strictEqual(ws.remoteAddress, '203.0.113.7');
+  });
+
+  it('drop() frees the socket of a peer that does not read: destroyed, "close" emitted (with and without the close frame)', async () => {
+    const { Resources } = require('../pubsub/helpers');
+    const res = new Resources();
+    try {
+      wss = await res.server();
+      for (const skipCloseFrame of [true, false]) {
+        const { server: ws } = await res.raw(wss, { stall: true });
+        // 13 MiB the peer never reads: most of it stays queued in this process.
+        const chunk = Buffer.alloc(1 << 20, 0x61);
+        for (let i = 0; i < 13; i++) ws.send(chunk);
+        assert.ok(ws.bufferedAmount > 0);
+        const closed = once(ws, 'close');
+        ws.drop(1001, 'going', skipCloseFrame);
+        const [code] = await closed;
+        assert.strictEqual(ws._socket.destroyed, true, `skipCloseFrame: ${skipCloseFrame}`);
+        assert.strictEqual(ws.closeReasonCode, 1001);
+        assert.strictEqual(code, 1006, 'no close frame came back');
+      }
+    } finally {
+      wss = null;
+      await res.closeAll();
+    }
   });
 
   it('reports the version a draft-8 client spoke', async () => {

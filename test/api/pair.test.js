@@ -82,6 +82,33 @@ describe('WebSocketPair', () => {
     assert.strictEqual(server.readyState, 3);
   });
 
+  it('the receiver owns its copy: a sender that reuses its buffer after send() does not change what arrives', async () => {
+    // Small, just past 16 KiB and large; server to client (unmasked: the payload is not copied by masking)
+    // and client to server; with an earlier send still in flight so that the big one waits in the queue.
+    for (const size of [100, 16 * 1024 + 1, 1 << 20]) {
+      for (const fromServer of [true, false]) {
+        const [client, server] = Object.values(new WebSocketPair());
+        client.accept();
+        server.accept();
+        const [tx, rx] = fromServer ? [server, client] : [client, server];
+        rx.binaryType = 'nodebuffer';
+        const got = [];
+        const both = new Promise((resolve) => rx.on('message', (data) => got.push(data) === 2 && resolve()));
+        tx.send(Buffer.from('first'));
+        const buf = Buffer.alloc(size, 0x41);
+        tx.send(buf);
+        buf.fill(0x5a);
+        await both;
+        assert.strictEqual(got[1].length, size);
+        assert.ok(got[1].every((b) => b === 0x41), `${size} bytes ${fromServer ? 'server->client' : 'client->server'}: the receiver saw the reuse`);
+        // And the other way round: the receiver writing into what it got leaves the sender's buffer alone.
+        got[1].fill(0x51);
+        assert.strictEqual(buf[0], 0x5a);
+        client.terminate();
+      }
+    }
+  });
+
   it('terminate() on one end is an abnormal close (1006) on the other', async () => {
     const [client, server] = Object.values(new WebSocketPair());
     client.accept();

@@ -205,6 +205,35 @@ function describeMaskArgErrors(impl) {
     assert.deepStrictEqual([...out], [0xee, 0xee, 0xee, 0xee, 1 ^ 9, 2 ^ 9, 3 ^ 9, 4 ^ 9]);
   });
 
+  it('throws RangeError ERR_OUT_OF_RANGE when source and output partly overlap, writing nothing; the same bytes are fine', () => {
+    const key = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
+    const rangeErr = { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: /overlap/ };
+    for (const length of [1, 5, 31, 64, 200, 4096]) {
+      const backing = Buffer.alloc(length * 3);
+      for (let i = 0; i < backing.length; i++) backing[i] = i & 0xff;
+      const before = Buffer.from(backing);
+      const source = backing.subarray(length, 2 * length);
+      // Output starting inside the source, and ending inside it; through output's offset too.
+      for (const shift of [1, 3, 4, 17, length - 1]) {
+        if (shift <= 0 || shift >= length) continue;
+        assert.throws(() => impl.mask(source, key, backing.subarray(length + shift), 0, length), rangeErr, `+${shift}, ${length} B`);
+        assert.throws(() => impl.mask(source, key, backing.subarray(length - shift), 0, length), rangeErr, `-${shift}, ${length} B`);
+        assert.throws(() => impl.mask(source, key, backing, length + shift, length), rangeErr, `offset +${shift}, ${length} B`);
+        // The same memory seen through a view of another Uint8Array over the same ArrayBuffer.
+        const other = new Uint8Array(backing.buffer, backing.byteOffset, backing.length);
+        assert.throws(() => impl.mask(source, key, other, length - shift, length), rangeErr, `other view -${shift}, ${length} B`);
+      }
+      assert.ok(backing.equals(before), 'nothing written');
+      // Allowed: the same bytes (in place), and ranges that only touch.
+      impl.mask(source, key, backing, length, length);
+      const expected = Buffer.from(before.subarray(length, 2 * length));
+      for (let i = 0; i < length; i++) expected[i] ^= key[i & 3];
+      assert.ok(backing.subarray(length, 2 * length).equals(expected));
+      impl.mask(source, key, backing, 2 * length, length);
+      impl.mask(source, key, backing, 0, length);
+    }
+  });
+
   it('accepts Uint8Arrays from another realm (vm context)', () => {
     const foreign = vm.runInNewContext('[new Uint8Array([1, 2, 3, 4, 5]), new Uint8Array([1, 1, 1, 1]), new Uint8Array(5)]');
     assert.ok(!(foreign[0] instanceof Uint8Array));

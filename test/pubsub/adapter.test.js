@@ -132,6 +132,50 @@ describe('pub/sub: adapters', () => {
     await node.close();
   });
 
+  it('a topic with a lone surrogate is refused (WEFT_ERR_INVALID_TOPIC) by every topic method and adapter', async () => {
+    // "user:\uD800" has no UTF-8 form: sent to Redis it became "user:\uFFFD", another topic elsewhere.
+    const bus = new MemoryBus();
+    const a = await res.server({ pubsub: new MemoryPubSub(bus) });
+    const b = await res.server({ pubsub: new MemoryPubSub(bus) });
+    const publisher = await res.client(a);
+    const victim = await res.client(b);
+    victim.server.subscribe('user:\uFFFD');
+    const invalid = { name: 'TypeError', code: 'WEFT_ERR_INVALID_TOPIC' };
+    for (const topic of ['user:\uD800', 'user:\uDC00x', '\uD83D']) {
+      assert.throws(() => publisher.server.subscribe(topic), invalid);
+      assert.throws(() => publisher.server.unsubscribe(topic), invalid);
+      assert.throws(() => publisher.server.isSubscribed(topic), invalid);
+      assert.throws(() => publisher.server.publish(topic, 'x'), invalid);
+      assert.throws(() => a.publish(topic, 'x'), invalid);
+      assert.throws(() => a.subscriberCount(topic), invalid);
+      const adapter = new MemoryPubSub(new MemoryBus());
+      assert.throws(() => adapter.subscribe(topic), invalid);
+      assert.throws(() => adapter.publish(topic, Buffer.from('x'), false, false), invalid);
+      await adapter.close();
+    }
+    assert.throws(() => publisher.server.subscribe(42), invalid);
+    // Well-formed topics, surrogate pairs included, work as before.
+    assert.strictEqual(publisher.server.subscribe('emoji:\uD83D\uDE00'), true);
+    assert.strictEqual(publisher.server.isSubscribed('emoji:\uD83D\uDE00'), true);
+    // Nothing reached the subscriber of the U+FFFD topic; a real publish to it does.
+    const got = once(victim.client, 'message');
+    a.publish('user:\uFFFD', 'right topic');
+    assert.strictEqual(String((await got)[0]), 'right topic');
+  });
+
+  it('RedisPubSub refuses the same topics before anything reaches Redis', async () => {
+    const pubsub = new RedisPubSub({ redis: { lazyConnect: true } });
+    pubsub.on('error', () => {});
+    const invalid = { name: 'TypeError', code: 'WEFT_ERR_INVALID_TOPIC' };
+    try {
+      assert.throws(() => pubsub.subscribe('user:\uD800'), invalid);
+      assert.throws(() => pubsub.unsubscribe('user:\uD800'), invalid);
+      assert.throws(() => pubsub.publish('user:\uD800', Buffer.from('x'), false, false), invalid);
+    } finally {
+      await pubsub.close();
+    }
+  });
+
   it('RedisPubSub loads ioredis only when made, and says what to install when it is missing', () => {
     assert.strictEqual(typeof RedisPubSub, 'function');
     const script = `

@@ -60,6 +60,21 @@ describe('pub/sub: backpressure', () => {
     assert.deepStrictEqual(wss.publish('t', 'after drain'), { sent: 2, backpressure: 0, dropped: 0 });
   });
 
+  it('maxBackpressure applies to the message that would cross it: a publish larger than the limit reaches no one', async () => {
+    const limit = 512 * 1024;
+    const wss = await res.server({ maxBackpressure: limit });
+    const a = await res.client(wss);
+    const b = await res.client(wss);
+    a.server.subscribe('t');
+    b.server.subscribe('t');
+    // Both sockets hold nothing: before, any single message passed, however large.
+    assert.deepStrictEqual(wss.publish('t', Buffer.alloc(4 * limit)), { sent: 0, backpressure: 0, dropped: 2 });
+    assert.strictEqual(a.server.bufferedAmount, 0);
+    assert.deepStrictEqual(wss.publish('t', 'small'), { sent: 2, backpressure: 0, dropped: 0 });
+    await until(() => a.client.received.length === 1 && b.client.received.length === 1);
+    assert.deepStrictEqual(a.client.received, [['small', false]]);
+  });
+
   it("backpressurePolicy 'close': the slow reader is closed with 1008, the others go on", async () => {
     const { wss, slow, fast } = await setup({ maxBackpressure: 256 * 1024, backpressurePolicy: 'close' });
     let closedAt = -1;
@@ -101,12 +116,12 @@ describe('pub/sub: backpressure', () => {
     const slowB = await res.raw(wss, { stall: true });
     slowA.server.subscribe('t');
     slowB.server.subscribe('t');
-    // Fill A alone past its limit.
-    for (let i = 0; i < 200 && slowA.server.bufferedAmount < 256 * 1024; i++) slowA.server.send(CHUNK);
+    // Fill A alone until a chunk no longer fits under its limit.
+    for (let i = 0; i < 200 && slowA.server.send(CHUNK) !== 2; i++);
     await new Promise((r) => setImmediate(r));
     const aBefore = slowA.server.bufferedAmount;
-    assert.ok(aBefore >= 256 * 1024, `A holds ${aBefore}`);
-    const r = wss.publish('t', 'small');
+    assert.ok(aBefore + CHUNK.length > 256 * 1024, `A holds ${aBefore}`);
+    const r = wss.publish('t', CHUNK);
     assert.strictEqual(r.dropped, 1, JSON.stringify(r));
     assert.strictEqual(r.sent + r.backpressure, 1);
     assert.strictEqual(slowA.server.bufferedAmount, aBefore, 'nothing more held for A');

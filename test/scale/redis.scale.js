@@ -68,7 +68,9 @@ describe('scale-out on Redis (real redis-server, several weft processes)', funct
   }
 
   function startWorker(name) {
-    const child = fork(WORKER, [], { env: { ...process.env, REDIS_PORT: String(redisPort), WORKER_NAME: name }, stdio: 'inherit' });
+    // C runs on ioredis 5 (the oldest major the peer range allows), A and B on the current one.
+    const env = { ...process.env, REDIS_PORT: String(redisPort), WORKER_NAME: name, IOREDIS_PACKAGE: name === 'C' ? 'ioredis5' : '' };
+    const child = fork(WORKER, [], { env, stdio: 'inherit' });
     const w = { child, port: 0, events: [], closing: false };
     child.on('exit', (code, signal) => {
       if (!w.closing) throw new Error(`worker ${name} exited (${code === null ? signal : code})`);
@@ -152,6 +154,15 @@ describe('scale-out on Redis (real redis-server, several weft processes)', funct
 
   let a1, a2, b1, c1;
 
+  it('start-up is quiet on ioredis 5 and 6: no error on any process, though topics were subscribed before Redis was up', async () => {
+    const versions = NAMES.map((n) => workers[n].events.find((e) => e.event === 'started').ioredis.split('.')[0]);
+    assert.deepStrictEqual(versions, ['6', '6', '5']);
+    for (const n of NAMES) assert.deepStrictEqual(workers[n].events.filter((e) => e.event === 'error'), [], `worker ${n}`);
+    // And the early topics are subscribed in Redis on every process.
+    assert.strictEqual(await numsub('scale:boot'), 3);
+    assert.strictEqual(await numsub('scale:boot:connecting'), 3);
+  });
+
   it('a publish on one process reaches the subscribers on every process, once each, in order', async () => {
     a1 = await client('A');
     a2 = await client('A');
@@ -225,5 +236,42 @@ describe('scale-out on Redis (real redis-server, several weft processes)', funct
     assert.deepStrictEqual(c1.received, [{ p: 'after', n: 0 }]);
     assert.deepStrictEqual(b1.received, [{ p: 'after', n: 0 }]);
     assert.deepStrictEqual(c2.received, [{ p: 'late', n: 0 }]);
+  });
+
+  it('150,000 topics survive a Redis restart: restored in batches, the process stays up', async function () {
+    this.timeout(180000);
+    const TOPICS = 150000;
+    for (const c of clients) c.received.length = 0;
+    const many = await client('C');
+    await many.request({ op: 'subMany', prefix: 'many:', count: TOPICS });
+    await until(async () => (await numsub(`scale:many:${TOPICS - 1}`)) === 1);
+    const readyBefore = count('C', 'ready');
+    const downBefore = count('C', 'down');
+
+    await stopRedis();
+    await until(() => count('C', 'down') === downBefore + 1);
+    redis = await startRedis();
+    // Restoring them all in one SUBSCRIBE threw past ~120k topics and killed the worker (the suite
+    // fails on a worker's exit).
+    await until(() => NAMES.every((n) => count(n, 'ready') === readyBefore + 1));
+    const [, first, , middle, , last] = await probe.pubsub('NUMSUB', 'scale:many:0', `scale:many:${TOPICS >> 1}`, `scale:many:${TOPICS - 1}`);
+    assert.deepStrictEqual([first, middle, last].map(Number), [1, 1, 1]);
+    const channels = await probe.pubsub('CHANNELS', 'scale:many:*');
+    assert.strictEqual(channels.length, TOPICS);
+
+    workers.B.child.send({ cmd: 'publish', topic: `many:${TOPICS - 1}`, data: JSON.stringify({ p: 'many', n: 0 }) });
+    await until(() => many.received.length === 1);
+    assert.deepStrictEqual(many.received, [{ p: 'many', n: 0 }]);
+  });
+
+  it("the adapter stays the caller's: wss.close() leaves it up; after pubsub.close() the process ends by itself", async () => {
+    const w = workers.C;
+    w.closing = true;
+    const exited = once(w.child, 'exit');
+    w.child.send({ cmd: 'close' });
+    const [code, signal] = await exited;
+    assert.deepStrictEqual([code, signal], [0, null], 'exited on its own');
+    const closed = w.events.find((e) => e.event === 'server closed');
+    assert.strictEqual(closed.adapterReady, true, 'wss.close() left the adapter connected');
   });
 });

@@ -135,6 +135,31 @@ describe('websocket-node: requests (real client and raw sockets → weft server)
     assert.deepStrictEqual(errors, ['Illegal character @ in cookie name']);
   });
 
+  it('subprotocols named like prototype keys (__proto__, constructor) are plain names', async () => {
+    const httpServer = await tracker.httpServer();
+    const server = mountServer(weft, tracker, httpServer);
+    const thrown = [];
+    server.on('request', (request) => {
+      const wanted = request.requestedProtocols.includes('chat') ? '__proto__' : request.requestedProtocols[0];
+      try {
+        request.accept(wanted);
+      } catch (err) {
+        thrown.push(err.message);
+      }
+    });
+    const port = httpServer.address().port;
+    for (const name of ['__proto__', '__PROTO__', 'constructor', 'toString']) {
+      const { head } = await rawUpgrade(tracker, port, { 'Sec-WebSocket-Protocol': name });
+      assert.match(head, /^HTTP\/1\.1 101 /, name);
+      const answered = /\r\nSec-WebSocket-Protocol: ([^\r]*)/i.exec(head);
+      assert.strictEqual(answered && answered[1], name, 'answered with the name the client sent');
+    }
+    // Accepting '__proto__' that the client did not request is refused, as any other unrequested name.
+    const { head } = await rawUpgrade(tracker, port, { 'Sec-WebSocket-Protocol': 'chat' });
+    assert.match(head, /^HTTP\/1\.1 500 /);
+    assert.deepStrictEqual(thrown, ['Specified protocol was not requested by the client.']);
+  });
+
   it('invalid handshakes: no Host is 400, a missing version 400, an unsupported one 426; each is an upgradeError', async () => {
     const httpServer = await tracker.httpServer();
     const server = mountServer(weft, tracker, httpServer);
@@ -161,9 +186,11 @@ describe('websocket-node: requests (real client and raw sockets → weft server)
   });
 
   it('X-Forwarded-For: ignored by default (weft is safe by default), believed with ignoreXForwardedFor: false', async () => {
-    for (const ignoreXForwardedFor of [undefined, false, true]) {
+    // 'explicit undefined' passes { ignoreXForwardedFor: undefined }: the default, not trust.
+    for (const ignoreXForwardedFor of [undefined, 'explicit undefined', false, true]) {
       const httpServer = await tracker.httpServer();
-      const server = mountServer(weft, tracker, httpServer, ignoreXForwardedFor === undefined ? {} : { ignoreXForwardedFor });
+      const config = ignoreXForwardedFor === undefined ? {} : { ignoreXForwardedFor: ignoreXForwardedFor === false || ignoreXForwardedFor === true ? ignoreXForwardedFor : undefined };
+      const server = mountServer(weft, tracker, httpServer, config);
       server.on('request', (request) => request.accept());
       const accepted = nextConnection(server);
       await connect(real, tracker, `${httpServer.url}/`, null, null, { 'X-Forwarded-For': '203.0.113.9, 10.0.0.1' });
@@ -172,12 +199,40 @@ describe('websocket-node: requests (real client and raw sockets → weft server)
         assert.match(connection.remoteAddress, /127\.0\.0\.1$/);
         assert.strictEqual(connection.remoteAddresses.length, 1);
       } else {
-        assert.strictEqual(connection.remoteAddress, '203.0.113.9');
+        // The right-most entry, which the proxy in front appended: the client wrote the ones left of it.
+        assert.strictEqual(connection.remoteAddress, '10.0.0.1');
         assert.strictEqual(connection.remoteAddresses.length, 3);
         assert.deepStrictEqual(connection.remoteAddresses.slice(0, 2), ['203.0.113.9', '10.0.0.1']);
-        assert.strictEqual(connection.ws.remoteAddress, '203.0.113.9');
+        assert.strictEqual(connection.ws.remoteAddress, '10.0.0.1');
       }
     }
+  });
+
+  it('a peer that pings without reading is dropped (maxPendingAutoPongs, as weft and ws do), whatever the face', async () => {
+    const httpServer = await tracker.httpServer();
+    const server = mountServer(weft, tracker, httpServer);
+    server.on('request', (request) => request.accept());
+    const accepted = nextConnection(server);
+    const { socket } = await rawUpgrade(tracker, httpServer.address().port);
+    socket.pause(); // never reads a pong
+    const connection = await accepted;
+    const closed = once(connection, 'close');
+    let gone = false;
+    socket.on('close', () => (gone = true));
+    socket.on('error', () => (gone = true)); // the server resets the connection it drops
+    // Masked pings with a 125-byte payload (an all-zero mask key), 512 to a write.
+    const ping = Buffer.concat([Buffer.from([0x89, 0x80 | 125, 0, 0, 0, 0]), Buffer.alloc(125, 0x70)]);
+    const batch = Buffer.concat(Array(512).fill(ping));
+    const CAP = 64 * 1024 * 1024; // far past what the kernel's buffers hold: without a limit, never cut
+    let sent = 0;
+    while (!gone && sent < CAP) {
+      sent += batch.length;
+      if (!socket.write(batch)) await new Promise((resolve) => socket.once('drain', resolve).once('close', resolve));
+    }
+    assert.ok(sent < CAP, `still connected after ${sent} bytes of pings: the pongs pile up in the server`);
+    const [code, description] = await closed;
+    assert.strictEqual(code, 1006);
+    assert.match(description, /pongs pending/);
   });
 
   it('a client that hangs up before accept(): the connection closes with 1006 on the next tick', async () => {
