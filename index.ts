@@ -24,6 +24,7 @@ import * as subprotocolModule from './lib/protocol/subprotocol';
 import { MemoryBus as MemoryBusClass, MemoryPubSub as MemoryPubSubClass } from './lib/pubsub';
 import { PeerAdapter as PeerAdapterClass } from './lib/peer';
 import { RedisPubSub as RedisPubSubClass } from './lib/pubsub-redis';
+import { nativeStatus, type NativeStatus } from './lib/util/buffer';
 
 /** The statics ws attaches to its default export. */
 interface Statics {
@@ -47,6 +48,8 @@ interface Statics {
   MemoryBus: typeof MemoryBusClass;
   /** weft: the Redis pub/sub adapter (needs the optional peer dependency ioredis). */
   RedisPubSub: typeof RedisPubSubClass;
+  /** weft: which native paths are active (`{ mask, utf8, reason? }`), for logs and support requests. */
+  native: NativeStatus;
 }
 
 const statics: Statics = {
@@ -65,6 +68,7 @@ const statics: Statics = {
   MemoryPubSub: MemoryPubSubClass,
   MemoryBus: MemoryBusClass,
   RedisPubSub: RedisPubSubClass,
+  native: nativeStatus,
 };
 for (const [name, value] of Object.entries(statics)) {
   Object.defineProperty(WebSocketClass, name, { value, enumerable: true, writable: true, configurable: true });
@@ -87,6 +91,8 @@ declare namespace WebSocket {
   type Sender = SenderClass;
   type PerMessageDeflate = PerMessageDeflateClass;
   type WebSocketPair = WebSocketPairClass;
+  /** What `WebSocket.native` reports. */
+  type NativeStatus = import('./lib/util/buffer').NativeStatus;
 
   interface CertMeta {
     [key: string]: unknown;

@@ -16,6 +16,7 @@ export const {
   MemoryPubSub,
   MemoryBus,
   RedisPubSub,
+  native,
 } = WebSocket;
 export { WebSocket };
 export default WebSocket;
