@@ -42,7 +42,7 @@ function nodeGypCommand() {
 
 /** The last meaningful line of node-gyp's output: usually says what was missing. */
 function summary(output) {
-  const lines = output.split('\n').map((l) => l.replace(/^gyp (ERR!|error)\s*/, '').trim());
+  const lines = output.split('\n').map((l) => l.replace(/^gyp (ERR!|error)\s*(stack\s+)?(Error:\s*)?/, '').trim());
   const wanted = lines.find((l) => /find any Python|not found|No such file|command not found|ENOENT/i.test(l));
   return (wanted || lines.filter(Boolean).pop() || 'node-gyp failed').slice(0, 160);
 }
