@@ -70,6 +70,10 @@ function main() {
   const output = `${r.stdout || ''}${r.stderr || ''}${r.error ? r.error.message : ''}`;
   process.stdout.write(output);
   if (r.status === 0 && loadable() !== null) return;
+  if (isOwnCheckout() && loadable() !== null) {
+    announce(`weft: could not compile native/ (${summary(output)}); the prebuilt addon will be used`);
+    return;
+  }
 
   const reason = `native addon not built (${summary(output)})`;
   announce(

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # `npm run test:prebuilds`: checks each binary under prebuilds/ (scripts/check-addon.js compares its
 # results with the JS fallback's on every kernel set):
-#   linux-x64 glibc       loaded by this node
-#   linux-arm64 glibc+musl loaded by an official arm64 Node 20 under qemu-user (Debian's qemu-user)
-#   linux-x64 musl        cannot be loaded here (no musl Node on this host); its ELF is checked to
-#                          name musl's libc only and no glibc symbol version
+#   linux-x64 glibc         loaded by this node
+#   linux-arm64 glibc, musl loaded by an official arm64 Node 20 under qemu-user (Debian's qemu-user);
+#                           the musl build names no libc, so a glibc node can load it
+#   linux-x64 musl          no musl Node exists on this host: scripts/napi-host.c, built with musl-gcc
+#                           and run by musl's dynamic loader, loads it through a minimal N-API and
+#                           checks its results; its ELF must name musl's libc only
 # Needs dist/ (npm run build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +21,7 @@ need_pkg() { # need_pkg <command> <debian package>
 }
 need_pkg qemu-aarch64 qemu-user
 need_pkg readelf binutils
+need_pkg musl-gcc musl-tools
 
 node scripts/check-addon.js prebuilds/linux-x64/weft.glibc.node
 
@@ -36,11 +39,17 @@ if [ "$needed" != "libc.so " ] || readelf -V "$musl" | grep -q GLIBC; then
   echo "$musl: expected to need musl's libc.so only, found: $needed" >&2
   exit 1
 fi
-echo "$musl: ELF x86-64, needs libc.so only (musl), no glibc symbol versions"
-for f in prebuilds/linux-arm64/weft.musl.node; do
-  if readelf -d "$f" | grep -q NEEDED || readelf -V "$f" | grep -q GLIBC; then
-    echo "$f: expected to name no libc" >&2
-    exit 1
-  fi
-done
-echo "prebuilds/linux-arm64/weft.musl.node: names no libc"
+host_dir=$(mktemp -d)
+trap 'rm -rf "$host_dir"' EXIT
+# node_api.h: beside this node, else in the official arm64 build fetched above (the same headers).
+headers=$(node -p 'require("path").join(process.execPath, "..", "..", "include", "node")')
+[ -f "$headers/node_api.h" ] || headers=$(dirname "$(dirname "$arm_node")")/include/node
+musl-gcc -O1 -rdynamic -I"$headers" -o "$host_dir/napi-host" scripts/napi-host.c
+"$host_dir/napi-host" "$musl"
+
+f=prebuilds/linux-arm64/weft.musl.node
+if readelf -d "$f" | grep -q NEEDED || readelf -V "$f" | grep -q GLIBC; then
+  echo "$f: expected to name no libc" >&2
+  exit 1
+fi
+echo "$f: names no libc"
