@@ -26,9 +26,9 @@ need_pkg musl-gcc musl-tools
 node scripts/check-addon.js prebuilds/linux-x64/weft.glibc.node
 
 arm_node=$(bash scripts/with-node.sh --arch arm64 20)
-# The arm64 node binary is linked against glibc: qemu finds it in Debian's cross sysroot when
-# libc6-arm64-cross is installed (it comes with gcc-aarch64-linux-gnu).
-need_pkg aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
+# The arm64 node binary is linked against glibc: qemu finds it in Debian's arm64 sysroot
+# (libc6-arm64-cross, which gcc-aarch64-linux-gnu also brings).
+need_pkg /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 libc6-arm64-cross
 for libc in glibc musl; do
   qemu-aarch64 -L /usr/aarch64-linux-gnu "$arm_node" scripts/check-addon.js "prebuilds/linux-arm64/weft.$libc.node"
 done
