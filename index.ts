@@ -31,6 +31,7 @@ import {
   type WebSocketStreamOptions as StreamOptions,
   type WebSocketStreamFromOptions as StreamFromOptions,
 } from './lib/websocket-stream';
+import { nativeStatus, type NativeStatus } from './lib/util/buffer';
 
 /** The statics ws attaches to its default export. */
 interface Statics {
@@ -58,6 +59,8 @@ interface Statics {
   WebSocketStream: typeof WebSocketStreamClass;
   /** weft: the error a WebSocketStream's `closed` rejects with; its code and reason close the connection when aborting. */
   WebSocketError: typeof WebSocketErrorClass;
+  /** weft: which native paths are active (`{ mask, utf8, reason? }`), for logs and support requests. */
+  native: NativeStatus;
 }
 
 const statics: Statics = {
@@ -78,6 +81,7 @@ const statics: Statics = {
   RedisPubSub: RedisPubSubClass,
   WebSocketStream: WebSocketStreamClass,
   WebSocketError: WebSocketErrorClass,
+  native: nativeStatus,
 };
 for (const [name, value] of Object.entries(statics)) {
   Object.defineProperty(WebSocketClass, name, { value, enumerable: true, writable: true, configurable: true });
@@ -110,6 +114,8 @@ declare namespace WebSocket {
   type WebSocketStreamOptions = StreamOptions;
   /** Options of `WebSocketStream.from(ws, options)`. */
   type WebSocketStreamFromOptions = StreamFromOptions;
+  /** What `WebSocket.native` reports. */
+  type NativeStatus = import('./lib/util/buffer').NativeStatus;
 
   interface CertMeta {
     [key: string]: unknown;

@@ -18,6 +18,7 @@ export const {
   RedisPubSub,
   WebSocketStream,
   WebSocketError,
+  native,
 } = WebSocket;
 export { WebSocket };
 export default WebSocket;

@@ -9,6 +9,7 @@ import * as bufferModule from 'buffer';
 
 import * as fallback from './fallback';
 import {
+  addonProblem,
   maskSource,
   nativeIsValidUTF8,
   nativeMask,
@@ -95,6 +96,25 @@ export const nativePaths: {
   readonly mask: 'weft' | 'bufferutil' | 'js';
   readonly utf8: Utf8Path;
 } = Object.freeze({ mask: maskSource ?? 'js', utf8: bigUtf8Path });
+
+/** What `require('weft').native` reports: which implementation does the work, and why not the addon. */
+export interface NativeStatus {
+  /** Masking/unmasking of large payloads: weft's addon, the `bufferutil` package, or plain JS. */
+  readonly mask: 'addon' | 'bufferutil' | 'js';
+  /** UTF-8 validation of large text: Node's `buffer.isUtf8`, weft's addon, `utf-8-validate`, or plain JS. */
+  readonly utf8: 'isUtf8' | 'addon' | 'utf-8-validate' | 'js';
+  /** Why weft's addon does not do the masking, when it does not. */
+  readonly reason?: string;
+}
+
+/** The public face of `nativePaths` (index.ts exports it as `native`). */
+export const nativeStatus: NativeStatus = Object.freeze({
+  mask: maskSource === 'weft' ? 'addon' : maskSource ?? 'js',
+  utf8: bigUtf8Path === 'buffer.isUtf8' ? 'isUtf8' : bigUtf8Path === 'weft' ? 'addon' : bigUtf8Path,
+  ...(maskSource === 'weft'
+    ? {}
+    : { reason: process.env.WS_NO_BUFFER_UTIL ? 'WS_NO_BUFFER_UTIL is set' : addonProblem ?? 'weft addon not loaded' }),
+});
 
 /** Each available implementation on its own (tests run one suite against all of them). */
 export const implementations: {

@@ -59,27 +59,81 @@ function packageRoot(): string | null {
   return null;
 }
 
-/** weft's addon through node-gyp-build (build/Release, build/Debug or prebuilds/), or null. */
-function loadWeft(): WeftAddon | null {
+/** Why weft's addon is not loaded (set by loadWeft when it returns null). */
+let weftProblem: string | undefined;
+
+/**
+ * The note scripts/install.js leaves when it could not build the addon: its reason, and whether a
+ * warning about it was shown already (once per install, since npm hides install output).
+ */
+function installFailure(root: string): { reason: string; warn: () => void } | null {
+  const file = path.join(root, 'build', 'install-failed.json');
+  let note: { reason?: unknown; warned?: unknown };
   try {
-    const root = packageRoot();
-    if (root === null) return null;
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const load = require('node-gyp-build') as (dir: string) => unknown;
-    const addon = load(root) as Partial<WeftAddon> | null;
-    if (
-      addon === null ||
-      typeof addon !== 'object' ||
-      typeof addon.mask !== 'function' ||
-      typeof addon.unmask !== 'function' ||
-      typeof addon.isValidUTF8 !== 'function'
-    ) {
-      return null;
-    }
-    return addon as WeftAddon;
+    note = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch {
     return null;
   }
+  if (typeof note.reason !== 'string') return null;
+  const reason = note.reason;
+  return {
+    reason,
+    warn: () => {
+      if (note.warned === true) return;
+      process.emitWarning(`weft: ${reason}; using the pure-JS fallback (see native in the README)`, {
+        code: 'WEFT_NO_ADDON',
+      });
+      try {
+        fs.writeFileSync(file, JSON.stringify({ reason, warned: true }) + '\n');
+      } catch {
+        // A read-only install: the warning comes once per process instead.
+      }
+    },
+  };
+}
+
+/** weft's addon through node-gyp-build (build/Release, build/Debug or prebuilds/), or null. */
+function loadWeft(): WeftAddon | null {
+  const root = packageRoot();
+  if (root === null) {
+    weftProblem = 'weft package directory not found';
+    return null;
+  }
+  let addon: Partial<WeftAddon> | null;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const load = require('node-gyp-build') as (dir: string) => unknown;
+    addon = load(root) as Partial<WeftAddon> | null;
+  } catch (err) {
+    const failure = installFailure(root);
+    if (failure !== null) {
+      failure.warn();
+      weftProblem = failure.reason;
+    } else {
+      const message = String((err as Error)?.message ?? err);
+      weftProblem = message.startsWith('No native build was found')
+        ? `no prebuilt addon for ${process.platform}-${process.arch}${libcTag(message)} and none built from source`
+        : `addon failed to load: ${message.split('\n')[0]}`;
+    }
+    return null;
+  }
+  if (
+    addon === null ||
+    typeof addon !== 'object' ||
+    typeof addon.mask !== 'function' ||
+    typeof addon.unmask !== 'function' ||
+    typeof addon.isValidUTF8 !== 'function'
+  ) {
+    weftProblem = 'the loaded addon lacks mask/unmask/isValidUTF8';
+    return null;
+  }
+  return addon as WeftAddon;
+}
+
+/** " (musl)" from node-gyp-build's "libc=musl" on Linux, else "". */
+function libcTag(message: string): string {
+  const match = /\blibc=(\w+)/.exec(message);
+  return process.platform === 'linux' && match !== null ? ` (${match[1]})` : '';
 }
 
 /** Optional peer packages: the module, or null if it is absent or fails to load. */
@@ -96,6 +150,10 @@ const noUtf8Validate = isSet('WS_NO_UTF_8_VALIDATE');
 
 /** weft's own addon if it is built and at least one of the two variables allows it, else null. */
 export const weftAddon: WeftAddon | null = noBufferUtil && noUtf8Validate ? null : loadWeft();
+if (noBufferUtil && noUtf8Validate) weftProblem = 'WS_NO_BUFFER_UTIL and WS_NO_UTF_8_VALIDATE are set';
+
+/** Why weft's addon is not in use, or undefined when it is loaded. */
+export const addonProblem: string | undefined = weftProblem;
 
 let maskFn: MaskFn | null = null;
 let unmaskFn: UnmaskFn | null = null;
