@@ -142,6 +142,11 @@ export class Receiver extends Writable implements ParserHandler {
     this.parser.fragments = keepsFrames(type);
   }
 
+  /** Payload bytes of the message being received so far (ws's `_totalPayloadLength`). */
+  get _totalPayloadLength(): number {
+    return (this.parser as unknown as { msgBytes: number }).msgBytes;
+  }
+
   /** @internal */
   override _write(chunk: Buffer, _encoding: BufferEncoding, cb: WriteCb): void {
     // As ws: once the close frame is parsed, further bytes are accepted and ignored.

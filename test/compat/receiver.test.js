@@ -270,6 +270,25 @@ describe('compat: Receiver (ws 8.23 differential)', () => {
       }
     });
 
+    it('_totalPayloadLength counts the message being received and is reset when it ends', async () => {
+      const run = async (lib) => {
+        const r = new lib.Receiver({ maxPayload: 10 });
+        const got = [r._totalPayloadLength];
+        r.on('ping', () => got.push(`ping ${r._totalPayloadLength}`));
+        r.on('message', () => got.push(`message ${r._totalPayloadLength}`));
+        r.write(frame(2, 'He', { fin: false }));
+        got.push(r._totalPayloadLength);
+        r.write(frame(9, ''));
+        r.write(frame(0, 'llo'));
+        await new Promise((resolve) => setImmediate(resolve));
+        got.push(r._totalPayloadLength);
+        return got;
+      };
+      const mine = await run(weft);
+      assert.deepStrictEqual(mine, await run(ws));
+      assert.deepStrictEqual(mine, [0, 2, 'ping 2', 'message 0', 0]);
+    });
+
     it('_binaryType can change between messages, as ws\'s WebSocket does it', async () => {
       const run = async (lib) => {
         const r = new lib.Receiver();
