@@ -195,6 +195,17 @@ describe('compat: Receiver (ws 8.23 differential)', () => {
       assert.ok(trace.includes('error RangeError/WS_ERR_TOO_MANY_BUFFERED_PARTS/1008/Too many message fragments'));
     });
 
+    it('inflates with ws\'s own PerMessageDeflate under extensions too', async () => {
+      const pmd = new ws.PerMessageDeflate();
+      pmd.accept([{}]);
+      const receiver = new weft.Receiver({ extensions: { 'permessage-deflate': pmd } });
+      const got = [];
+      receiver.on('message', (data) => got.push(data.toString()));
+      for (const chunk of headerThenPayload([...compressedFrames(1, 'through ws'), frame(1, 'after')])) receiver.write(chunk);
+      await new Promise((resolve) => receiver.end(resolve));
+      assert.deepStrictEqual(got, ['through ws', 'after']);
+    });
+
     it('emits the inflate error of corrupt compressed data', async () => {
       const trace = await same({ deflate: {}, chunks: [frame(1, [0xff, 0xff, 0xff], { rsv1: true }), frame(1, 'x')] });
       assert.ok(trace.some((e) => e.startsWith('error') && e.includes('/1007/')), trace.join('\n'));

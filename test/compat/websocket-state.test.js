@@ -11,6 +11,7 @@ const weft = require('../..');
 const MEMBERS = [
   '_binaryType', '_closeCode', '_closeFrameReceived', '_closeFrameSent', '_closeTimer', '_errorEmitted',
   '_paused', '_protocol', '_readyState', '_isServer', '_autoPong', '_redirects', '_bufferedAmount',
+  '_pendingAutoPongs', '_closeTimeout',
 ];
 
 function show(value) {
