@@ -69,8 +69,9 @@ function show(value) {
  */
 function drive(lib, { options = {}, deflate, chunks }) {
   const opts = { ...options };
+  let pmd = null;
   if (deflate) {
-    const pmd = new lib.PerMessageDeflate({ ...deflate });
+    pmd = new lib.PerMessageDeflate({ ...deflate });
     pmd.accept([{}]);
     opts.extensions = { 'permessage-deflate': pmd };
   }
@@ -89,7 +90,12 @@ function drive(lib, { options = {}, deflate, chunks }) {
         if (failed) events.push(`write ${i} after the error`);
         else events.push(`write ${i}${err ? ` ${err.code}` : ''}`);
         if (err) failed = true;
-        if (--left === 0) setImmediate(() => setImmediate(() => resolve(events)));
+        if (--left !== 0) return;
+        setImmediate(() => setImmediate(() => {
+          // Release the zlib streams (weft pools them process-wide), as a WebSocket does on close.
+          if (pmd !== null) pmd.cleanup();
+          resolve(events);
+        }));
       });
     });
   });
@@ -203,6 +209,7 @@ describe('compat: Receiver (ws 8.23 differential)', () => {
       receiver.on('message', (data) => got.push(data.toString()));
       for (const chunk of headerThenPayload([...compressedFrames(1, 'through ws'), frame(1, 'after')])) receiver.write(chunk);
       await new Promise((resolve) => receiver.end(resolve));
+      pmd.cleanup();
       assert.deepStrictEqual(got, ['through ws', 'after']);
     });
 

@@ -61,6 +61,8 @@ async function run(lib, { role = 'client', deflate, params, generateMask = fixed
   client.end();
   await once(peer, 'end');
   peer.destroy();
+  // Release the zlib streams (weft pools them process-wide), as a WebSocket does on close.
+  if (extensions) extensions['permessage-deflate'].cleanup();
   return { bytes: Buffer.concat(received).toString('hex'), calls, error };
 }
 
