@@ -167,6 +167,7 @@ export function initAsClient(ws: WebSocket, address: string | URL, protocols: un
     originalHostOrSocketPath: '',
     options: opts,
   };
+  (ws as unknown as { _handshakeChain: HandshakeChain })._handshakeChain = chain; // read as ws's `_redirects`
   openHandshake(ws, address, list, chain);
 }
 

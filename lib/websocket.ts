@@ -18,6 +18,7 @@ import { closePayload } from './protocol/close';
 import type { WriteCallback } from './protocol/writer';
 import { Driver, type DriverOptions } from './socket/driver';
 import { SenderCompat } from './compat/sender-shape';
+import { installWsState } from './compat/websocket-state';
 import { binaryMessage, concat, isBlob, toArrayBuffer, toBuffer } from './util/convert';
 import { wheelFor, type HeartbeatOptions, type HeartbeatWheel } from './socket/heartbeat';
 import { SendStatus, exceedsLimit, extraOptions, sendFragmented, type ExtraOptions, type SendStatusValue } from './socket/connection-options';
@@ -234,17 +235,12 @@ export class WebSocket extends EventEmitter {
     return this._driver !== null && this._driver.conn.closeFlushed;
   }
 
-  /** @internal The frame parser (ws exposes its Receiver here). */
-  get _receiver(): unknown {
-    return this._driver === null ? undefined : this._driver.conn.parser;
-  }
-
   /**
    * @internal ws's `_sender`, for integrations that write pre-framed bytes (engine.io's
    * `_sender.sendFrame(frames, cb)`): created on first use, so idle connections do not pay for it.
    */
-  get _sender(): { sendFrame(list: Buffer[], cb?: WriteCallback): void; readonly _bufferedBytes: number } | undefined {
-    if (this._driver === null) return undefined;
+  get _sender(): { sendFrame(list: Buffer[], cb?: WriteCallback): void; readonly _bufferedBytes: number } | null {
+    if (this._driver === null) return null;
     if (this._senderCompat === null) this._senderCompat = new SenderCompat(this._driver);
     return this._senderCompat as SenderCompat;
   }
@@ -597,6 +593,8 @@ for (const [name, value] of Object.entries(ReadyState)) {
   Object.defineProperty(WebSocket.prototype, name, { enumerable: true, value });
   Object.defineProperty(WebSocket, name, { enumerable: true, value, writable: false, configurable: false });
 }
+// ws's semi-private members that integrations read (`_receiver`, `_redirects`, ...), computed on first read.
+installWsState(WebSocket.prototype);
 // And its accessors are enumerable, as ws's are.
 for (const prop of ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'url']) {
   const desc = Object.getOwnPropertyDescriptor(WebSocket.prototype, prop) as PropertyDescriptor;

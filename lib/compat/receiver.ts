@@ -2,10 +2,14 @@
  * `Receiver`: ws's exported frame parser shape (a Writable fed with `write(buffer)`, emitting
  * `message`/`ping`/`pong`/`conclude`/`error`), as a thin adapter over the core's FrameParser. weft's own
  * WebSocket drives the parser directly and pays none of this stream's cost.
+ *
+ * A write's callback runs once the parser is done with the chunk: after any inflate it started and any
+ * event deferred by `allowSynchronousEvents: false`, so the stream hands over the next chunk only then,
+ * and a violation found later (in inflated bytes, say) reaches the stream as that write's error.
  */
 import { Writable } from 'stream';
 import { EMPTY_BUFFER, Opcode } from '../protocol/constants';
-import type { Codec } from '../protocol/codec';
+import type { Codec, CodecCallback } from '../protocol/codec';
 import type { WsError } from '../protocol/errors';
 import { FrameParser, type ParserHandler } from '../protocol/parser';
 import { binaryMessage } from '../util/convert';
@@ -24,57 +28,151 @@ export interface ReceiverOptions {
 
 type WriteCb = (err?: Error | null) => void;
 
+/** What may sit under `extensions['permessage-deflate']`: weft's PerMessageDeflate, or anything with ws's `decompress`. */
+interface DeflateLike {
+  codec?: () => Codec;
+  decompress?: (data: Buffer, fin: boolean, cb: CodecCallback) => void;
+}
+
+/**
+ * Stands between the parser and the negotiated codec to learn when an inflate answers: the parser
+ * continues with its queued input inside that answer, after which the pending write may complete.
+ */
+class InflateWatch implements Codec {
+  /** True from a decompress request until its answer. */
+  busy: boolean;
+  private readonly receiver: Receiver;
+  private readonly inner: Codec;
+  private parserCb: CodecCallback | null;
+  private readonly answered: CodecCallback;
+
+  constructor(receiver: Receiver, inner: Codec) {
+    this.receiver = receiver;
+    this.inner = inner;
+    this.busy = false;
+    this.parserCb = null;
+    this.answered = this.onAnswer.bind(this);
+  }
+
+  decompress(data: Buffer, fin: boolean, cb: CodecCallback): void {
+    this.busy = true;
+    this.parserCb = cb;
+    this.inner.decompress(data, fin, this.answered);
+  }
+
+  compress(data: Buffer, fin: boolean, cb: CodecCallback): void {
+    this.inner.compress(data, fin, cb);
+  }
+
+  shouldCompress(length: number): boolean {
+    return this.inner.shouldCompress(length);
+  }
+
+  cleanup(): void {
+    this.inner.cleanup();
+  }
+
+  private onAnswer(err: Error | null, data?: Buffer): void {
+    this.busy = false;
+    const cb = this.parserCb as CodecCallback;
+    this.parserCb = null;
+    cb(err, data);
+    this.receiver.settle();
+  }
+}
+
 /** ws's Receiver: a Writable that parses the frames written to it. */
 export class Receiver extends Writable implements ParserHandler {
-  /** How binary messages are emitted, as WebSocket's binaryType. */
-  _binaryType: string;
+  /** ws's fields, as ws names them (integrations read them). */
+  _allowSynchronousEvents: boolean;
+  _extensions: Record<string, unknown>;
+  _isServer: boolean;
+  _maxPayload: number;
+  _maxFragments: number;
+  _maxBufferedChunks: number;
+  _skipUTF8Validation: boolean;
+  private type: string;
   private readonly parser: FrameParser;
-  private readonly allowSync: boolean;
+  private readonly watch: InflateWatch | null;
   private cb: WriteCb | null;
   private failed: Error | null;
+  /** An event is waiting for its own turn (`allowSynchronousEvents: false`). */
+  private deferred: boolean;
+  /** Inside `_write`'s call into the parser: completion is decided when it returns. */
+  private writing: boolean;
 
   constructor(options: ReceiverOptions = {}) {
     super();
-    this._binaryType = options.binaryType || 'nodebuffer';
-    this.allowSync = options.allowSynchronousEvents !== undefined ? !!options.allowSynchronousEvents : true;
-    const extensions = options.extensions || {};
-    const pmd = extensions['permessage-deflate'] as { codec?: () => Codec } | undefined;
+    this._allowSynchronousEvents =
+      options.allowSynchronousEvents !== undefined ? !!options.allowSynchronousEvents : true;
+    this.type = options.binaryType || 'nodebuffer';
+    this._extensions = options.extensions || {};
+    this._isServer = !!options.isServer;
+    this._maxPayload = options.maxPayload! | 0;
+    this._maxFragments = options.maxFragments! | 0;
+    this._maxBufferedChunks = options.maxBufferedChunks! | 0;
+    this._skipUTF8Validation = !!options.skipUTF8Validation;
+    const pmd = this._extensions['permessage-deflate'] as DeflateLike | undefined;
+    let codec: Codec | null = null;
+    if (pmd && typeof pmd.codec === 'function') codec = pmd.codec();
+    else if (pmd && typeof pmd.decompress === 'function') codec = pmd as unknown as Codec;
+    this.watch = codec !== null ? new InflateWatch(this, codec) : null;
     this.parser = new FrameParser(this, {
-      isServer: !!options.isServer,
-      maxPayload: (options.maxPayload || 0) | 0,
-      maxFragments: (options.maxFragments || 0) | 0,
-      maxBufferedChunks: (options.maxBufferedChunks || 0) | 0,
-      skipUTF8Validation: !!options.skipUTF8Validation,
-      fragments: this._binaryType === 'fragments' || this._binaryType === 'blob',
-      codec: pmd && typeof pmd.codec === 'function' ? pmd.codec() : null,
+      isServer: this._isServer,
+      maxPayload: this._maxPayload,
+      maxFragments: this._maxFragments,
+      maxBufferedChunks: this._maxBufferedChunks,
+      skipUTF8Validation: this._skipUTF8Validation,
+      fragments: keepsFrames(this.type),
+      codec: this.watch,
     });
     this.cb = null;
     this.failed = null;
+    this.deferred = false;
+    this.writing = false;
+  }
+
+  /** How binary messages are emitted, as WebSocket's binaryType; may change between messages. */
+  get _binaryType(): string {
+    return this.type;
+  }
+
+  set _binaryType(type: string) {
+    this.type = type;
+    this.parser.fragments = keepsFrames(type);
+  }
+
+  /** Payload bytes of the message being received so far (ws's `_totalPayloadLength`). */
+  get _totalPayloadLength(): number {
+    return (this.parser as unknown as { msgBytes: number }).msgBytes;
   }
 
   /** @internal */
   override _write(chunk: Buffer, _encoding: BufferEncoding, cb: WriteCb): void {
     // As ws: once the close frame is parsed, further bytes are accepted and ignored.
     this.cb = cb;
+    this.writing = true;
     this.parser.push(chunk);
-    if (this.cb === cb) {
-      // Nothing is pending (an inflate or a deferred event would keep the callback for later).
-      if (!this.parserWaiting()) {
-        this.cb = null;
-        cb(this.failed);
-      }
-    }
+    this.writing = false;
+    this.settle();
   }
 
-  private parserWaiting(): boolean {
-    return this.parser.queuedChunks !== 0;
+  /** @internal Completes the pending write once the parser has nothing of it left to do. */
+  settle(): void {
+    const cb = this.cb;
+    if (cb === null || this.writing) return;
+    if (this.failed === null && !this.parser.stopped) {
+      if (this.deferred || this.parser.queuedChunks !== 0) return;
+      if (this.watch !== null && this.watch.busy) return;
+    }
+    this.cb = null;
+    cb(this.failed);
   }
 
   /** @internal */
   onMessage(data: Buffer | Buffer[], isBinary: boolean): void {
-    if (!this.allowSync) {
-      this.parser.suspend();
-      setImmediate(deferredEmit, this, 'message', data, isBinary);
+    if (!this._allowSynchronousEvents) {
+      this.defer('message', data, isBinary);
       return;
     }
     this.emitMessage(data, isBinary);
@@ -86,7 +184,7 @@ export class Receiver extends Writable implements ParserHandler {
       this.emit('message', data, false);
       return;
     }
-    this.emit('message', binaryMessage(data, this._binaryType), true);
+    this.emit('message', binaryMessage(data, this.type), true);
   }
 
   /** @internal */
@@ -100,9 +198,8 @@ export class Receiver extends Writable implements ParserHandler {
       return;
     }
     const event = opcode === Opcode.PING ? 'ping' : 'pong';
-    if (!this.allowSync) {
-      this.parser.suspend();
-      setImmediate(deferredEmit, this, event, data, false);
+    if (!this._allowSynchronousEvents) {
+      this.defer(event, data, false);
       return;
     }
     this.emit(event, data);
@@ -113,20 +210,30 @@ export class Receiver extends Writable implements ParserHandler {
     this.failed = err;
     const cb = this.cb;
     if (cb !== null) {
+      if (this.writing) return; // _write completes it with the error
       this.cb = null;
       cb(err);
+      return;
     }
+    this.destroy(err);
   }
 
-  /** @internal Resumes after a deferred event and completes the pending write. */
-  resumeAfterDeferred(): void {
-    this.parser.resume();
-    const cb = this.cb;
-    if (cb !== null && !this.parserWaiting()) {
-      this.cb = null;
-      cb(this.failed);
-    }
+  private defer(event: string, data: Buffer | Buffer[], isBinary: boolean): void {
+    this.deferred = true;
+    this.parser.suspend();
+    setImmediate(deferredEmit, this, event, data, isBinary);
   }
+
+  /** @internal Runs after a deferred event: the parser continues, then the pending write may complete. */
+  resumeAfterDeferred(): void {
+    this.deferred = false;
+    this.parser.resume();
+    this.settle();
+  }
+}
+
+function keepsFrames(binaryType: string): boolean {
+  return binaryType === 'fragments' || binaryType === 'blob';
 }
 
 function deferredEmit(receiver: Receiver, event: string, data: Buffer | Buffer[], isBinary: boolean): void {

@@ -18,6 +18,10 @@ export class SenderCompat {
     else if (list.length === 2) writer.sendRaw(list[0], list[1], cb);
     else writer.sendRaw(Buffer.concat(list), null, cb);
   }
+  /** The socket the frames are written to. */
+  get _socket(): Driver['socket'] {
+    return this.driver.socket;
+  }
   get _bufferedBytes(): number {
     return this.driver.conn.writer.queuedBytes;
   }

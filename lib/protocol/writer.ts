@@ -47,6 +47,8 @@ class Queued {
     public cb: WriteCallback | undefined,
     readonly ticket: number = 0,
     public size: number = 0,
+    /** The masking in force when it was asked for: it goes out with that, not with the setting of later. */
+    public masked: boolean = false,
   ) {}
 }
 
@@ -55,7 +57,8 @@ export class FrameWriter {
   private readonly out: FrameOutput;
   /**
    * Mask the frames (the client role). Mutable for ws's per-send `mask` option: the face flips it around
-   * one synchronous send (frames queued behind a compression use the setting of the moment they go out).
+   * one synchronous send; a frame that has to wait (behind a compression or a hold) keeps the setting it
+   * was asked with.
    */
   masked: boolean;
   private readonly generateMask: MaskGenerator;
@@ -75,12 +78,14 @@ export class FrameWriter {
   /** The frame being compressed, waiting for the codec. */
   private pendingFin: boolean;
   private pendingOpcode: number;
+  private pendingMasked: boolean;
   private pendingCb: WriteCallback | undefined;
   /** Bound on the first compression: connections that never compress pay for no closure. */
   private compressed: ((err: Error | null, data?: Buffer) => void) | null;
   /** The hold that is blocking the writer now (0: none), and the last ticket handed out. */
   private activeHold: number;
   private activeHoldSize: number;
+  private activeHoldMasked: boolean;
   private tickets: number;
 
   constructor(out: FrameOutput, options: WriterOptions) {
@@ -95,10 +100,12 @@ export class FrameWriter {
     this.queuedBytes = 0;
     this.pendingFin = false;
     this.pendingOpcode = 0;
+    this.pendingMasked = false;
     this.pendingCb = undefined;
     this.compressed = null;
     this.activeHold = 0;
     this.activeHoldSize = 0;
+    this.activeHoldMasked = false;
     this.tickets = 0;
   }
 
@@ -114,6 +121,7 @@ export class FrameWriter {
       this.busy = true;
       this.activeHold = ticket;
       this.activeHoldSize = size;
+      this.activeHoldMasked = this.masked;
       this.queuedBytes += size;
     }
     return ticket;
@@ -158,9 +166,12 @@ export class FrameWriter {
       this.queuedBytes -= this.activeHoldSize;
       this.activeHoldSize = 0;
       this.busy = false;
+      const role = this.masked;
+      this.masked = this.activeHoldMasked;
       if (kind === DATA) this.sendData(data, opcode === Opcode.BINARY, fin, compress, cb);
       else if (kind === CONTROL) this.writeFrame(data, opcode, true, false, cb);
       else if (data.length !== 0) this.out.write(data, null, cb);
+      this.masked = role;
       this.flushQueue();
       return;
     }
@@ -215,6 +226,7 @@ export class FrameWriter {
       this.pendingFin = fin;
       this.pendingCb = cb;
       this.pendingOpcode = opcode;
+      this.pendingMasked = this.masked;
       const bytes = typeof data === 'string' ? Buffer.from(data) : data;
       // One bound callback per writer (made on the first compression), not a closure per message.
       if (this.compressed === null) this.compressed = this.onCompressed.bind(this);
@@ -237,7 +249,10 @@ export class FrameWriter {
       return;
     }
     const opcode = this.pendingOpcode;
+    const role = this.masked;
+    this.masked = this.pendingMasked;
     this.writeFrame(data as Buffer, opcode, this.pendingFin, opcode !== Opcode.CONTINUATION, cb);
+    this.masked = role;
     this.flushQueue();
   }
 
@@ -281,6 +296,7 @@ export class FrameWriter {
       op.size = (typeof op.data === 'string' ? Buffer.byteLength(op.data) : op.data.length) + (op.second !== null ? op.second.length : 0);
     }
     this.queuedBytes += op.size;
+    op.masked = this.masked;
     if (this.queue === null) this.queue = [];
     this.queue.push(op);
   }
@@ -289,18 +305,21 @@ export class FrameWriter {
   private flushQueue(): void {
     const queue = this.queue;
     if (queue === null) return;
+    const role = this.masked;
     while (queue.length !== 0 && !this.busy) {
       // Pre-framed bytes wait while a fragmented message is in progress (they resume after its end).
-      if (queue[0].kind === RAW && this.fragmenting) return;
+      if (queue[0].kind === RAW && this.fragmenting) break;
       const op = queue.shift() as Queued;
       if (op.kind === HOLD) {
         // Its bytes have not arrived: it becomes the active hold and stops the line again.
         this.busy = true;
         this.activeHold = op.ticket;
         this.activeHoldSize = op.size;
-        return;
+        this.activeHoldMasked = op.masked;
+        break;
       }
       this.queuedBytes -= op.size;
+      this.masked = op.masked;
       if (op.kind === DATA) {
         this.sendData(op.data, op.opcode === Opcode.BINARY, op.fin, op.compress, op.cb);
       } else if (op.kind === CONTROL) {
@@ -309,6 +328,7 @@ export class FrameWriter {
         this.out.write(op.data as Buffer, op.second, op.cb);
       }
     }
+    this.masked = role;
   }
 
   private failQueue(err: Error): void {

@@ -1,0 +1,128 @@
+/**
+ * ws's semi-private WebSocket members that its ecosystem reads (`ws._receiver._maxPayload`,
+ * `ws._redirects`, `ws._pendingAutoPongs`, ...), as getters installed on the prototype: nothing is
+ * computed or allocated until one is read, so an idle connection pays nothing. The members that are
+ * plain fields in weft too (`_readyState`, `_binaryType`, `_socket`, ...) live on the WebSocket itself.
+ */
+import { EventEmitter } from 'events';
+import type { Driver } from '../socket/driver';
+
+/** The parser's limits, as the core keeps them (read-only here). */
+interface ParserLimits {
+  maxPayload: number;
+  maxFragments: number;
+  maxBufferedChunks: number;
+  skipUTF8: boolean;
+  msgBytes: number;
+}
+
+/** What a client's handshake remembers across redirects (client.ts keeps it as `_handshakeChain`). */
+interface RedirectChain {
+  redirects: number;
+}
+
+/** The members of a weft WebSocket this module reads. */
+interface Host {
+  _driver: Driver | null;
+  _binaryType: string;
+  binaryType: string;
+  _extensions: Record<string, unknown>;
+  _isServer: boolean;
+  _allowSynchronousEvents: boolean;
+  _handshakeChain?: RedirectChain;
+  [kReceiverShape]?: ReceiverShape;
+}
+
+const kReceiverShape = Symbol('weft-receiver-shape');
+
+/**
+ * ws's `_receiver` as integrations see it: an EventEmitter with ws's option fields, read from the live
+ * connection. weft parses frames in its core and emits on the WebSocket, so nothing is emitted here.
+ */
+export class ReceiverShape extends EventEmitter {
+  private readonly ws: Host;
+  private readonly parser: ParserLimits;
+
+  constructor(ws: Host, driver: Driver) {
+    super();
+    this.ws = ws;
+    this.parser = driver.conn.parser as unknown as ParserLimits;
+  }
+
+  get _allowSynchronousEvents(): boolean {
+    return this.ws._allowSynchronousEvents;
+  }
+
+  get _binaryType(): string {
+    return this.ws._binaryType;
+  }
+
+  set _binaryType(type: string) {
+    this.ws.binaryType = type;
+  }
+
+  get _extensions(): Record<string, unknown> {
+    return this.ws._extensions;
+  }
+
+  get _isServer(): boolean {
+    return this.ws._isServer;
+  }
+
+  get _maxPayload(): number {
+    return this.parser.maxPayload;
+  }
+
+  get _maxFragments(): number {
+    return this.parser.maxFragments;
+  }
+
+  get _maxBufferedChunks(): number {
+    return this.parser.maxBufferedChunks;
+  }
+
+  get _skipUTF8Validation(): boolean {
+    return this.parser.skipUTF8;
+  }
+
+  /** Payload bytes of the message being received so far. */
+  get _totalPayloadLength(): number {
+    return this.parser.msgBytes;
+  }
+}
+
+/** Installs the getters on WebSocket.prototype (once, from websocket.ts). */
+export function installWsState(proto: object): void {
+  Object.defineProperties(proto, {
+    /** ws's Receiver: null until the connection has a socket. */
+    _receiver: {
+      configurable: true,
+      get(this: Host): ReceiverShape | null {
+        const driver = this._driver;
+        if (driver === null) return null;
+        let shape = this[kReceiverShape];
+        if (shape === undefined) {
+          shape = new ReceiverShape(this, driver);
+          Object.defineProperty(this, kReceiverShape, { value: shape });
+        }
+        return shape;
+      },
+    },
+    /** Automatic pongs not yet flushed (ws counts them against `maxPendingAutoPongs`). */
+    _pendingAutoPongs: {
+      configurable: true,
+      get(this: Host): number {
+        const driver = this._driver;
+        return driver === null ? 0 : (driver.conn as unknown as { pendingAutoPongs: number }).pendingAutoPongs;
+      },
+    },
+    /** Redirects a client has followed (undefined on a server-side WebSocket, as in ws). */
+    _redirects: {
+      configurable: true,
+      get(this: Host): number | undefined {
+        const chain = this._handshakeChain;
+        return chain === undefined ? undefined : chain.redirects;
+      },
+    },
+  });
+}

@@ -1,0 +1,137 @@
+'use strict';
+// ws's semi-private WebSocket members that integrations read, differential: the same connection is made
+// with ws 8.23 (ws client, ws server) and with weft (weft client, weft server), and the members are
+// read at the same points of its life.
+const assert = require('assert');
+const http = require('http');
+const { once, EventEmitter } = require('events');
+const ws = require('ws');
+const weft = require('../..');
+
+const MEMBERS = [
+  '_binaryType', '_closeCode', '_closeFrameReceived', '_closeFrameSent', '_closeTimer', '_errorEmitted',
+  '_paused', '_protocol', '_readyState', '_isServer', '_autoPong', '_redirects', '_bufferedAmount',
+  '_pendingAutoPongs', '_closeTimeout',
+];
+
+function show(value) {
+  if (Buffer.isBuffer(value)) return `buf:${value.toString()}`;
+  if (value === null) return null;
+  if (typeof value === 'object') return typeof value; // a timer, a socket
+  return value;
+}
+
+/**
+ * Left out where noted: ws keeps the cleared close timer object after 'close' (weft drops it: null), and
+ * ws has `_bufferedAmount` on clients only (weft's server-side sockets have it too, 0 until closed).
+ */
+function snapshot(socket, skip = []) {
+  const out = {};
+  for (const name of MEMBERS) if (!skip.includes(name)) out[name] = show(socket[name]);
+  out._closeMessage = show(socket._closeMessage);
+  out._extensions = Object.keys(socket._extensions);
+  out._receiver = socket._receiver === null ? null : 'object';
+  out._sender = socket._sender === null ? null : 'object';
+  out._socket = socket._socket === null ? null : 'object';
+  return out;
+}
+
+function receiverFields(socket) {
+  const r = socket._receiver;
+  return {
+    emitter: r instanceof EventEmitter,
+    _allowSynchronousEvents: r._allowSynchronousEvents,
+    _binaryType: r._binaryType,
+    _extensions: Object.keys(r._extensions),
+    _isServer: r._isServer,
+    _maxPayload: r._maxPayload,
+    _skipUTF8Validation: r._skipUTF8Validation,
+    _totalPayloadLength: r._totalPayloadLength,
+  };
+}
+
+/** One connection's life with `lib`, the members read at each step. */
+async function life(lib) {
+  const seen = {};
+  const wss = new lib.WebSocketServer({
+    port: 0,
+    maxPayload: 4096,
+    skipUTF8Validation: true,
+    allowSynchronousEvents: false,
+    perMessageDeflate: true,
+  });
+  await once(wss, 'listening');
+  const { port } = wss.address();
+  // An HTTP server that sends the client on to the WebSocket server once.
+  const redirector = http.createServer((req, res) => {
+    res.writeHead(302, { Location: `ws://127.0.0.1:${port}/` });
+    res.end();
+  });
+  redirector.listen(0, '127.0.0.1');
+  await once(redirector, 'listening');
+
+  const client = new lib.WebSocket(`ws://127.0.0.1:${redirector.address().port}/`, { followRedirects: true, maxPayload: 2048 });
+  seen.connecting = snapshot(client);
+  const [[server]] = await Promise.all([once(wss, 'connection'), once(client, 'open')]);
+  seen.clientOpen = snapshot(client);
+  seen.serverOpen = snapshot(server, ['_bufferedAmount']);
+  seen.clientReceiver = receiverFields(client);
+  seen.serverReceiver = receiverFields(server);
+  server.binaryType = 'arraybuffer';
+  seen.binaryTypeFollows = server._receiver._binaryType;
+  seen.senderSocket = client._sender._socket === client._socket;
+  seen.sameReceiver = client._receiver === client._receiver;
+
+  client.close(4001, 'done');
+  seen.clientClosing = snapshot(client);
+  const [code] = await once(server, 'close');
+  seen.serverCloseCode = code;
+  await once(client, 'close');
+  seen.clientClosed = snapshot(client, ['_closeTimer']);
+  seen.serverClosed = snapshot(server, ['_closeTimer', '_bufferedAmount']);
+
+  wss.close();
+  redirector.close();
+  return seen;
+}
+
+describe('compat: WebSocket semi-private members (ws 8.23 differential)', () => {
+  it('the same values as ws at each point of a connection (client through a redirect, and server)', async () => {
+    const theirs = await life(ws);
+    const mine = await life(weft);
+    assert.deepStrictEqual(mine, theirs);
+    // What the ecosystem reads, spelled out.
+    assert.strictEqual(mine.connecting._receiver, null);
+    assert.strictEqual(mine.connecting._sender, null);
+    assert.strictEqual(mine.clientOpen._redirects, 1);
+    assert.strictEqual(mine.serverOpen._redirects, undefined);
+    assert.deepStrictEqual(mine.serverReceiver, {
+      emitter: true,
+      _allowSynchronousEvents: false,
+      _binaryType: 'nodebuffer',
+      _extensions: ['permessage-deflate'],
+      _isServer: true,
+      _maxPayload: 4096,
+      _skipUTF8Validation: true,
+      _totalPayloadLength: 0,
+    });
+    assert.strictEqual(mine.clientReceiver._maxPayload, 2048);
+    assert.strictEqual(mine.binaryTypeFollows, 'arraybuffer');
+    assert.strictEqual(mine.clientClosed._closeCode, 4001);
+  });
+
+  it('an idle connection builds no receiver shape until one is read', async () => {
+    const wss = new weft.WebSocketServer({ port: 0 });
+    await once(wss, 'listening');
+    const client = new weft.WebSocket(`ws://127.0.0.1:${wss.address().port}/`);
+    const [[server]] = await Promise.all([once(wss, 'connection'), once(client, 'open')]);
+    const shapes = () => Object.getOwnPropertySymbols(server).filter((s) => s.description === 'weft-receiver-shape');
+    assert.strictEqual(shapes().length, 0);
+    assert.strictEqual(server._receiver._maxPayload, 100 * 1024 * 1024);
+    assert.strictEqual(server._receiver, server._receiver);
+    assert.strictEqual(shapes().length, 1);
+    client.terminate();
+    await once(server, 'close');
+    wss.close();
+  });
+});
