@@ -316,16 +316,19 @@ export class WebSocket extends EventEmitter {
       this._abortHandshake('WebSocket was closed before the connection was established');
       return;
     }
-    const driver = this._driver as Driver;
-    const conn = driver.conn;
+    const driver = this._driver;
     if (state === ReadyState.CLOSING) {
-      if (conn.closeFlushed && (conn.closeReceived || conn.failed)) (this._socket as Duplex).end();
+      // (No driver: a handshake that failed is closing; its 'close' is on its way.)
+      if (driver !== null && driver.conn.closeFlushed && (driver.conn.closeReceived || driver.conn.failed)) {
+        (this._socket as Duplex).end();
+      }
       return;
     }
+    const conn = (driver as Driver).conn;
     closePayload(code, reason); // throws ws's TypeError/RangeError before any state changes
     this._readyState = ReadyState.CLOSING;
     conn.close(code, reason);
-    driver.startCloseTimer();
+    (driver as Driver).startCloseTimer();
   }
 
   /** Destroys the connection at once, without a closing handshake. */
@@ -357,7 +360,10 @@ export class WebSocket extends EventEmitter {
   resume(): void {
     if (this._readyState === ReadyState.CONNECTING || this._readyState === ReadyState.CLOSED) return;
     this._paused = false;
-    (this._socket as Duplex).resume();
+    const socket = this._socket;
+    // A failed handshake has no socket: ws throws this TypeError here, and so does weft.
+    if (socket === null) throw new TypeError("Cannot read properties of null (reading '_writableState')");
+    (this._driver as Driver).resumeReading();
   }
 
   /**
