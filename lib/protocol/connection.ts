@@ -38,7 +38,7 @@ export interface Sink extends FrameOutput {
   terminate(): void;
   /** With `assemble: false`: one data frame as it completes. */
   onFrame?(opcode: number, fin: boolean, payload: Buffer): void;
-  /** `receiveData` had returned false (input is held back); the held input is processed: feed more. */
+  /** `receiveData` had returned false (input is held back); the held input has shrunk: feed more. */
   onDrain?(): void;
   /** After `endOfInput()` returned false: the input that was held back has now been processed. */
   onFinish?(): void;

@@ -87,7 +87,7 @@ export class FrameParser {
   private pending: Buffer[] | null;
   /** Bytes in `pending`. */
   private pendingBytes: number;
-  /** `push()` returned false: the handler hears `onDrain()` once the queue is empty. */
+  /** `push()` returned false: the handler hears `onDrain()` once the queue is under the high-water mark. */
   private blocked: boolean;
   /** `finish()` was called: no more input comes; `onFinish()` follows once the queue is processed. */
   private ended: boolean;
@@ -219,9 +219,13 @@ export class FrameParser {
     );
   }
 
-  /** After queued input was processed: tell the handler to feed more, or that all input is done. */
+  /**
+   * After queued input was processed: tell the handler to feed more (once the queue is back under the
+   * high-water mark, so that new input arrives while the rest is still being worked through), or that
+   * all input is done.
+   */
   private settled(): void {
-    if (this.blocked && (this.pending === null || this.pending.length === 0)) {
+    if (this.blocked && this.pendingBytes <= INPUT_HIGH_WATER) {
       this.blocked = false;
       if (this.handler.onDrain !== undefined) this.handler.onDrain();
     }
