@@ -182,8 +182,11 @@ export class WebSocket extends EventEmitter {
   /** Bytes queued to be sent but not yet handed to the network, framing included. */
   get bufferedAmount(): number {
     const socket = this._socket;
-    if (socket === null || this._driver === null) return this._bufferedAmount;
-    return socket.writableLength + this._driver.conn.writer.queuedBytes + this._bufferedAmount;
+    const driver = this._driver;
+    if (socket === null || driver === null) return this._bufferedAmount;
+    // (Replies corked while a received chunk is handled are not counted: ws would have written them.)
+    const written = driver.lengthBeforeChunk >= 0 && socket.writableCorked > 0 ? driver.lengthBeforeChunk : socket.writableLength;
+    return written + driver.conn.writer.queuedBytes + this._bufferedAmount;
   }
 
   /** Names of the negotiated extensions, comma-separated ('' when none). */

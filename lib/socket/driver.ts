@@ -56,12 +56,18 @@ export class Driver implements Sink {
   readonly conn: Connection;
   /** The core holds input back (an inflate is pending, events are deferred): the socket is paused. */
   inputHeld: boolean;
+  /**
+   * While a received chunk is handled (its replies corked into one writev): the socket's buffered bytes
+   * before it, else -1. `bufferedAmount` reports this meanwhile, as if each reply had been written at once.
+   */
+  lengthBeforeChunk: number;
 
   constructor(host: DriverHost, socket: Duplex, options: DriverOptions) {
     this.host = host;
     this.socket = socket as SocketWithDriver;
     this.conn = new Connection(this, options);
     this.inputHeld = false;
+    this.lengthBeforeChunk = -1;
   }
 
   /** Starts reading: attaches the listeners and replays `head` (bytes read past the handshake). */
@@ -149,6 +155,7 @@ export class Driver implements Sink {
     if (host._readyState === ReadyState.OPEN) host._readyState = ReadyState.CLOSING;
     const socket = this.socket;
     while (socket.writableCorked > 0) socket.uncork();
+    this.lengthBeforeChunk = -1;
     if (!host._errorEmitted) {
       host._errorEmitted = true;
       host.emit('error', err);
@@ -228,6 +235,7 @@ function socketOnData(this: SocketWithDriver, chunk: Buffer): void {
   driver.host._heartbeatSeen = true;
   // Replies sent while this chunk's messages are handled (an echo, a pong, several pipelined answers)
   // leave in one writev instead of one write syscall each; order and callbacks are unchanged.
+  driver.lengthBeforeChunk = this.writableLength;
   this.cork();
   if (!driver.conn.receiveData(chunk)) {
     // The core is holding input back (inflating, or deferring events): stop reading until it drains,
@@ -236,6 +244,7 @@ function socketOnData(this: SocketWithDriver, chunk: Buffer): void {
     this.pause();
   }
   this.uncork();
+  driver.lengthBeforeChunk = -1;
 }
 
 /** The socket's buffer emptied: the WebSocket emits 'drain' (a backpressured sender may go on). */

@@ -48,6 +48,10 @@ const ACTIONS = {
       isPaused: c.isPaused,
       binaryType: c.binaryType,
     }),
+  'send(plain) then bufferedAmount': (c) => {
+    c.send('abc', { compress: false });
+    return c.bufferedAmount;
+  },
   'binaryType = arraybuffer': (c) => {
     c.binaryType = 'arraybuffer';
     return c.binaryType;
@@ -81,6 +85,11 @@ const POINTS = {
   "'redirect' listener": { path: '/redirect', on: 'redirect', options: { followRedirects: true } },
   "'open' listener": { path: '/ws', on: 'open' },
   "'message' listener": { path: '/hello', on: 'message' },
+  "'message' listener, uncompressed (run while the received chunk is handled)": {
+    path: '/hello',
+    on: 'message',
+    options: { perMessageDeflate: false },
+  },
   'CLOSING (after close() in open)': { path: '/ws', on: 'closing' },
   "'error' listener: protocol error while OPEN": { path: '/badframe', on: 'error' },
   "'close' listener after a clean close": { path: '/bye', on: 'close' },
