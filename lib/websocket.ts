@@ -512,7 +512,10 @@ export class WebSocket extends EventEmitter {
     const writer = (this._driver as Driver).conn.writer;
     const ticket = writer.reserve(blob.size);
     blob.arrayBuffer().then(
-      (ab) => writer.fulfil(ticket, Buffer.from(ab), binary, fin, compress, cb),
+      (ab) => {
+        if (this._blobLost(writer, ticket, cb)) return;
+        writer.fulfil(ticket, Buffer.from(ab), binary, fin, compress, cb);
+      },
       (err: Error) => this._blobFailed(writer, ticket, err, cb),
     );
   }
@@ -522,9 +525,22 @@ export class WebSocket extends EventEmitter {
     const writer = (this._driver as Driver).conn.writer;
     const ticket = writer.reserve(blob.size);
     blob.arrayBuffer().then(
-      (ab) => writer.fulfilControl(ticket, opcode, Buffer.from(ab), cb),
+      (ab) => {
+        if (this._blobLost(writer, ticket, cb)) return;
+        writer.fulfilControl(ticket, opcode, Buffer.from(ab), cb);
+      },
       (err: Error) => this._blobFailed(writer, ticket, err, cb),
     );
+  }
+
+  /**
+   * The socket was destroyed while the Blob was read: its callback and every one queued behind it get
+   * ws's error, on the next tick (outside the promise chain, so that a throwing callback is not swallowed).
+   */
+  private _blobLost(writer: Driver['conn']['writer'], ticket: number, cb: WriteCallback | undefined): boolean {
+    if (this._socket === null || !this._socket.destroyed) return false;
+    process.nextTick(abandonBlob, writer, ticket, cb);
+    return true;
   }
 
   private _blobFailed(writer: Driver['conn']['writer'], ticket: number, err: Error, cb: WriteCallback | undefined): void {
@@ -565,6 +581,10 @@ export function abortHandshake(ws: WebSocket, stream: ClientRequest | Duplex | n
   } else {
     process.nextTick(emitErrorAndClose, ws, err);
   }
+}
+
+function abandonBlob(writer: Driver['conn']['writer'], ticket: number, cb: WriteCallback | undefined): void {
+  writer.abandon(ticket, cb, new Error('The socket was closed while the blob was being read'));
 }
 
 /** @internal Marks a request that was aborted on purpose (its 'error' is then ignored). */

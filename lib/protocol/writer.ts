@@ -134,6 +134,30 @@ export class FrameWriter {
     this.settle(ticket, CONTROL, payload, opcode, true, false, cb);
   }
 
+  /**
+   * Gives up a reserved place because the output is gone: `cb` and the callbacks of everything queued
+   * behind the place get `err`, in order, and nothing more is written.
+   */
+  abandon(ticket: number, cb: WriteCallback | undefined, err: Error): void {
+    if (ticket === this.activeHold) {
+      this.activeHold = 0;
+      this.queuedBytes -= this.activeHoldSize;
+      this.activeHoldSize = 0;
+      if (cb) cb(err);
+      this.failQueue(err);
+      return;
+    }
+    // Still behind something else: it fails with the rest of the queue, in its place.
+    for (const op of this.queue || []) {
+      if (op.kind === HOLD && op.ticket === ticket) {
+        op.kind = RAW;
+        op.data = EMPTY_BUFFER;
+        op.cb = cb;
+        return;
+      }
+    }
+  }
+
   /** Gives up a reserved place (the data could not be read): what waits behind it moves on. */
   cancel(ticket: number): void {
     this.settle(ticket, RAW, EMPTY_BUFFER, 0, true, false, undefined);

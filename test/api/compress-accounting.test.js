@@ -1,8 +1,8 @@
 'use strict';
-// Sends behind a compression in progress, compared with ws 8.23 in both roles: bufferedAmount counts
-// every byte queued, the message being compressed included; and when the socket is destroyed (or
-// terminate() runs) while data is being compressed, every pending send/ping/pong callback is called
-// exactly once, in order, with ws's error.
+// Sends behind a compression (or a Blob being read) in progress, compared with ws 8.23 in both roles:
+// bufferedAmount counts every byte queued, the message being compressed included; and when the socket
+// is destroyed (or terminate() runs) meanwhile, every pending send/ping/pong callback is called exactly
+// once, in order, with ws's error.
 const assert = require('assert');
 const ws = require('ws');
 const weft = require('../..');
@@ -89,6 +89,25 @@ describe('sends behind a compression in progress (as ws 8.23)', () => {
             `send 4 (64 KiB): ${failed}`,
             'close 1006',
           ]);
+        });
+      }
+
+      for (const [name, kill] of [
+        ['terminate()', (socket) => socket.terminate()],
+        ['the socket destroyed', (socket) => socket._socket.destroy()],
+      ]) {
+        it(`${name} while a Blob is being read: its callback and those behind it, in order, with ws's error`, async () => {
+          const script = (socket, log) => {
+            socket.send(new Blob(['abc']), cb(log, 'blob'));
+            socket.send('x', { compress: false }, cb(log, 'send'));
+            socket.ping('p', cb(log, 'ping'));
+            kill(socket);
+          };
+          const expected = await session('ws', role, script);
+          const actual = await session('weft', role, script);
+          assert.deepStrictEqual(actual, expected);
+          const failed = 'The socket was closed while the blob was being read';
+          assert.deepStrictEqual(actual, [`blob: ${failed}`, `send: ${failed}`, `ping: ${failed}`, 'close 1006']);
         });
       }
 
