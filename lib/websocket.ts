@@ -186,8 +186,11 @@ export class WebSocket extends EventEmitter {
   /** Bytes queued to be sent but not yet handed to the network, framing included. */
   get bufferedAmount(): number {
     const socket = this._socket;
-    if (socket === null || this._driver === null) return this._bufferedAmount;
-    return socket.writableLength + this._driver.conn.writer.queuedBytes + this._bufferedAmount;
+    const driver = this._driver;
+    if (socket === null || driver === null) return this._bufferedAmount;
+    // (Replies corked while a received chunk is handled are not counted: ws would have written them.)
+    const written = driver.lengthBeforeChunk >= 0 && socket.writableCorked > 0 ? driver.lengthBeforeChunk : socket.writableLength;
+    return written + driver.conn.writer.queuedBytes + this._bufferedAmount;
   }
 
   /** Names of the negotiated extensions, comma-separated ('' when none). */
@@ -317,16 +320,19 @@ export class WebSocket extends EventEmitter {
       this._abortHandshake('WebSocket was closed before the connection was established');
       return;
     }
-    const driver = this._driver as Driver;
-    const conn = driver.conn;
+    const driver = this._driver;
     if (state === ReadyState.CLOSING) {
-      if (conn.closeFlushed && (conn.closeReceived || conn.failed)) (this._socket as Duplex).end();
+      // (No driver: a handshake that failed is closing; its 'close' is on its way.)
+      if (driver !== null && driver.conn.closeFlushed && (driver.conn.closeReceived || driver.conn.failed)) {
+        (this._socket as Duplex).end();
+      }
       return;
     }
+    const conn = (driver as Driver).conn;
     closePayload(code, reason); // throws ws's TypeError/RangeError before any state changes
     this._readyState = ReadyState.CLOSING;
     conn.close(code, reason);
-    driver.startCloseTimer();
+    (driver as Driver).startCloseTimer();
   }
 
   /** Destroys the connection at once, without a closing handshake. */
@@ -358,7 +364,10 @@ export class WebSocket extends EventEmitter {
   resume(): void {
     if (this._readyState === ReadyState.CONNECTING || this._readyState === ReadyState.CLOSED) return;
     this._paused = false;
-    (this._socket as Duplex).resume();
+    const socket = this._socket;
+    // A failed handshake has no socket: ws throws this TypeError here, and so does weft.
+    if (socket === null) throw new TypeError("Cannot read properties of null (reading '_writableState')");
+    (this._driver as Driver).resumeReading();
   }
 
   /**
@@ -504,7 +513,10 @@ export class WebSocket extends EventEmitter {
     const writer = (this._driver as Driver).conn.writer;
     const ticket = writer.reserve(blob.size);
     blob.arrayBuffer().then(
-      (ab) => writer.fulfil(ticket, Buffer.from(ab), binary, fin, compress, cb),
+      (ab) => {
+        if (this._blobLost(writer, ticket, cb)) return;
+        writer.fulfil(ticket, Buffer.from(ab), binary, fin, compress, cb);
+      },
       (err: Error) => this._blobFailed(writer, ticket, err, cb),
     );
   }
@@ -514,9 +526,22 @@ export class WebSocket extends EventEmitter {
     const writer = (this._driver as Driver).conn.writer;
     const ticket = writer.reserve(blob.size);
     blob.arrayBuffer().then(
-      (ab) => writer.fulfilControl(ticket, opcode, Buffer.from(ab), cb),
+      (ab) => {
+        if (this._blobLost(writer, ticket, cb)) return;
+        writer.fulfilControl(ticket, opcode, Buffer.from(ab), cb);
+      },
       (err: Error) => this._blobFailed(writer, ticket, err, cb),
     );
+  }
+
+  /**
+   * The socket was destroyed while the Blob was read: its callback and every one queued behind it get
+   * ws's error, on the next tick (outside the promise chain, so that a throwing callback is not swallowed).
+   */
+  private _blobLost(writer: Driver['conn']['writer'], ticket: number, cb: WriteCallback | undefined): boolean {
+    if (this._socket === null || !this._socket.destroyed) return false;
+    process.nextTick(abandonBlob, writer, ticket, cb);
+    return true;
   }
 
   private _blobFailed(writer: Driver['conn']['writer'], ticket: number, err: Error, cb: WriteCallback | undefined): void {
@@ -565,6 +590,10 @@ export function abortHandshake(ws: WebSocket, stream: ClientRequest | Duplex | n
   } else {
     process.nextTick(emitErrorAndClose, ws, err);
   }
+}
+
+function abandonBlob(writer: Driver['conn']['writer'], ticket: number, cb: WriteCallback | undefined): void {
+  writer.abandon(ticket, cb, new Error('The socket was closed while the blob was being read'));
 }
 
 /** @internal Marks a request that was aborted on purpose (its 'error' is then ignored). */

@@ -38,6 +38,10 @@ export interface Sink extends FrameOutput {
   terminate(): void;
   /** With `assemble: false`: one data frame as it completes. */
   onFrame?(opcode: number, fin: boolean, payload: Buffer): void;
+  /** `receiveData` had returned false (input is held back); the held input has shrunk: feed more. */
+  onDrain?(): void;
+  /** After `endOfInput()` returned false: the input that was held back has now been processed. */
+  onFinish?(): void;
 }
 
 /** Options of a Connection. Limits use ws 8.23's defaults; 0 turns one off. */
@@ -82,6 +86,8 @@ export class Connection implements ParserHandler {
   closeReceived: boolean;
   /** A protocol violation failed the connection. */
   failed: boolean;
+  /** The transport is gone (`endOfInput`): queued input is still processed, but nothing is written. */
+  inputEnded: boolean;
   /** The status to report for the close: the peer's, 1005 without one, 1006 when none arrived. */
   closeCode: number;
   /** The peer's close reason (a copy, so it pins no input buffer). */
@@ -120,6 +126,7 @@ export class Connection implements ParserHandler {
     this.closeFlushed = false;
     this.closeReceived = false;
     this.failed = false;
+    this.inputEnded = false;
     this.closeCode = 1006;
     this.closeReason = EMPTY_BUFFER;
     this.autoPong = options.autoPong !== false;
@@ -134,9 +141,23 @@ export class Connection implements ParserHandler {
     return this.codec;
   }
 
-  /** Feeds bytes from the transport. */
-  receiveData(chunk: Buffer): void {
-    this.parser.push(chunk);
+  /**
+   * Feeds bytes from the transport. Returns false when input is being held back (an inflate is pending
+   * or events are deferred) past the parser's high-water mark: stop reading until the sink's `onDrain()`.
+   */
+  receiveData(chunk: Buffer): boolean {
+    return this.parser.push(chunk);
+  }
+
+  /**
+   * The transport closed: no more bytes in, none out. Messages and a close frame already received are
+   * still delivered (RFC 6455 §5.5.1 lets the peer send data until its close frame). Returns true when
+   * nothing is left to process; otherwise the sink hears `onFinish()` once the held input is done.
+   */
+  endOfInput(): boolean {
+    this.inputEnded = true;
+    if (this.readyState === ReadyState.OPEN) this.readyState = ReadyState.CLOSING;
+    return this.parser.finish();
   }
 
   /** Sends a data message (or a fragment of one when `fin` is false). */
@@ -226,7 +247,9 @@ export class Connection implements ParserHandler {
       }
       this.closeCode = code;
       this.closeReason = reason;
-      if (!this.closeSent) {
+      if (this.inputEnded) {
+        // The transport is gone: there is nobody to answer.
+      } else if (!this.closeSent) {
         this.sendClose(code === 1005 ? EMPTY_BUFFER : Buffer.from(data));
       } else if (this.closeFlushed) {
         this.sink.end();
@@ -239,12 +262,24 @@ export class Connection implements ParserHandler {
   onParseError(err: WsError): void {
     // §7.1.7: fail the connection: send a close frame with the status that names the violation.
     this.failed = true;
-    if (!this.closeSent) {
+    if (this.inputEnded) {
+      // The transport is gone: no close frame can be sent.
+    } else if (!this.closeSent) {
       this.sendClose(closePayload(err[kStatusCode]));
     } else if (this.closeFlushed) {
       this.sink.end();
     }
     this.sink.onError(err);
+  }
+
+  /** @internal */
+  onDrain(): void {
+    if (this.sink.onDrain !== undefined) this.sink.onDrain();
+  }
+
+  /** @internal */
+  onFinish(): void {
+    if (this.sink.onFinish !== undefined) this.sink.onFinish();
   }
 
   private onAutoPongFlushed(): void {

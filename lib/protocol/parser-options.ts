@@ -17,6 +17,10 @@ export interface ParserHandler {
    * as it completes instead of being joined into a message.
    */
   onFrame?(opcode: number, fin: boolean, payload: Buffer): void;
+  /** Input held back had made `push()` return false; the queue is under its high-water mark again: feed more. */
+  onDrain?(): void;
+  /** After `finish()` returned false: everything queued has now been processed (or the parser stopped). */
+  onFinish?(): void;
 }
 
 /** Options of the parser; limits are off when 0. */

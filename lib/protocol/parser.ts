@@ -27,6 +27,12 @@ const HEADER = 0;
 const PAYLOAD = 1;
 const STOPPED = 2;
 
+/**
+ * Bytes of input the parser holds back (while an inflate is pending or events are deferred) before
+ * `push()` asks its caller to stop feeding; with one more transport chunk on top, that bounds the queue.
+ */
+export const INPUT_HIGH_WATER = 16 * 1024;
+
 
 /**
  * The RFC 6455 frame parser. Construct once per connection; call `push(chunk)` with every chunk the
@@ -79,6 +85,13 @@ export class FrameParser {
   // Input held back while an inflate is pending or the consumer asked to wait.
   /** Created the first time input has to wait (an idle connection holds no array for it). */
   private pending: Buffer[] | null;
+  /** Bytes in `pending`. */
+  private pendingBytes: number;
+  /** `push()` returned false: the handler hears `onDrain()` once the queue is under the high-water mark. */
+  private blocked: boolean;
+  /** `finish()` was called: no more input comes; `onFinish()` follows once the queue is processed. */
+  private ended: boolean;
+  private finishReported: boolean;
   private waitingInflate: boolean;
   private suspended: boolean;
   private draining: boolean;
@@ -116,6 +129,10 @@ export class FrameParser {
     this.utf8 = null; // allocated the first time a text message arrives in pieces
     this.streamingUtf8 = false;
     this.pending = null;
+    this.pendingBytes = 0;
+    this.blocked = false;
+    this.ended = false;
+    this.finishReported = false;
     this.waitingInflate = false;
     this.suspended = false;
     this.draining = false;
@@ -136,6 +153,7 @@ export class FrameParser {
   stop(): void {
     this.state = STOPPED;
     this.pending = null;
+    this.pendingBytes = 0;
     this.parts.length = 0;
   }
 
@@ -159,15 +177,62 @@ export class FrameParser {
     return this.pending === null ? 0 : this.pending.length;
   }
 
-  /** Feeds bytes. Reports through the handler, synchronously (or after the codec answers). */
-  push(chunk: Buffer): void {
-    if (this.state === STOPPED) return;
+  /** Bytes of input held back (while suspended or inflating). */
+  get queuedBytes(): number {
+    return this.pendingBytes;
+  }
+
+  /**
+   * Feeds bytes. Reports through the handler, synchronously (or after the codec answers). Returns false
+   * when the input held back has passed INPUT_HIGH_WATER: the caller should stop feeding (pause its
+   * source) until the handler's `onDrain()`.
+   */
+  push(chunk: Buffer): boolean {
+    if (this.state === STOPPED) return true;
     if (this.waitingInflate || this.suspended || (this.pending !== null && this.pending.length !== 0)) {
-      if (this.tooManyChunks()) return;
+      if (this.tooManyChunks()) return true;
       this.queue().push(chunk);
-      return;
+      this.pendingBytes += chunk.length;
+    } else {
+      this.run(chunk, 0);
     }
-    this.run(chunk, 0);
+    if (this.pendingBytes <= INPUT_HIGH_WATER) return true;
+    this.blocked = true;
+    return false;
+  }
+
+  /**
+   * No more input will come. Returns true when nothing is left to process; otherwise the handler
+   * hears `onFinish()` once the queued input has been processed (after a pending inflate, say).
+   */
+  finish(): boolean {
+    this.ended = true;
+    if (!this.idle()) return false;
+    this.finishReported = true;
+    return true;
+  }
+
+  private idle(): boolean {
+    return (
+      this.state === STOPPED ||
+      (!this.waitingInflate && !this.suspended && (this.pending === null || this.pending.length === 0))
+    );
+  }
+
+  /**
+   * After queued input was processed: tell the handler to feed more (once the queue is back under the
+   * high-water mark, so that new input arrives while the rest is still being worked through), or that
+   * all input is done.
+   */
+  private settled(): void {
+    if (this.blocked && this.pendingBytes <= INPUT_HIGH_WATER) {
+      this.blocked = false;
+      if (this.handler.onDrain !== undefined) this.handler.onDrain();
+    }
+    if (this.ended && !this.finishReported && this.idle()) {
+      this.finishReported = true;
+      if (this.handler.onFinish !== undefined) this.handler.onFinish();
+    }
   }
 
   private queue(): Buffer[] {
@@ -181,9 +246,12 @@ export class FrameParser {
     this.draining = true;
     const pending = this.queue();
     while (pending.length !== 0 && !this.waitingInflate && !this.suspended && this.state !== STOPPED) {
-      this.run(pending.shift() as Buffer, 0);
+      const chunk = pending.shift() as Buffer;
+      this.pendingBytes -= chunk.length;
+      this.run(chunk, 0);
     }
     this.draining = false;
+    this.settled();
   }
 
   private tooManyChunks(): boolean {
@@ -235,7 +303,10 @@ export class FrameParser {
         return;
       }
       if (this.waitingInflate || this.suspended) {
-        if (pos < len && !this.stopped) this.queue().unshift(chunk.subarray(pos));
+        if (pos < len && !this.stopped) {
+          this.queue().unshift(chunk.subarray(pos));
+          this.pendingBytes += len - pos;
+        }
         return;
       }
     }
@@ -498,6 +569,12 @@ export class FrameParser {
   private onInflated(err: Error | null, data?: Buffer): void {
     if (this.state === STOPPED) return;
     this.waitingInflate = false;
+    this.inflatedFrame(err, data);
+    if (!this.suspended && this.state !== STOPPED) this.drain();
+    else this.settled();
+  }
+
+  private inflatedFrame(err: Error | null, data: Buffer | undefined): void {
     if (err) {
       this.fail(err as WsError);
       return;
@@ -521,7 +598,6 @@ export class FrameParser {
     }
     if (!this.assemble) this.frameOut(this.opcode); // no control frame can come between: the parser waited
     else if (this.fin) this.messageDone();
-    if (!this.suspended) this.drain();
   }
 
   /** A whole data message has arrived. */

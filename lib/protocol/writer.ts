@@ -13,6 +13,8 @@ export type WriteCallback = (err?: Error | null) => void;
 /** Where the writer's bytes go. `second`, when given, must be written right after `first` (corked). */
 export interface FrameOutput {
   write(first: Buffer, second: Buffer | null, cb: WriteCallback | undefined): void;
+  /** Whether the output is gone for good (a destroyed socket): a compression that ends then fails. */
+  isClosed?(): boolean;
 }
 
 /** Options of the writer. */
@@ -73,8 +75,10 @@ export class FrameWriter {
   private busy: boolean;
   /** Operations waiting behind a compression or a hold (created on first use). */
   private queue: Queued[] | null;
-  /** Payload bytes waiting in `queue` (part of ws's `bufferedAmount`). */
+  /** Payload bytes being compressed or waiting in `queue` (part of ws's `bufferedAmount`). */
   queuedBytes: number;
+  /** Payload bytes of the message being compressed now (counted in `queuedBytes`). */
+  private pendingSize: number;
   /** The frame being compressed, waiting for the codec. */
   private pendingFin: boolean;
   private pendingOpcode: number;
@@ -98,6 +102,7 @@ export class FrameWriter {
     this.busy = false;
     this.queue = null;
     this.queuedBytes = 0;
+    this.pendingSize = 0;
     this.pendingFin = false;
     this.pendingOpcode = 0;
     this.pendingMasked = false;
@@ -145,6 +150,30 @@ export class FrameWriter {
   /** Whether a fragmented message is being sent (its next frame must be a continuation). */
   get inMessage(): boolean {
     return this.fragmenting;
+  }
+
+  /**
+   * Gives up a reserved place because the output is gone: `cb` and the callbacks of everything queued
+   * behind the place get `err`, in order, and nothing more is written.
+   */
+  abandon(ticket: number, cb: WriteCallback | undefined, err: Error): void {
+    if (ticket === this.activeHold) {
+      this.activeHold = 0;
+      this.queuedBytes -= this.activeHoldSize;
+      this.activeHoldSize = 0;
+      if (cb) cb(err);
+      this.failQueue(err);
+      return;
+    }
+    // Still behind something else: it fails with the rest of the queue, in its place.
+    for (const op of this.queue || []) {
+      if (op.kind === HOLD && op.ticket === ticket) {
+        op.kind = RAW;
+        op.data = EMPTY_BUFFER;
+        op.cb = cb;
+        return;
+      }
+    }
   }
 
   /** Gives up a reserved place (the data could not be read): what waits behind it moves on. */
@@ -228,6 +257,8 @@ export class FrameWriter {
       this.pendingOpcode = opcode;
       this.pendingMasked = this.masked;
       const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+      this.pendingSize = bytes.length;
+      this.queuedBytes += bytes.length;
       // One bound callback per writer (made on the first compression), not a closure per message.
       if (this.compressed === null) this.compressed = this.onCompressed.bind(this);
       (this.codec as Codec).compress(bytes, fin, this.compressed);
@@ -242,6 +273,13 @@ export class FrameWriter {
     const cb = this.pendingCb;
     this.pendingCb = undefined;
     this.busy = false;
+    this.queuedBytes -= this.pendingSize;
+    this.pendingSize = 0;
+    const out = this.out;
+    if (out.isClosed !== undefined && out.isClosed()) {
+      // The transport was destroyed meanwhile: this frame and every one waiting behind it fail, in order.
+      err = new Error('The socket was closed while data was being compressed');
+    }
     if (err) {
       // The codec failed (it was closed under us): report it and drop what waits behind it.
       if (cb) cb(err);

@@ -54,11 +54,20 @@ export class Driver implements Sink {
   readonly host: DriverHost;
   readonly socket: SocketWithDriver;
   readonly conn: Connection;
+  /** The core holds input back (an inflate is pending, events are deferred): the socket is paused. */
+  inputHeld: boolean;
+  /**
+   * While a received chunk is handled (its replies corked into one writev): the socket's buffered bytes
+   * before it, else -1. `bufferedAmount` reports this meanwhile, as if each reply had been written at once.
+   */
+  lengthBeforeChunk: number;
 
   constructor(host: DriverHost, socket: Duplex, options: DriverOptions) {
     this.host = host;
     this.socket = socket as SocketWithDriver;
     this.conn = new Connection(this, options);
+    this.inputHeld = false;
+    this.lengthBeforeChunk = -1;
   }
 
   /** Starts reading: attaches the listeners and replays `head` (bytes read past the handshake). */
@@ -83,6 +92,11 @@ export class Driver implements Sink {
   watchDrain(): void {
     const socket = this.socket;
     if (socket.listeners('drain').indexOf(socketOnDrain) === -1) socket.on('drain', socketOnDrain);
+  }
+
+  /** The user's `resume()`: the socket flows again unless the core is still holding input back. */
+  resumeReading(): void {
+    if (!this.inputHeld) this.socket.resume();
   }
 
   // --- Sink ---------------------------------------------------------------------------------------
@@ -136,6 +150,12 @@ export class Driver implements Sink {
     this.stopReading();
     this.startCloseTimer();
     const host = this.host;
+    // The failing close frame is on its way: the connection is CLOSING when 'error' is heard, and the
+    // frame leaves now rather than with the rest of the chunk's replies.
+    if (host._readyState === ReadyState.OPEN) host._readyState = ReadyState.CLOSING;
+    const socket = this.socket;
+    while (socket.writableCorked > 0) socket.uncork();
+    this.lengthBeforeChunk = -1;
     if (!host._errorEmitted) {
       host._errorEmitted = true;
       host.emit('error', err);
@@ -147,9 +167,26 @@ export class Driver implements Sink {
     writePair(this.socket, first, second, cb);
   }
 
+  /** @internal The core holds no more input back: read again (unless the user paused). */
+  onDrain(): void {
+    this.inputHeld = false;
+    if (!this.host._paused && this.socket[kDriver] === this) this.socket.resume();
+  }
+
+  /** @internal Input held back when the socket closed has been processed: the connection is closed. */
+  onFinish(): void {
+    closed(this);
+  }
+
+  /** @internal */
+  isClosed(): boolean {
+    return this.socket.destroyed;
+  }
+
   /** @internal */
   end(): void {
-    if (!this.socket.writableEnded) this.socket.end();
+    const socket = this.socket;
+    if (!socket.writableEnded && !socket.destroyed) socket.end();
   }
 
   /** @internal */
@@ -198,9 +235,16 @@ function socketOnData(this: SocketWithDriver, chunk: Buffer): void {
   driver.host._heartbeatSeen = true;
   // Replies sent while this chunk's messages are handled (an echo, a pong, several pipelined answers)
   // leave in one writev instead of one write syscall each; order and callbacks are unchanged.
+  driver.lengthBeforeChunk = this.writableLength;
   this.cork();
-  driver.conn.receiveData(chunk);
+  if (!driver.conn.receiveData(chunk)) {
+    // The core is holding input back (inflating, or deferring events): stop reading until it drains,
+    // so a peer cannot make it queue without limit.
+    driver.inputHeld = true;
+    this.pause();
+  }
   this.uncork();
+  driver.lengthBeforeChunk = -1;
 }
 
 /** The socket's buffer emptied: the WebSocket emits 'drain' (a backpressured sender may go on). */
@@ -212,7 +256,6 @@ function socketOnDrain(this: SocketWithDriver): void {
 function socketOnEnd(this: SocketWithDriver): void {
   const driver = this[kDriver] as Driver;
   driver.host._readyState = ReadyState.CLOSING;
-  driver.conn.parser.stop();
   // Usually our side has ended already (after the close handshake): ending again would only build an
   // ERR_STREAM_ALREADY_FINISHED error object (with its stack) per connection for nothing.
   if (!this.writableEnded) this.end();
@@ -235,8 +278,7 @@ function socketOnClose(this: SocketWithDriver): void {
   this.removeListener('data', socketOnData);
   this.removeListener('end', socketOnEnd);
   this.removeListener('drain', socketOnDrain);
-  const host = driver.host;
-  host._readyState = ReadyState.CLOSING;
+  driver.host._readyState = ReadyState.CLOSING;
   const conn = driver.conn;
 
   // Bytes the socket read but nobody consumed (it was paused) may still hold the peer's close frame.
@@ -245,8 +287,16 @@ function socketOnClose(this: SocketWithDriver): void {
     const chunk = this.read(state.length) as Buffer | null;
     if (chunk !== null) conn.receiveData(chunk);
   }
-  conn.closed();
-  this[kDriver] = undefined;
+  // Messages still being inflated (or deferred) and a close frame behind them are delivered before
+  // 'close'; then the Connection reports onFinish().
+  if (conn.endOfInput()) closed(driver);
+}
+
+/** The socket is closed and every byte it delivered has been processed: emit 'close'. */
+function closed(driver: Driver): void {
+  const host = driver.host;
+  driver.conn.closed();
+  driver.socket[kDriver] = undefined;
   if (host._closeTimer !== null) {
     clearTimeout(host._closeTimer);
     host._closeTimer = null;
