@@ -124,15 +124,14 @@ class Http2Handshake {
       this.request();
       return;
     }
-    // The server's SETTINGS precede its PING acknowledgement: once the ping returns, the settings are known.
-    session.ping((err) => {
-      if (err) {
-        this.fallback();
-        return;
-      }
+    const decide = (): void => {
       if (session.remoteSettings.enableConnectProtocol) this.request();
       else this.fallback();
-    });
+    };
+    // Still connecting: the server's SETTINGS are on their way. Otherwise they precede the server's PING
+    // acknowledgement: once a ping returns, the settings are known.
+    if (session.connecting) session.once('remoteSettings', decide);
+    else session.ping((err) => (err ? this.fallback() : decide()));
   }
 
   /** RFC 8441 §4–§5: the extended CONNECT with the WebSocket header fields. */
