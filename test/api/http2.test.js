@@ -259,7 +259,17 @@ describe('HTTP/2 (RFC 8441): the server, with Node’s http2 client', () => {
     assert.strictEqual(wss.clients.size, 0);
   });
 
-  it('after close() the WebSocketServer no longer takes the server’s streams; 503 while it still holds them (noServer)', async () => {
+  it('after close() the WebSocketServer lets go of the server’s streams (Node’s 405 again)', async () => {
+    const { wss, port } = await h2Server();
+    const session = await connect(port);
+    const before = await openStream(session);
+    assert.strictEqual(before.headers[':status'], 200);
+    wss.close(); // its 'close' waits for the open client; the server's listeners go at once
+    const after = await openStream(session);
+    assert.strictEqual(after.headers[':status'], 405);
+  });
+
+  it('a closing WebSocketServer answers 503 to a stream handed to handleStream', async () => {
     const server = track(http2.createSecureServer({ ...TLS, settings: { enableConnectProtocol: true } }));
     const wss = track(new WebSocketServer({ noServer: true }));
     server.on('stream', (stream, headers) => wss.handleStream(stream, headers, () => {}));
