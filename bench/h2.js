@@ -65,9 +65,10 @@ function runServer() {
 
 /**
  * A client process: CONNS connections, INFLIGHT messages in flight on each, until told to stop. It is
- * kept cheap so the server stays the busier side: masked frames are built once, echoes are counted
- * from the byte count (the server's frames have a fixed size), and each read is answered with that many
- * frames in one write. h1: a TLS socket and a hand-written upgrade; h2: a session and an extended CONNECT.
+ * kept cheap (the same work for both protocols): masked frames are built once, echoes are counted from
+ * the byte count (the server's frames have a fixed size), and each read is answered with that many
+ * frames in one write. With `--verbose` each measurement prints its rate and the server's CPU share: a
+ * server well under 100% means the figures include how well each protocol batches at that load. h1: a TLS socket and a hand-written upgrade; h2: a session and an extended CONNECT.
  */
 function runClient() {
   const tls = require('tls');
