@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ClientRequest, OutgoingHttpHeaders, Server as HttpServer } from 'http';
 import type { Server as HttpsServer } from 'https';
+import type { ClientHttp2Session, Http2SecureServer, Http2Server } from 'http2';
 import type { Duplex, DuplexOptions } from 'stream';
 import type { SecureContextOptions } from 'tls';
 import type { LookupFunction, Socket } from 'net';
@@ -181,6 +182,8 @@ declare namespace WebSocket {
     lookup?: LookupFunction;
     servername?: string;
     auth?: string;
+    /** weft: open the WebSocket as an HTTP/2 stream (RFC 8441) when the server allows it. */
+    http2?: boolean | ClientHttp2Session;
     [option: string]: unknown;
   }
 
@@ -192,7 +195,8 @@ declare namespace WebSocket {
     host?: string;
     port?: number;
     backlog?: number;
-    server?: HttpServer | HttpsServer;
+    /** weft: an `http2` server too (WebSockets over its extended CONNECT streams, RFC 8441). */
+    server?: HttpServer | HttpsServer | Http2Server | Http2SecureServer;
     verifyClient?: VerifyClientCallbackAsync<InstanceType<V>> | VerifyClientCallbackSync<InstanceType<V>>;
     handleProtocols?: (protocols: Set<string>, request: InstanceType<V>) => string | false;
     path?: string;

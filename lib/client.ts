@@ -12,6 +12,7 @@ import { connect as netConnectRaw, isIP, type NetConnectOpts, type Socket } from
 import { connect as tlsConnectRaw, type ConnectionOptions, type TLSSocket } from 'tls';
 import { unescape } from 'querystring';
 import type { Duplex } from 'stream';
+import type { ClientHttp2Session } from 'http2';
 import {
   DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_MAX_BUFFERED_CHUNKS,
@@ -21,7 +22,8 @@ import {
   ReadyState,
 } from './protocol/constants';
 import { HandshakeMessage, generateKey, isValidSubprotocolList, validateUpgradeResponse } from './protocol/handshake';
-import { WebSocket, abortHandshake, emitErrorAndClose, kAborted, setClientInit } from './websocket';
+import { WebSocket, abortHandshake, emitErrorAndClose, kAborted, setClientInit, type SetSocketOptions } from './websocket';
+import { CONNECT_OPTIONS, openHttp2 } from './http2/client';
 
 /**
  * Options of `new WebSocket(address, protocols?, options)`: ws 8.23's client options, plus any option of
@@ -67,6 +69,12 @@ export interface ClientOptions extends Omit<HttpsRequestOptions, 'headers'> {
   protocols?: string | string[];
   /** Whether UTF-8 validation of text messages and close reasons is skipped. Default `false`. */
   skipUTF8Validation?: boolean;
+  /**
+   * weft: open the WebSocket as an HTTP/2 stream (RFC 8441) — `true` on a session of its own, or on the
+   * `ClientHttp2Session` given — when the server advertises SETTINGS_ENABLE_CONNECT_PROTOCOL; over
+   * HTTP/1.1 otherwise. Default `false`.
+   */
+  http2?: boolean | ClientHttp2Session;
 }
 
 /**
@@ -135,6 +143,8 @@ interface HandshakeChain {
   originalHostOrSocketPath: string;
   /** The user's options; when following redirects, a copy with lower-cased header names. */
   options: ClientOptions | undefined;
+  /** The HTTP/2 attempt (`options.http2`) is over: this handshake goes over HTTP/1.1. */
+  noHttp2?: boolean;
 }
 
 /**
@@ -338,6 +348,30 @@ function openHandshake(ws: WebSocket, address: string | URL, protocols: unknown[
     }
   }
 
+  // weft, RFC 8441: as a stream of an HTTP/2 connection when asked for and the server allows it
+  // (lib/http2/client.ts); it comes back here, over HTTP/1.1, when the server does not.
+  if (opts.http2 && !isIpc && !chain.noHttp2) {
+    chain.noHttp2 = true;
+    const connectOptions: Record<string, unknown> = {};
+    for (const name of CONNECT_OPTIONS) {
+      if ((opts as Record<string, unknown>)[name] !== undefined) connectOptions[name] = (opts as Record<string, unknown>)[name];
+    }
+    openHttp2(ws, {
+      session: opts.http2 === true ? true : opts.http2,
+      url,
+      isSecure,
+      headers,
+      auth: opts.auth || undefined,
+      protocols: offered,
+      extensions,
+      handshakeTimeout: opts.handshakeTimeout,
+      connectOptions,
+      socketOptions: socketOptions(opts),
+      fallback: () => openHandshake(ws, address, protocols, chain),
+    });
+    return;
+  }
+
   let req: ClientRequest | null;
   if (opts.followRedirects) {
     prepareRedirectHeaders(ws, opts, url, isSecure, isIpc, chain);
@@ -415,19 +449,24 @@ function openHandshake(ws: WebSocket, address: string | URL, protocols: unknown[
 
     // §4.1: "If the server's response is validated as provided for above, it is said that _The
     // WebSocket Connection is Established_ and that the WebSocket Connection is in the OPEN state."
-    ws.setSocket(socket, head, {
-      allowSynchronousEvents: opts.allowSynchronousEvents,
-      generateMask: opts.generateMask,
-      maxBufferedChunks: opts.maxBufferedChunks,
-      maxFragments: opts.maxFragments,
-      maxPayload: opts.maxPayload,
-      maxPendingAutoPongs: opts.maxPendingAutoPongs,
-      skipUTF8Validation: opts.skipUTF8Validation,
-    });
+    ws.setSocket(socket, head, socketOptions(opts));
   });
 
   if (opts.finishRequest) opts.finishRequest(thisRequest, ws);
   else thisRequest.end();
+}
+
+/** The connection options `setSocket` takes, from the handshake's options. */
+function socketOptions(opts: RequestArgs): SetSocketOptions {
+  return {
+    allowSynchronousEvents: opts.allowSynchronousEvents,
+    generateMask: opts.generateMask,
+    maxBufferedChunks: opts.maxBufferedChunks,
+    maxFragments: opts.maxFragments,
+    maxPayload: opts.maxPayload,
+    maxPendingAutoPongs: opts.maxPendingAutoPongs,
+    skipUTF8Validation: opts.skipUTF8Validation,
+  };
 }
 
 /**

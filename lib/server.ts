@@ -13,6 +13,7 @@
 import { EventEmitter } from 'events';
 import * as http from 'http';
 import type * as https from 'https';
+import type * as http2 from 'http2';
 import type { Duplex } from 'stream';
 import { WebSocket } from './websocket';
 import { PerMessageDeflate, negotiateServer, type DeflateHandshakeOptions } from './deflate';
@@ -34,6 +35,7 @@ import {
   serializeResponse,
   validateUpgradeRequest,
 } from './protocol/handshake';
+import { attachHttp2, handleStream, isHttp2Server, type Http2HandshakeRequest } from './http2/server';
 
 /** What `verifyClient` is given: the handshake request and what ws derives from it. */
 export interface VerifyClientInfo {
@@ -102,8 +104,11 @@ export interface ServerOptions {
   perMessageDeflate?: boolean | object;
   /** Port of an HTTP server the WebSocketServer creates and listens with. Default `null`. */
   port?: number | null;
-  /** An existing HTTP/S server whose 'upgrade' requests this server handles. Default `null`. */
-  server?: http.Server | https.Server | null;
+  /**
+   * An existing HTTP/S server whose 'upgrade' requests this server handles. Default `null`. weft: an
+   * `http2` server too — its extended CONNECT streams (RFC 8441) are handled as well (lib/http2/).
+   */
+  server?: http.Server | https.Server | http2.Http2Server | http2.Http2SecureServer | null;
   /** Do not check text messages and close reasons for valid UTF-8. Default `false`. */
   skipUTF8Validation?: boolean;
   /** Accepts or rejects a handshake. Default `null` (accept). */
@@ -154,7 +159,7 @@ export interface ResolvedServerOptions extends ServerOptions {
   path: string | null;
   perMessageDeflate: false | object;
   port: number | null;
-  server: http.Server | https.Server | null;
+  server: http.Server | https.Server | http2.Http2Server | http2.Http2SecureServer | null;
   skipUTF8Validation: boolean;
   verifyClient: VerifyClient | null;
   WebSocket: WebSocketClass;
@@ -183,7 +188,7 @@ export class WebSocketServer extends EventEmitter {
   /** The connected clients, while `clientTracking` is on (the property is absent otherwise). */
   declare clients: Set<WebSocket>;
   /** @internal The HTTP server in use (created in `port` mode, given in `server` mode), or null. */
-  _server: http.Server | https.Server | null;
+  _server: http.Server | https.Server | http2.Http2Server | http2.Http2SecureServer | null;
   /** @internal Detaches the listeners put on `_server`, or null. */
   _removeListeners: (() => void) | null;
   /** @internal RUNNING, CLOSING or CLOSED. */
@@ -254,15 +259,18 @@ export class WebSocketServer extends EventEmitter {
     this.options = opts;
   }
 
-  /** Re-emits the HTTP server's 'listening' and 'error', and handles its 'upgrade' requests. */
-  private _attach(server: http.Server | https.Server): () => void {
+  /**
+   * Re-emits the HTTP server's 'listening' and 'error', and handles its 'upgrade' requests (and, on an
+   * `http2` server, its WebSocket CONNECT streams).
+   */
+  private _attach(server: http.Server | https.Server | http2.Http2Server | http2.Http2SecureServer): () => void {
     const onListening = (): void => {
       this.emit('listening');
     };
     const onError = (err: Error): void => {
       this.emit('error', err);
     };
-    const emitConnection: UpgradeCallback = (ws, req) => {
+    const emitConnection = (ws: WebSocket, req: http.IncomingMessage | Http2HandshakeRequest): void => {
       this.emit('connection', ws, req);
     };
     const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -271,10 +279,13 @@ export class WebSocketServer extends EventEmitter {
     server.on('listening', onListening);
     server.on('error', onError);
     server.on('upgrade', onUpgrade);
+    // RFC 8441: WebSockets over HTTP/2 streams (lib/http2/server.ts).
+    const detachHttp2 = isHttp2Server(server) ? attachHttp2(this, server, emitConnection) : null;
     return () => {
       server.removeListener('listening', onListening);
       server.removeListener('error', onError);
       server.removeListener('upgrade', onUpgrade);
+      if (detachHttp2 !== null) detachHttp2();
     };
   }
 
@@ -297,7 +308,7 @@ export class WebSocketServer extends EventEmitter {
   address(): ReturnType<http.Server['address']> {
     if (this.options.noServer) throw new Error('The server is operating in "noServer" mode');
     if (this._server === null) return null;
-    return this._server.address();
+    return (this._server as http.Server).address();
   }
 
   /**
@@ -328,7 +339,7 @@ export class WebSocketServer extends EventEmitter {
       else process.nextTick(emitClose, this);
     } else {
       // Our own server: its 'close' waits for every connection, the upgraded ones included.
-      (server as http.Server | https.Server).close(() => emitClose(this));
+      (server as http.Server).close(() => emitClose(this));
     }
   }
 
@@ -384,38 +395,58 @@ export class WebSocketServer extends EventEmitter {
       return;
     }
 
-    const verifyClient = options.verifyClient;
-    if (verifyClient) {
-      // §4.2.2 step 2: "The server can perform additional client authentication, for example, by
-      // returning a 401 status code"; step 4 /origin/: a server that does not wish to accept the
-      // connection "MUST return an appropriate HTTP error code (e.g., 403 Forbidden)". ws: 401 unless
-      // verifyClient names another. `secure` reflects step 1 (TLS).
-      const transport = req.socket as (Duplex & { authorized?: boolean; encrypted?: boolean }) | undefined;
-      const info: VerifyClientInfo = {
-        origin: req.headers[result.version === 8 ? 'sec-websocket-origin' : 'origin'] as string,
-        secure: !!(transport && (transport.authorized || transport.encrypted)),
-        req,
-      };
-      if (verifyClient.length === 2) {
-        (verifyClient as (info: VerifyClientInfo, callback: VerifyClientCallback) => void)(
-          info,
-          (verified, code, message, headers) => {
-            if (!verified) {
-              abortHandshake(socket, code || 401, message, headers);
-              return;
-            }
-            this.completeUpgrade(extensions, result.key, result.protocols, req, socket, head, cb);
-          },
-        );
-        return;
-      }
-      if (!(verifyClient as (info: VerifyClientInfo) => boolean)(info)) {
-        abortHandshake(socket, 401);
-        return;
-      }
+    if (options.verifyClient) {
+      this._verify(req, result.version, (verified, code, message, headers) => {
+        if (!verified) {
+          abortHandshake(socket, code || 401, message, headers);
+          return;
+        }
+        this.completeUpgrade(extensions, result.key, result.protocols, req, socket, head, cb);
+      });
+      return;
     }
 
     this.completeUpgrade(extensions, result.key, result.protocols, req, socket, head, cb);
+  }
+
+  /**
+   * weft: handles an HTTP/2 extended CONNECT stream (RFC 8441) — `noServer`'s counterpart of
+   * `handleUpgrade` for callers that route an `http2` server's streams themselves. `headers` are the
+   * stream's request headers (the 'stream' event's second argument); the server's session must have
+   * advertised `enableConnectProtocol`. Runs the same checks as `handleUpgrade`, answers `:status 200`
+   * (or the same rejection statuses) and calls `cb(ws, req)` with a request-like object.
+   */
+  handleStream(
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    cb: (ws: WebSocket, request: Http2HandshakeRequest) => void,
+  ): void {
+    handleStream(this, stream, headers, cb);
+  }
+
+  /**
+   * @internal Asks `verifyClient` (synchronous or asynchronous) about `req`; `done` gets its verdict
+   * (and, when refused, the status, message and headers it named).
+   */
+  _verify(req: http.IncomingMessage, version: number, done: VerifyClientCallback): void {
+    const verifyClient = this.options.verifyClient as VerifyClient;
+    // §4.2.2 step 2: "The server can perform additional client authentication, for example, by
+    // returning a 401 status code"; step 4 /origin/: a server that does not wish to accept the
+    // connection "MUST return an appropriate HTTP error code (e.g., 403 Forbidden)". ws: 401 unless
+    // verifyClient names another. `secure` reflects step 1 (TLS).
+    const transport = req.socket as (Duplex & { authorized?: boolean; encrypted?: boolean }) | undefined;
+    const info: VerifyClientInfo = {
+      origin: req.headers[version === 8 ? 'sec-websocket-origin' : 'origin'] as string,
+      secure: !!(transport && (transport.authorized || transport.encrypted)),
+      req,
+    };
+    if (verifyClient.length === 2) {
+      (verifyClient as (info: VerifyClientInfo, callback: VerifyClientCallback) => void)(info, done);
+      return;
+    }
+    // A synchronous refusal is a bare 401, as in ws.
+    if ((verifyClient as (info: VerifyClientInfo) => boolean)(info)) done(true);
+    else done(false, 401);
   }
 
   /**
@@ -446,31 +477,14 @@ export class WebSocketServer extends EventEmitter {
       return;
     }
 
-    const options = this.options;
-    // ws hands the merged options (unknown keys included) to the constructor.
-    const ws = new options.WebSocket(null, undefined, options as unknown as Record<string, unknown>);
-    // Pub/sub (lib/pubsub/): the socket publishes through this server's topic hub.
-    ws._hub = this;
-
-    // §4.2.2 step 4 /subprotocol/: "Either a single value representing the subprotocol the server is
-    // ready to use or null" — chosen from the client's list only.
-    let protocol: string | undefined;
-    if (protocols.size > 0) {
-      const selected = options.handleProtocols
-        ? options.handleProtocols(protocols, req)
-        : (protocols.values().next().value as string);
-      if (selected) {
-        protocol = selected;
-        ws._protocol = selected;
-      }
-    }
+    const ws = this._createClient(protocols, req);
 
     // §4.2.2 step 5: "If the server chooses to accept the incoming connection, it MUST reply with a
     // valid HTTP response": 5.1 the 101 status line, 5.2 Upgrade, 5.3 Connection, 5.4
     // Sec-WebSocket-Accept, 5.5 Sec-WebSocket-Protocol, 5.6 Sec-WebSocket-Extensions.
     const extensionsHeader = acceptedExtensionsHeader(extensions);
     if (extensionsHeader !== undefined) ws._extensions = extensions;
-    const lines = buildAcceptResponse(key, protocol, extensionsHeader);
+    const lines = buildAcceptResponse(key, ws._protocol || undefined, extensionsHeader);
 
     // Listeners may inspect the lines and push their own (cookies, for instance) before they go out.
     this.emit('headers', lines, req);
@@ -481,6 +495,37 @@ export class WebSocketServer extends EventEmitter {
     socket.write(serializeResponse(lines));
     socket.removeListener('error', destroySocket);
 
+    this._startClient(ws, socket, head, req, cb);
+  }
+
+  /** @internal Whether new connections are accepted (not once `close()` was called: they get 503). */
+  _accepting(): boolean {
+    return this._state === ServerState.RUNNING;
+  }
+
+  /**
+   * @internal The server-side WebSocket of an accepted handshake, its subprotocol selected (§4.2.2
+   * step 4 /subprotocol/: "Either a single value representing the subprotocol the server is ready to
+   * use or null" — chosen from the client's list only) and kept in `ws._protocol`.
+   */
+  _createClient(protocols: Set<string>, req: http.IncomingMessage): WebSocket {
+    const options = this.options;
+    // ws hands the merged options (unknown keys included) to the constructor.
+    const ws = new options.WebSocket(null, undefined, options as unknown as Record<string, unknown>);
+    // Pub/sub (lib/pubsub/): the socket publishes through this server's topic hub.
+    ws._hub = this;
+    if (protocols.size > 0) {
+      const selected = options.handleProtocols
+        ? options.handleProtocols(protocols, req)
+        : (protocols.values().next().value as string);
+      if (selected) ws._protocol = selected;
+    }
+    return ws;
+  }
+
+  /** @internal Opens `ws` on the accepted `socket`, tracks it and calls `cb(ws, req)`. */
+  _startClient(ws: WebSocket, socket: Duplex, head: Buffer | undefined, req: http.IncomingMessage, cb: UpgradeCallback): void {
+    const options = this.options;
     // WebSocket-Node's members: the version spoken, and the client's address as a proxy reports it —
     // only when the server is told to trust one (a header anyone can send is never believed by default).
     if (req.headers['sec-websocket-version'] === '8') ws._protocolVersion = 8;

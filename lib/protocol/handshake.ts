@@ -215,6 +215,15 @@ export function validateUpgradeRequest(
   const key = headerValue(headers, 'sec-websocket-key');
   if (key === undefined || !isValidKey(key)) return reject(400, HandshakeMessage.INVALID_KEY);
 
+  return checkRequestHeaders(key, headers, options);
+}
+
+/**
+ * The checks an opening handshake makes whatever carries it — an HTTP/1.1 Upgrade (RFC 6455 §4.2.1)
+ * or an HTTP/2 extended CONNECT (RFC 8441 §5, which keeps these header fields and drops the rest):
+ * the version, `shouldHandle`, the subprotocols and the extensions, in ws's order.
+ */
+function checkRequestHeaders(key: string, headers: HttpHeaders, options: UpgradeRequestOptions): UpgradeRequestResult {
   // §4.2.1 item 6: "A |Sec-WebSocket-Version| header field, with a value of 13." §4.4: otherwise
   // answer with the versions the server supports. ws coerces with unary plus, so `013`, `13.0` and
   // `0xd` are 13 too.
@@ -254,6 +263,22 @@ export function validateUpgradeRequest(
   }
 
   return { ok: true, key, version, protocols, extensionsHeader, extensions };
+}
+
+/**
+ * Validates an HTTP/2 extended CONNECT that opens a WebSocket (RFC 8441 §4 and §5) on the server
+ * side: `:method` CONNECT (else 405, as a non-GET upgrade) and `:protocol` websocket (else 400), then the checks `validateUpgradeRequest` makes after the Upgrade and key ones, with the same
+ * statuses and messages. The accepted result's `key` is empty: §5 — "The Sec-WebSocket-Key and
+ * Sec-WebSocket-Accept header fields are not used". `headers` are Node's HTTP/2 header object
+ * (lower-case names, pseudo-header fields included).
+ */
+export function validateConnectRequest(headers: HttpHeaders, options: UpgradeRequestOptions = {}): UpgradeRequestResult {
+  // §4: "A new pseudo-header field :protocol MAY be included on request HEADERS indicating the desired
+  // protocol to be spoken on the tunnel created by CONNECT." §5: the value is "websocket".
+  if (headerValue(headers, ':method') !== 'CONNECT') return reject(405, HandshakeMessage.INVALID_METHOD);
+  const protocol = headerValue(headers, ':protocol');
+  if (protocol === undefined || protocol.toLowerCase() !== 'websocket') return reject(400, HandshakeMessage.INVALID_UPGRADE);
+  return checkRequestHeaders('', headers, options);
 }
 
 /**
@@ -373,6 +398,21 @@ export function validateUpgradeResponse(
     return HandshakeMessage.INVALID_ACCEPT;
   }
 
+  return validateNegotiation(headers, protocols, offeredExtensions);
+}
+
+/**
+ * The client's checks of what the server selected — subprotocol, then extensions — shared by the
+ * HTTP/1.1 response (after its status, Upgrade and accept checks) and the HTTP/2 one (RFC 8441 §5:
+ * a 2xx to the extended CONNECT, with the same `Sec-WebSocket-Protocol` and
+ * `Sec-WebSocket-Extensions` semantics). Returns `null` or ws's error message, as
+ * `validateUpgradeResponse` does.
+ */
+export function validateNegotiation(
+  headers: HttpHeaders,
+  protocols: readonly string[],
+  offeredExtensions: boolean | readonly string[],
+): string | null {
   // §4.1: "If the response includes a |Sec-WebSocket-Protocol| header field and this header field
   // indicates the use of a subprotocol that was not present in the client's handshake (the server
   // has indicated a subprotocol not requested by the client), the client MUST _Fail the WebSocket
