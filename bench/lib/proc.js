@@ -14,17 +14,17 @@ const NOFILE = 65536;
 
 /** Compiles the C load generator into bench/.build/ unless it is newer than its sources. */
 function buildLoadgen(log = console.error) {
-  const srcs = ['loadgen.c', 'loadgen/util.c', 'loadgen/client.c', 'loadgen/server.c'].map((f) => path.join(BENCH, f));
+  const srcs = ['loadgen.c', 'loadgen/util.c', 'loadgen/client.c', 'loadgen/server.c', 'loadgen/paced.c'].map((f) => path.join(BENCH, f));
   const deps = srcs.concat(['loadgen/lg.h', 'loadgen/client.h'].map((f) => path.join(BENCH, f)));
   fs.mkdirSync(BUILD, { recursive: true });
   const newest = Math.max(...deps.map((f) => fs.statSync(f).mtimeMs));
   if (fs.existsSync(LOADGEN) && fs.statSync(LOADGEN).mtimeMs > newest) return;
   const cc = process.env.CC || 'cc';
   try {
-    execFileSync(cc, ['-O2', '-Wall', '-DHAVE_ZLIB', '-o', LOADGEN, ...srcs, '-lz'], { stdio: 'inherit' });
+    execFileSync(cc, ['-O2', '-Wall', '-DHAVE_ZLIB', '-o', LOADGEN, ...srcs, '-lz', '-lpthread'], { stdio: 'inherit' });
   } catch {
     log('bench: building the load generator with zlib failed; building without (compressed rows will be n/a)');
-    execFileSync(cc, ['-O2', '-Wall', '-o', LOADGEN, ...srcs], { stdio: 'inherit' });
+    execFileSync(cc, ['-O2', '-Wall', '-o', LOADGEN, ...srcs, '-lpthread'], { stdio: 'inherit' });
   }
 }
 
