@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * weft vs ws, side by side, in one run (see /work/shared/bench.md for how performance is judged).
+ * weft vs ws, side by side, in one run (how performance is judged: bench/README.md).
  *
  *   npm run bench                  all rows, 5 interleaved rounds (prints an estimate first)
  *   npm run bench:quick            all rows, 2 rounds, shorter windows
