@@ -84,10 +84,15 @@ const secs = () => [`--warmup=${opt.warmup}`, `--duration=${opt.window}`, `--max
 
 async function measureServer(row, impl, server) {
   const box = {};
+  let peek = null;
   const lg = await P.runLoadgen([...row.lg, `--port=${server.port}`, ...secs()], async (ev) => {
-    if (ev.event === 'start') box.start = await server.request('start');
-    else if (ev.event === 'end') box.win = await server.request('stop');
+    if (ev.event === 'start') {
+      box.start = await server.request('start');
+      // Rows with a spread: one look at the server's sockets mid-window (receive buffers, queues).
+      if (row.spread) peek = setTimeout(() => (box.tcp = P.serverSockets(server.port)), (opt.window * 1000) / 2);
+    } else if (ev.event === 'end') box.win = await server.request('stop');
   });
+  if (peek) clearTimeout(peek);
   const win = box.win;
   if (!win || win.error) return { failed: win ? win.error : `no window (loadgen: ${lg.first_error || 'no start event'})` };
   const ops = win[row.opsField];
@@ -102,6 +107,9 @@ async function measureServer(row, impl, server) {
     p99Us: lg.p99_us,
     peerCpuPct: lg.cpu_pct,
     serverCpuPct: (win.cpuUs / 1000 / win.wallMs) * 100,
+    sysShare: win.cpuUs > 0 ? win.systemUs / win.cpuUs : NaN,
+    rcvBufMedian: box.tcp ? box.tcp.rcvBufMedian : NaN,
+    fullRecvQ: box.tcp ? box.tcp.fullRecvQ : NaN,
     errors: lg.errors,
     firstError: lg.first_error,
   };

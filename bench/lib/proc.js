@@ -221,4 +221,22 @@ function procCpuSeconds(pid) {
   }
 }
 
-module.exports = { BUILD, LOADGEN, buildLoadgen, envFor, startServer, runLoadgen, runClient, startCServer, procCpuSeconds, spawnNode };
+/**
+ * The server side of the TCP connections on `port`, from `ss -tim` (Linux): the median receive buffer
+ * (skmem rb: how far the kernel's autotuning let it grow) and how many sockets hold more than 64 KiB of
+ * unread bytes at that moment. null when ss is missing.
+ */
+function serverSockets(port) {
+  let out;
+  try {
+    out = execFileSync('ss', ['-tim', `( sport = :${port} )`], { encoding: 'utf8', timeout: 5000 });
+  } catch {
+    return null;
+  }
+  const rb = [...out.matchAll(/\brb(\d+)/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
+  const recvQ = [...out.matchAll(/^ESTAB\s+(\d+)/gm)].map((m) => Number(m[1]));
+  if (rb.length === 0) return null;
+  return { sockets: recvQ.length, rcvBufMedian: rb[rb.length >> 1], fullRecvQ: recvQ.filter((q) => q > 65536).length };
+}
+
+module.exports = { BUILD, LOADGEN, buildLoadgen, envFor, startServer, runLoadgen, runClient, startCServer, procCpuSeconds, spawnNode, serverSockets };

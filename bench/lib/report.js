@@ -125,16 +125,30 @@ function span(samples, key, fmt) {
   return `${fmt(v[0])} · **${fmt(median(v))}** · ${fmt(v[v.length - 1])}`;
 }
 
+/** min–max of one field over the rounds ('—' when never measured, e.g. client rows). */
+function range(samples, key, fmt) {
+  const v = (samples || []).filter((x) => x && !x.failed).map((x) => x[key]).filter(Number.isFinite);
+  if (v.length === 0) return '—';
+  const lo = Math.min(...v);
+  const hi = Math.max(...v);
+  return lo === hi ? fmt(lo) : `${fmt(lo)}–${fmt(hi)}`;
+}
+const pct = (x) => `${Math.round(x * 100)}%`;
+const kib = (x) => `${Math.round(x / 1024)} KiB`;
+const int = (x) => String(Math.round(x));
+
 /**
  * Rows marked `spread`: every implementation's spread over the rounds (lowest · median · highest),
  * and how the work arrived: read syscalls per operation and operations per wakeup (the measured
  * process's voluntary context switches, about one per event-loop sleep) — one message per read and per
- * wakeup is the independent pacing's worst case for Node.
+ * wakeup is the independent pacing's worst case for Node. Server rows add the system share of the CPU and
+ * a look at the server's sockets mid-window (`ss`): the median receive buffer and how many sockets hold
+ * unread data — a slow round with small buffers and full queues is TCP flow control, not the library.
  */
 function spreadTable(rows, results) {
   const head =
-    '| workload | impl | CPU/op (min · **median** · max) | p50 latency (min · **median** · max) | reads/op | ops/wakeup |\n' +
-    '|---|---|--:|--:|--:|--:|\n';
+    '| workload | impl | CPU/op (min · **median** · max) | p50 latency (min · **median** · max) | reads/op | ops/wakeup | system share of CPU (min–max) | server rcvbuf, median socket (min–max over rounds) | sockets with > 64 KiB unread (min–max) |\n' +
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|\n';
   const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
   const lines = [];
   for (const row of rows) {
@@ -144,7 +158,8 @@ function spreadTable(rows, results) {
       if (!sum || sum.n === 0) continue;
       lines.push(
         `| ${row.label} | ${impl} | ${span(e.samples[impl], 'cpuPerOpUs', fmtUs)} | ${span(e.samples[impl], 'p50Us', fmtUs)} ` +
-          `| ${f1(sum.readsPerOp)} | ${f1(sum.opsPerWakeup)} |`,
+          `| ${f1(sum.readsPerOp)} | ${f1(sum.opsPerWakeup)} | ${range(e.samples[impl], 'sysShare', pct)} ` +
+          `| ${range(e.samples[impl], 'rcvBufMedian', kib)} | ${range(e.samples[impl], 'fullRecvQ', int)} |`,
       );
     }
   }
