@@ -8,6 +8,8 @@
  *   node bench/run.js --only=echo-32,connect   rows by name (a prefix works: --only=client, --only=echo)
  *   node bench/run.js --rounds=7 --window=2 --warmup=0.5 --impls=weft,ws
  *   node bench/run.js --large                      the large-message rows, 7 rounds, with their spread
+ *   node bench/run.js --large --malloc=fixed       ...with glibc's malloc thresholds fixed (MALLOC_*_THRESHOLD_)
+ *                                                   for every measured process: no page-fault-bound rounds
  *   node bench/run.js --only=paced                 the independent pacing (a thread per connection)
  *   node bench/run.js --only=echo-32 --profile     ...then one more weft round under --cpu-prof,
  *                                                   summarised as the top self-time functions
@@ -52,6 +54,8 @@ if (args.large) {
   if (!args.rounds) args.rounds = '7';
 }
 const quick = !!args.quick;
+if (args.malloc === 'fixed') P.setFixedMalloc(true);
+else if (args.malloc !== undefined) throw new Error('--malloc takes one value: fixed');
 const opt = {
   rounds: args.rounds ? Number(args.rounds) : quick ? 2 : 5,
   window: Number(args.window || 1.0),
@@ -100,6 +104,7 @@ async function measureServer(row, impl, server) {
   return {
     cpuPerOpUs: win.cpuUs / ops,
     readsPerOp: win.reads / ops,
+    faultsPerOp: win.faults / ops,
     opsPerWakeup: win.sleeps > 0 ? ops / win.sleeps : NaN,
     opsPerS: lg.msg_per_s,
     serverOpsPerS: ops / (win.wallMs / 1000),
@@ -152,6 +157,7 @@ async function measureClient(row, impl, cserver, nodeFlags = []) {
   return {
     cpuPerOpUs: res.cpu_us / res.messages,
     readsPerOp: res.reads / res.messages,
+    faultsPerOp: res.faults / res.messages,
     opsPerWakeup: res.sleeps > 0 ? res.messages / res.sleeps : NaN,
     opsPerS: res.msg_per_s,
     p50Us: res.p50_us,
@@ -304,6 +310,7 @@ function meta() {
     window: opt.window,
     warmup: opt.warmup,
     command: quick && !args.only ? 'npm run bench:quick' : `npm run bench${cmd ? ` -- ${cmd}` : ''}`,
+    malloc: args.malloc === 'fixed' ? 'fixed thresholds (MALLOC_MMAP_THRESHOLD_=32 MiB, MALLOC_TRIM_THRESHOLD_=256 MiB)' : 'glibc defaults',
     ws: require('ws/package.json').version,
     bufferutil: (() => {
       try {

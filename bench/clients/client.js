@@ -10,8 +10,8 @@
  * The client code is what a user writes (new WebSocket(url); on 'message' send the next one), the
  * same for every implementation. Every echo is checked (type, length, bytes) and timed from its
  * send. Prints {"event":"start"} and {"event":"end"} at the window edges, then one JSON line: messages, msg_per_s, cpu_us (process.cpuUsage over the window),
- * reads (read syscalls) and sleeps (voluntary context switches, about one per event-loop wakeup) over
- * the window, p50_us, p99_us, errors.
+ * reads (read syscalls), sleeps (voluntary context switches, about one per event-loop wakeup) and
+ * faults (minor page faults) over the window, p50_us, p99_us, errors.
  *
  * With --inflight=1 every connection sends its next message as soon as its own echo is back, on its
  * own: the client-side counterpart of the load generator's --pacing=threads.
@@ -60,6 +60,7 @@ let cpu0;
 let t0 = 0;
 let reads0 = 0;
 let sleeps0 = 0;
+let faults0 = 0;
 let result = null;
 
 function startWindow() {
@@ -68,7 +69,9 @@ function startWindow() {
   nsamples = 0;
   t0 = performance.now();
   reads0 = readSyscalls();
-  sleeps0 = process.resourceUsage().voluntaryContextSwitches;
+  const ru = process.resourceUsage();
+  sleeps0 = ru.voluntaryContextSwitches;
+  faults0 = ru.minorPageFault;
   cpu0 = process.cpuUsage();
   event('start');
 }
@@ -81,7 +84,9 @@ function event(name) {
 function endWindow() {
   const cpu = process.cpuUsage(cpu0);
   const secs = (performance.now() - t0) / 1000;
-  const sleeps = process.resourceUsage().voluntaryContextSwitches - sleeps0;
+  const ru = process.resourceUsage();
+  const sleeps = ru.voluntaryContextSwitches - sleeps0;
+  const faults = ru.minorPageFault - faults0;
   const reads = readSyscalls() - reads0;
   measuring = false;
   sending = false;
@@ -96,6 +101,7 @@ function endWindow() {
     cpu_us: cpu.user + cpu.system,
     reads,
     sleeps,
+    faults,
     cpu_pct: ((cpu.user + cpu.system) / 1e6 / secs) * 100,
     p50_us: pct(lat, 0.5) * 1000,
     p99_us: pct(lat, 0.99) * 1000,

@@ -29,8 +29,23 @@ function buildLoadgen(log = console.error) {
 }
 
 /** Environment for an implementation: ws-js is ws with both native helpers switched off. */
+/**
+ * glibc malloc settings for `--malloc=fixed`: buffers below 32 MiB always come from the heap, and the heap
+ * is not trimmed until 256 MiB sit free at its top. By default glibc adapts both thresholds as buffers
+ * come and go, so whether a 1 MiB message buffer reuses memory or is served fresh pages (256 page faults
+ * and the kernel zeroing a MiB) depends on the allocation history: large-message rows turn bimodal.
+ */
+const FIXED_MALLOC = { MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024), MALLOC_TRIM_THRESHOLD_: String(256 * 1024 * 1024) };
+let fixedMalloc = false;
+
+/** Applies FIXED_MALLOC to every Node process started from now on (the measured ones, all alike). */
+function setFixedMalloc(on) {
+  fixedMalloc = !!on;
+}
+
 function envFor(impl) {
   const env = { ...process.env };
+  if (fixedMalloc) Object.assign(env, FIXED_MALLOC);
   delete env.WS_NO_BUFFER_UTIL;
   delete env.WS_NO_UTF_8_VALIDATE;
   if (impl === 'ws-js') {
@@ -239,4 +254,4 @@ function serverSockets(port) {
   return { sockets: recvQ.length, rcvBufMedian: rb[rb.length >> 1], fullRecvQ: recvQ.filter((q) => q > 65536).length };
 }
 
-module.exports = { BUILD, LOADGEN, buildLoadgen, envFor, startServer, runLoadgen, runClient, startCServer, procCpuSeconds, spawnNode, serverSockets };
+module.exports = { BUILD, LOADGEN, buildLoadgen, envFor, startServer, runLoadgen, runClient, startCServer, procCpuSeconds, spawnNode, serverSockets, setFixedMalloc };

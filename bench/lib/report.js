@@ -147,8 +147,8 @@ const int = (x) => String(Math.round(x));
  */
 function spreadTable(rows, results) {
   const head =
-    '| workload | impl | CPU/op (min · **median** · max) | p50 latency (min · **median** · max) | reads/op | ops/wakeup | system share of CPU (min–max) | server rcvbuf, median socket (min–max over rounds) | sockets with > 64 KiB unread (min–max) |\n' +
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|\n';
+    '| workload | impl | CPU/op (min · **median** · max) | p50 latency (min · **median** · max) | reads/op | ops/wakeup | page faults/op (min–max) | system share of CPU (min–max) | server rcvbuf, median socket (min–max over rounds) | sockets with > 64 KiB unread (min–max) |\n' +
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n';
   const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
   const lines = [];
   for (const row of rows) {
@@ -158,7 +158,7 @@ function spreadTable(rows, results) {
       if (!sum || sum.n === 0) continue;
       lines.push(
         `| ${row.label} | ${impl} | ${span(e.samples[impl], 'cpuPerOpUs', fmtUs)} | ${span(e.samples[impl], 'p50Us', fmtUs)} ` +
-          `| ${f1(sum.readsPerOp)} | ${f1(sum.opsPerWakeup)} | ${range(e.samples[impl], 'sysShare', pct)} ` +
+          `| ${f1(sum.readsPerOp)} | ${f1(sum.opsPerWakeup)} | ${range(e.samples[impl], 'faultsPerOp', int)} | ${range(e.samples[impl], 'sysShare', pct)} ` +
           `| ${range(e.samples[impl], 'rcvBufMedian', kib)} | ${range(e.samples[impl], 'fullRecvQ', int)} |`,
       );
     }

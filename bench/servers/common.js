@@ -69,6 +69,7 @@ function serve(info, clients, close) {
   let t0 = 0;
   let reads0 = 0;
   let sleeps0 = 0;
+  let faults0 = 0;
   process.on('message', async (msg) => {
     let reply;
     switch (msg.cmd) {
@@ -77,7 +78,9 @@ function serve(info, clients, close) {
         conns0 = stats.conns;
         t0 = performance.now();
         reads0 = readSyscalls();
-        sleeps0 = process.resourceUsage().voluntaryContextSwitches;
+        const ru = process.resourceUsage();
+        sleeps0 = ru.voluntaryContextSwitches;
+        faults0 = ru.minorPageFault;
         cpu0 = process.cpuUsage();
         reply = {};
         break;
@@ -85,9 +88,12 @@ function serve(info, clients, close) {
         const d = process.cpuUsage(cpu0);
         // Voluntary context switches: times the process blocked (mostly the event loop waiting in
         // epoll), i.e. about one per wakeup. Reads: read syscalls (the socket reads, mostly).
-        const sleeps = process.resourceUsage().voluntaryContextSwitches - sleeps0;
+        const ru = process.resourceUsage();
+        const sleeps = ru.voluntaryContextSwitches - sleeps0;
         const reads = readSyscalls() - reads0;
         reply = {
+          // Minor page faults: fresh memory touched (a 1 MiB buffer on new pages costs 256 of them).
+          faults: ru.minorPageFault - faults0,
           sleeps,
           reads,
           cpuUs: d.user + d.system,
