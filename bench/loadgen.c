@@ -2,6 +2,9 @@
  * weft bench load generator (C, epoll, one thread).
  *
  *   loadgen --mode=echo    --port=P --conns=50 --inflight=4 --size=32 [--text] [--deflate]
+ *   loadgen --mode=echo    --port=P --conns=50 --pacing=threads --size=32 [--text]
+ *                          one blocking thread per connection, one message in flight each: every
+ *                          connection sends its next message as soon as its own echo is back
  *   loadgen --mode=connect --port=P --conns=C            connect/upgrade/close cycles, C at a time
  *   loadgen --mode=fanout  --port=P --conns=M [--inflight=2] [--size=32]
  *   loadgen --mode=idle    --port=P --conns=10000        open, report, hold until stdin says so
@@ -14,7 +17,7 @@
  * results of the measured window, including this process's own CPU time (getrusage), so a reader can
  * check that the load generator was not the bottleneck.
  *
- * Built by bench/run.js: cc -O2 -DHAVE_ZLIB bench/loadgen.c bench/loadgen/{util,client,server}.c -lz
+ * Built by bench/run.js: cc -O2 -DHAVE_ZLIB bench/loadgen.c bench/loadgen/{util,client,server,paced}.c -lz -lpthread
  */
 #include "loadgen/client.h"
 
@@ -407,7 +410,13 @@ int main(int argc, char **argv) {
     else if ((v = arg(a, "--max-time"))) o.max_time = atof(v);
     else if ((v = arg(a, "--handshakes"))) o.handshakes = atoi(v);
     else if ((v = arg(a, "--path"))) o.path = v;
-    else if (strcmp(a, "--text") == 0) o.text = 1;
+    else if ((v = arg(a, "--pacing"))) {
+      if (strcmp(v, "threads") == 0) o.threads = 1;
+      else if (strcmp(v, "epoll") != 0) {
+        fprintf(stderr, "loadgen: --pacing is epoll or threads\n");
+        return 2;
+      }
+    } else if (strcmp(a, "--text") == 0) o.text = 1;
     else if (strcmp(a, "--deflate") == 0) o.deflate = 1;
     else if (strcmp(a, "--prime") == 0) o.prime = 1;
     else {
@@ -435,6 +444,13 @@ int main(int argc, char **argv) {
   if (o.port <= 0) {
     fprintf(stderr, "loadgen: --port is required\n");
     return 2;
+  }
+  if (o.threads) {
+    if (strcmp(o.mode, "echo") || o.deflate) {
+      fprintf(stderr, "loadgen: --pacing=threads is for the uncompressed echo mode\n");
+      return 2;
+    }
+    return run_paced(&o);
   }
   return run_clients(&o);
 }

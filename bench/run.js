@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * weft vs ws, side by side, in one run (bench/README.md says how performance is judged).
+ * weft vs ws, side by side, in one run (how performance is judged: bench/README.md).
  *
  *   npm run bench                  all rows, 5 interleaved rounds (prints an estimate first)
  *   npm run bench:quick            all rows, 2 rounds, shorter windows
  *   node bench/run.js --only=echo-32,connect   rows by name (a prefix works: --only=client, --only=echo)
  *   node bench/run.js --rounds=7 --window=2 --warmup=0.5 --impls=weft,ws
+ *   node bench/run.js --large                      the large-message rows, 7 rounds, with their spread
+ *   node bench/run.js --large --malloc=fixed       ...with glibc's malloc thresholds fixed (MALLOC_*_THRESHOLD_)
+ *                                                   for every measured process: no page-fault-bound rounds
+ *   node bench/run.js --only=paced                 the independent pacing (a thread per connection)
  *   node bench/run.js --only=echo-32 --profile     ...then one more weft round under --cpu-prof,
  *                                                   summarised as the top self-time functions
  *   node bench/run.js --only=fanout --publish      weft broadcasts with server.publish() (when it has one)
@@ -24,7 +28,7 @@ const os = require('os');
 const path = require('path');
 const P = require('./lib/proc');
 const R = require('./lib/report');
-const { ROWS, overhead } = require('./lib/workloads');
+const { ROWS, LARGE, overhead } = require('./lib/workloads');
 const profile = require('./profile');
 
 const BENCH = __dirname;
@@ -44,7 +48,14 @@ function parseArgs(argv) {
 }
 
 const args = parseArgs(process.argv.slice(2));
+if (args.large) {
+  // The large-message rows, 7 rounds: their spread between runs is the point (see the Spread table).
+  if (!args.only) args.only = LARGE.join(',');
+  if (!args.rounds) args.rounds = '7';
+}
 const quick = !!args.quick;
+if (args.malloc === 'fixed') P.setFixedMalloc(true);
+else if (args.malloc !== undefined) throw new Error('--malloc takes one value: fixed');
 const opt = {
   rounds: args.rounds ? Number(args.rounds) : quick ? 2 : 5,
   window: Number(args.window || 1.0),
@@ -77,22 +88,33 @@ const secs = () => [`--warmup=${opt.warmup}`, `--duration=${opt.window}`, `--max
 
 async function measureServer(row, impl, server) {
   const box = {};
+  let peek = null;
   const lg = await P.runLoadgen([...row.lg, `--port=${server.port}`, ...secs()], async (ev) => {
-    if (ev.event === 'start') box.start = await server.request('start');
-    else if (ev.event === 'end') box.win = await server.request('stop');
+    if (ev.event === 'start') {
+      box.start = await server.request('start');
+      // Rows with a spread: one look at the server's sockets mid-window (receive buffers, queues).
+      if (row.spread) peek = setTimeout(() => (box.tcp = P.serverSockets(server.port)), (opt.window * 1000) / 2);
+    } else if (ev.event === 'end') box.win = await server.request('stop');
   });
+  if (peek) clearTimeout(peek);
   const win = box.win;
   if (!win || win.error) return { failed: win ? win.error : `no window (loadgen: ${lg.first_error || 'no start event'})` };
   const ops = win[row.opsField];
   if (!ops) return { failed: `server counted no ${row.opsField} (loadgen: ${lg.first_error || 'ok'})` };
   return {
     cpuPerOpUs: win.cpuUs / ops,
+    readsPerOp: win.reads / ops,
+    faultsPerOp: win.faults / ops,
+    opsPerWakeup: win.sleeps > 0 ? ops / win.sleeps : NaN,
     opsPerS: lg.msg_per_s,
     serverOpsPerS: ops / (win.wallMs / 1000),
     p50Us: lg.p50_us,
     p99Us: lg.p99_us,
     peerCpuPct: lg.cpu_pct,
     serverCpuPct: (win.cpuUs / 1000 / win.wallMs) * 100,
+    sysShare: win.cpuUs > 0 ? win.systemUs / win.cpuUs : NaN,
+    rcvBufMedian: box.tcp ? box.tcp.rcvBufMedian : NaN,
+    fullRecvQ: box.tcp ? box.tcp.fullRecvQ : NaN,
     errors: lg.errors,
     firstError: lg.first_error,
   };
@@ -134,6 +156,9 @@ async function measureClient(row, impl, cserver, nodeFlags = []) {
   const peer = box.start && box.end ? ((box.end.cpu - box.start.cpu) / ((box.end.t - box.start.t) / 1000)) * 100 : NaN;
   return {
     cpuPerOpUs: res.cpu_us / res.messages,
+    readsPerOp: res.reads / res.messages,
+    faultsPerOp: res.faults / res.messages,
+    opsPerWakeup: res.sleeps > 0 ? res.messages / res.sleeps : NaN,
     opsPerS: res.msg_per_s,
     p50Us: res.p50_us,
     p99Us: res.p99_us,
@@ -178,7 +203,8 @@ function short(s) {
   if (s.failed) return `n/a (${String(s.failed).slice(0, 80)})`;
   if ('rssPerConn' in s) return `RSS ${R.fmtBytes(s.rssPerConn)}/conn heap ${R.fmtBytes(s.heapPerConn)}/conn`;
   const peer = Number.isFinite(s.peerCpuPct) ? ` peer ${s.peerCpuPct.toFixed(0)}%` : '';
-  return `${R.fmtUs(s.cpuPerOpUs)}/op ${R.fmtRate(s.opsPerS)}/s${peer}${s.errors ? ` errors ${s.errors}: ${s.firstError}` : ''}`;
+  const wake = Number.isFinite(s.opsPerWakeup) ? ` ${s.opsPerWakeup.toFixed(1)} ops/wakeup` : '';
+  return `${R.fmtUs(s.cpuPerOpUs)}/op ${R.fmtRate(s.opsPerS)}/s p50 ${R.fmtUs(s.p50Us)}${wake}${peer}${s.errors ? ` errors ${s.errors}: ${s.firstError}` : ''}`;
 }
 
 async function runRow(row, ctx) {
@@ -196,7 +222,9 @@ async function runRow(row, ctx) {
         try {
           // --publish: weft's broadcast server uses server.publish() (ws has none: README loop).
           const extra = row.server === 'broadcast' && args.publish && impl === 'weft' ? ['--publish'] : [];
-          servers[impl] = await P.startServer(row.server, impl, [...(row.serverArgs || []), ...extra]);
+          // 'net' is the floor: a bare net.Socket echo with no library (bench/servers/net-echo.js).
+          const script = impl === 'net' ? 'net-echo' : row.server;
+          servers[impl] = await P.startServer(script, impl, [...(row.serverArgs || []), ...extra]);
           if (extra.length) log(`  weft broadcast server mode: ${servers[impl].info.mode}`);
         } catch (err) {
           unavailable[impl] = String(err.message).split('\n')[0].slice(0, 200);
@@ -282,6 +310,7 @@ function meta() {
     window: opt.window,
     warmup: opt.warmup,
     command: quick && !args.only ? 'npm run bench:quick' : `npm run bench${cmd ? ` -- ${cmd}` : ''}`,
+    malloc: args.malloc === 'fixed' ? 'fixed thresholds (MALLOC_MMAP_THRESHOLD_=32 MiB, MALLOC_TRIM_THRESHOLD_=256 MiB)' : 'glibc defaults',
     ws: require('ws/package.json').version,
     bufferutil: (() => {
       try {

@@ -75,12 +75,32 @@ async function main() {
         check(`loadgen echo ${size} B ${text ? 'text' : 'binary'} via chunking proxy`, await P.runLoadgen(a));
       }
     }
+    for (const size of [0, 125, 70000]) {
+      const a = [`--port=${proxy.port}`, '--conns=5', '--pacing=threads', `--size=${size}`, ...t];
+      check(`loadgen --pacing=threads echo ${size} B via chunking proxy`, await P.runLoadgen(a));
+    }
     check('loadgen connect via chunking proxy', await P.runLoadgen([`--port=${proxy.port}`, '--mode=connect', '--conns=4', ...t]));
     const idle = await P.runLoadgen([`--port=${proxy.port}`, '--mode=idle', '--conns=50', '--prime', '--size=300', '--max-time=30']);
     check('loadgen idle --prime via chunking proxy', idle, 'opened');
     for (const size of [1, 126, 65536]) {
       const res = await P.runClient('ws', [`--port=${proxy.port}`, '--conns=4', '--inflight=2', `--size=${size}`, '--warmup=0.1', '--duration=0.4']);
       check(`node client (ws) echo ${size} B against the C server via chunking proxy`, res);
+    }
+    // The net.Socket floor server must echo correctly whatever the chunking.
+    {
+      const s = await P.startServer('net-echo', 'net');
+      const px = await chunkingProxy(s.port);
+      try {
+        for (const size of [0, 125, 126, 65536, 70000]) {
+          const a = [`--port=${px.port}`, '--conns=5', '--inflight=3', `--size=${size}`, ...t];
+          check(`loadgen echo ${size} B (net.Socket floor server) via chunking proxy`, await P.runLoadgen(a));
+        }
+        const a = [`--port=${px.port}`, '--conns=5', '--pacing=threads', '--size=1000', '--text', ...t];
+        check('loadgen --pacing=threads echo 1000 B text (net.Socket floor server) via chunking proxy', await P.runLoadgen(a));
+      } finally {
+        px.server.close();
+        await s.stop();
+      }
     }
     // Compressed frames and fanout need a real WebSocket server behind the proxy: ws.
     for (const [script, extra, lg, name, field] of [

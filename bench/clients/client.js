@@ -10,9 +10,13 @@
  * The client code is what a user writes (new WebSocket(url); on 'message' send the next one), the
  * same for every implementation. Every echo is checked (type, length, bytes) and timed from its
  * send. Prints {"event":"start"} and {"event":"end"} at the window edges, then one JSON line: messages, msg_per_s, cpu_us (process.cpuUsage over the window),
- * p50_us, p99_us, errors.
+ * reads (read syscalls), sleeps (voluntary context switches, about one per event-loop wakeup) and
+ * faults (minor page faults) over the window, p50_us, p99_us, errors.
+ *
+ * With --inflight=1 every connection sends its next message as soon as its own echo is back, on its
+ * own: the client-side counterpart of the load generator's --pacing=threads.
  */
-const { load, parseArgs } = require('../servers/common');
+const { load, parseArgs, readSyscalls } = require('../servers/common');
 
 const args = parseArgs(process.argv.slice(2));
 const WebSocket = load(args.impl);
@@ -54,6 +58,9 @@ function pct(sorted, p) {
 
 let cpu0;
 let t0 = 0;
+let reads0 = 0;
+let sleeps0 = 0;
+let faults0 = 0;
 let result = null;
 
 function startWindow() {
@@ -61,6 +68,10 @@ function startWindow() {
   messages = 0;
   nsamples = 0;
   t0 = performance.now();
+  reads0 = readSyscalls();
+  const ru = process.resourceUsage();
+  sleeps0 = ru.voluntaryContextSwitches;
+  faults0 = ru.minorPageFault;
   cpu0 = process.cpuUsage();
   event('start');
 }
@@ -73,6 +84,10 @@ function event(name) {
 function endWindow() {
   const cpu = process.cpuUsage(cpu0);
   const secs = (performance.now() - t0) / 1000;
+  const ru = process.resourceUsage();
+  const sleeps = ru.voluntaryContextSwitches - sleeps0;
+  const faults = ru.minorPageFault - faults0;
+  const reads = readSyscalls() - reads0;
   measuring = false;
   sending = false;
   event('end');
@@ -84,6 +99,9 @@ function endWindow() {
     messages,
     msg_per_s: messages / secs,
     cpu_us: cpu.user + cpu.system,
+    reads,
+    sleeps,
+    faults,
     cpu_pct: ((cpu.user + cpu.system) / 1e6 / secs) * 100,
     p50_us: pct(lat, 0.5) * 1000,
     p99_us: pct(lat, 0.99) * 1000,

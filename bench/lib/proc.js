@@ -14,23 +14,38 @@ const NOFILE = 65536;
 
 /** Compiles the C load generator into bench/.build/ unless it is newer than its sources. */
 function buildLoadgen(log = console.error) {
-  const srcs = ['loadgen.c', 'loadgen/util.c', 'loadgen/client.c', 'loadgen/server.c'].map((f) => path.join(BENCH, f));
+  const srcs = ['loadgen.c', 'loadgen/util.c', 'loadgen/client.c', 'loadgen/server.c', 'loadgen/paced.c'].map((f) => path.join(BENCH, f));
   const deps = srcs.concat(['loadgen/lg.h', 'loadgen/client.h'].map((f) => path.join(BENCH, f)));
   fs.mkdirSync(BUILD, { recursive: true });
   const newest = Math.max(...deps.map((f) => fs.statSync(f).mtimeMs));
   if (fs.existsSync(LOADGEN) && fs.statSync(LOADGEN).mtimeMs > newest) return;
   const cc = process.env.CC || 'cc';
   try {
-    execFileSync(cc, ['-O2', '-Wall', '-DHAVE_ZLIB', '-o', LOADGEN, ...srcs, '-lz'], { stdio: 'inherit' });
+    execFileSync(cc, ['-O2', '-Wall', '-DHAVE_ZLIB', '-o', LOADGEN, ...srcs, '-lz', '-lpthread'], { stdio: 'inherit' });
   } catch {
     log('bench: building the load generator with zlib failed; building without (compressed rows will be n/a)');
-    execFileSync(cc, ['-O2', '-Wall', '-o', LOADGEN, ...srcs], { stdio: 'inherit' });
+    execFileSync(cc, ['-O2', '-Wall', '-o', LOADGEN, ...srcs, '-lpthread'], { stdio: 'inherit' });
   }
 }
 
 /** Environment for an implementation: ws-js is ws with both native helpers switched off. */
+/**
+ * glibc malloc settings for `--malloc=fixed`: buffers below 32 MiB always come from the heap, and the heap
+ * is not trimmed until 256 MiB sit free at its top. By default glibc adapts both thresholds as buffers
+ * come and go, so whether a 1 MiB message buffer reuses memory or is served fresh pages (256 page faults
+ * and the kernel zeroing a MiB) depends on the allocation history: large-message rows turn bimodal.
+ */
+const FIXED_MALLOC = { MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024), MALLOC_TRIM_THRESHOLD_: String(256 * 1024 * 1024) };
+let fixedMalloc = false;
+
+/** Applies FIXED_MALLOC to every Node process started from now on (the measured ones, all alike). */
+function setFixedMalloc(on) {
+  fixedMalloc = !!on;
+}
+
 function envFor(impl) {
   const env = { ...process.env };
+  if (fixedMalloc) Object.assign(env, FIXED_MALLOC);
   delete env.WS_NO_BUFFER_UTIL;
   delete env.WS_NO_UTF_8_VALIDATE;
   if (impl === 'ws-js') {
@@ -221,4 +236,22 @@ function procCpuSeconds(pid) {
   }
 }
 
-module.exports = { BUILD, LOADGEN, buildLoadgen, envFor, startServer, runLoadgen, runClient, startCServer, procCpuSeconds, spawnNode };
+/**
+ * The server side of the TCP connections on `port`, from `ss -tim` (Linux): the median receive buffer
+ * (skmem rb: how far the kernel's autotuning let it grow) and how many sockets hold more than 64 KiB of
+ * unread bytes at that moment. null when ss is missing.
+ */
+function serverSockets(port) {
+  let out;
+  try {
+    out = execFileSync('ss', ['-tim', `( sport = :${port} )`], { encoding: 'utf8', timeout: 5000 });
+  } catch {
+    return null;
+  }
+  const rb = [...out.matchAll(/\brb(\d+)/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
+  const recvQ = [...out.matchAll(/^ESTAB\s+(\d+)/gm)].map((m) => Number(m[1]));
+  if (rb.length === 0) return null;
+  return { sockets: recvQ.length, rcvBufMedian: rb[rb.length >> 1], fullRecvQ: recvQ.filter((q) => q > 65536).length };
+}
+
+module.exports = { BUILD, LOADGEN, buildLoadgen, envFor, startServer, runLoadgen, runClient, startCServer, procCpuSeconds, spawnNode, serverSockets, setFixedMalloc };

@@ -97,9 +97,9 @@ function pairedRange(entry, key, other = 'ws') {
 
 function cpuTable(rows, results, peerTitle) {
   const head =
-    `| workload | weft CPU/op | ws CPU/op | **weft/ws** | ws-js CPU/op | weft/ws-js | weft ops/s | ws ops/s ` +
+    `| workload | weft CPU/op | ws CPU/op | **weft/ws** | ws-js CPU/op | weft/ws-js | net.Socket floor CPU/op | weft ops/s | ws ops/s ` +
     `| weft p50 / p99 | ws p50 / p99 | ${peerTitle} (weft / ws runs) |\n` +
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n';
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n';
   const lines = rows.map((row) => {
     const s = results[row.name].sums;
     const r = ratios(row, s);
@@ -108,10 +108,61 @@ function cpuTable(rows, results, peerTitle) {
     return (
       `| ${row.label} (per ${row.unit}) | ${cell(s.weft, 'cpuPerOpUs', fmtUs)} | ${cell(s.ws, 'cpuPerOpUs', fmtUs)} ` +
       `| **${fmtRatio(r.cpu)}**${pairedRange(results[row.name], 'cpuPerOpUs')} | ${cell(s['ws-js'], 'cpuPerOpUs', fmtUs)} | ${s['ws-js'] ? fmtRatio(r.cpuJs) : '—'} ` +
+      `| ${cell(s.net, 'cpuPerOpUs', fmtUs)} ` +
       `| ${cell(s.weft, 'opsPerS', fmtRate)} | ${cell(s.ws, 'opsPerS', fmtRate)} | ${lat(s.weft)} | ${lat(s.ws)} ` +
       `| ${peer(s.weft)} / ${peer(s.ws)} |`
     );
   });
+  return head + lines.join('\n') + '\n';
+}
+
+/** min–max of one field over an implementation's rounds, with the median in the middle. */
+function span(samples, key, fmt) {
+  const v = (samples || []).filter((x) => x && !x.failed).map((x) => x[key]).filter(Number.isFinite);
+  if (v.length === 0) return 'n/a';
+  v.sort((a, b) => a - b);
+  if (v.length === 1) return fmt(v[0]);
+  return `${fmt(v[0])} · **${fmt(median(v))}** · ${fmt(v[v.length - 1])}`;
+}
+
+/** min–max of one field over the rounds ('—' when never measured, e.g. client rows). */
+function range(samples, key, fmt) {
+  const v = (samples || []).filter((x) => x && !x.failed).map((x) => x[key]).filter(Number.isFinite);
+  if (v.length === 0) return '—';
+  const lo = Math.min(...v);
+  const hi = Math.max(...v);
+  return lo === hi ? fmt(lo) : `${fmt(lo)}–${fmt(hi)}`;
+}
+const pct = (x) => `${Math.round(x * 100)}%`;
+const kib = (x) => `${Math.round(x / 1024)} KiB`;
+const int = (x) => String(Math.round(x));
+
+/**
+ * Rows marked `spread`: every implementation's spread over the rounds (lowest · median · highest),
+ * and how the work arrived: read syscalls per operation and operations per wakeup (the measured
+ * process's voluntary context switches, about one per event-loop sleep) — one message per read and per
+ * wakeup is the independent pacing's worst case for Node. Server rows add the system share of the CPU and
+ * a look at the server's sockets mid-window (`ss`): the median receive buffer and how many sockets hold
+ * unread data — a slow round with small buffers and full queues is TCP flow control, not the library.
+ */
+function spreadTable(rows, results) {
+  const head =
+    '| workload | impl | CPU/op (min · **median** · max) | p50 latency (min · **median** · max) | reads/op | ops/wakeup | page faults/op (min–max) | system share of CPU (min–max) | server rcvbuf, median socket (min–max over rounds) | sockets with > 64 KiB unread (min–max) |\n' +
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n';
+  const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
+  const lines = [];
+  for (const row of rows) {
+    const e = results[row.name];
+    for (const impl of row.impls) {
+      const sum = e.sums[impl];
+      if (!sum || sum.n === 0) continue;
+      lines.push(
+        `| ${row.label} | ${impl} | ${span(e.samples[impl], 'cpuPerOpUs', fmtUs)} | ${span(e.samples[impl], 'p50Us', fmtUs)} ` +
+          `| ${f1(sum.readsPerOp)} | ${f1(sum.opsPerWakeup)} | ${range(e.samples[impl], 'faultsPerOp', int)} | ${range(e.samples[impl], 'sysShare', pct)} ` +
+          `| ${range(e.samples[impl], 'rcvBufMedian', kib)} | ${range(e.samples[impl], 'fullRecvQ', int)} |`,
+      );
+    }
+  }
   return head + lines.join('\n') + '\n';
 }
 
@@ -156,11 +207,13 @@ function markdown(meta, rows, results) {
   md += "process's user+system CPU over the window divided by the operations it counted. The last column is ";
   md += 'the CPU use of the other side (the C load generator, or the C echo server for client rows): ';
   md += 'at 100% it would be the bottleneck. ws = ws 8.23 + bufferutil (+ buffer.isUtf8); ';
-  md += 'ws-js = ws with `WS_NO_BUFFER_UTIL=1 WS_NO_UTF_8_VALIDATE=1`; "—" = not run for that row, ';
+  md += 'ws-js = ws with `WS_NO_BUFFER_UTIL=1 WS_NO_UTF_8_VALIDATE=1`; net.Socket floor = a bare `net.Socket` echo with no library (`bench/servers/net-echo.js`); "—" = not run for that row, ';
   md += '"(!)" = errors, see notes.\n';
   if (by('server').length) md += `\n## Server side (server CPU per operation)\n\n${cpuTable(by('server'), results, 'loadgen CPU')}`;
   if (by('client').length) md += `\n## Client side (client CPU per operation, against a fixed C echo server)\n\n${cpuTable(by('client'), results, 'C server CPU')}`;
   if (by('memory').length) md += `\n## Memory per connection (server, after GC)\n\n${memTable(by('memory'), results)}`;
+  const spread = rows.filter((r) => results[r.name] && r.spread && r.kind !== 'memory');
+  if (spread.length) md += `\n## Spread over rounds, reads and wakeups\n\n${spreadTable(spread, results)}`;
   md += notes(rows.filter((r) => results[r.name]), results);
   return md;
 }

@@ -16,9 +16,22 @@
  *
  * inflight: 4 messages per connection for small payloads ("several in flight"), 2 at 1 MiB so that
  * 50 connections do not park 200 MiB in the server's buffers.
+ *
+ * Two pacings of the same echo (see bench/README.md):
+ *   echo-*         one epoll thread, K messages in flight per connection; each read's replies leave
+ *                  together, so the server tends to find several messages per wakeup ("batched")
+ *   paced-echo-*   --pacing=threads: one blocking thread per connection, one message in flight, the
+ *                  next sent the moment its own echo is back ("independent"); the server wakes for one
+ *                  or a few messages at a time, and Node's per-wakeup cost dominates small messages
+ *   client-paced-* the Node client with one message in flight per connection against the C server
+ *
+ * spread: the row's per-implementation spread over rounds (min–max CPU/op and p50, reads per op,
+ * ops per wakeup) is printed in its own table; `node bench/run.js --large` runs these rows 7 times.
  */
 const ALL = ['weft', 'ws', 'ws-js'];
 const TWO = ['weft', 'ws'];
+/** 'net': the floor, a bare net.Socket echo with no library (bench/servers/net-echo.js). */
+const FLOOR = ['weft', 'ws', 'net'];
 
 const echo = (name, label, lg, extra = {}) => ({
   name,
@@ -32,21 +45,29 @@ const echo = (name, label, lg, extra = {}) => ({
   ...extra,
 });
 
-const clientEcho = (name, label, args) => ({
+const clientEcho = (name, label, args, extra = {}) => ({
   name,
   label,
   kind: 'client',
   impls: ALL,
   client: ['--mode=echo', '--conns=50', ...args],
   unit: 'msg',
+  ...extra,
 });
 
+const paced = (name, label, lg, extra = {}) =>
+  echo(name, label, ['--pacing=threads', ...lg], { impls: FLOOR, spread: true, ...extra });
+
 const ROWS = [
-  echo('echo-32', 'echo 32 B binary', ['--size=32', '--inflight=4']),
+  echo('echo-32', 'echo 32 B binary', ['--size=32', '--inflight=4'], { impls: [...ALL, 'net'] }),
   echo('echo-1k-bin', 'echo 1 KiB binary', ['--size=1024', '--inflight=4']),
   echo('echo-1k-text', 'echo 1 KiB text', ['--size=1024', '--inflight=4', '--text']),
-  echo('echo-64k', 'echo 64 KiB binary', ['--size=65536', '--inflight=4']),
-  echo('echo-1m', 'echo 1 MiB binary', ['--size=1048576', '--inflight=2']),
+  echo('echo-64k', 'echo 64 KiB binary', ['--size=65536', '--inflight=4'], { impls: [...ALL, 'net'], spread: true }),
+  echo('echo-1m', 'echo 1 MiB binary', ['--size=1048576', '--inflight=2'], { impls: [...ALL, 'net'], spread: true }),
+  paced('paced-echo-32', 'independent pacing: echo 32 B binary', ['--size=32']),
+  paced('paced-echo-1k-text', 'independent pacing: echo 1 KiB text', ['--size=1024', '--text']),
+  paced('paced-echo-64k', 'independent pacing: echo 64 KiB binary', ['--size=65536']),
+  paced('paced-echo-1m', 'independent pacing: echo 1 MiB binary', ['--size=1048576']),
   echo('deflate-1k', 'compressed echo 1 KiB text', ['--size=1024', '--inflight=4', '--deflate'], {
     serverArgs: ['--deflate'],
     deflate: true,
@@ -111,7 +132,9 @@ const ROWS = [
   clientEcho('client-echo-1k-bin', 'client: echo 1 KiB binary', ['--size=1024', '--inflight=4']),
   clientEcho('client-echo-1k-text', 'client: echo 1 KiB text', ['--size=1024', '--inflight=4', '--text']),
   clientEcho('client-echo-64k', 'client: echo 64 KiB binary', ['--size=65536', '--inflight=4']),
-  clientEcho('client-echo-1m', 'client: echo 1 MiB binary', ['--size=1048576', '--inflight=2']),
+  clientEcho('client-echo-1m', 'client: echo 1 MiB binary', ['--size=1048576', '--inflight=2'], { spread: true }),
+  clientEcho('client-paced-echo-32', 'client, independent pacing: echo 32 B binary', ['--size=32', '--inflight=1'], { impls: TWO, spread: true }),
+  clientEcho('client-paced-echo-1m', 'client, independent pacing: echo 1 MiB binary', ['--size=1048576', '--inflight=1'], { impls: TWO, spread: true }),
   {
     name: 'client-connect',
     label: 'client: connect + upgrade + close (20 at a time)',
@@ -127,4 +150,7 @@ function overhead(row) {
   return row.setupS ?? (row.kind === 'client' ? 0.6 : 0.4);
 }
 
-module.exports = { ROWS, ALL, overhead };
+/** `--large`: the rows whose runs spread most (large messages), measured 7 times. */
+const LARGE = ['echo-64k', 'echo-1m', 'paced-echo-64k', 'paced-echo-1m', 'client-echo-1m', 'client-paced-echo-1m'];
+
+module.exports = { ROWS, ALL, LARGE, overhead };

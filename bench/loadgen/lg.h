@@ -88,9 +88,11 @@ typedef struct {
   double max_time;    /* hard cap on the whole run, seconds */
   int handshakes;     /* max concurrent handshakes while connecting many sockets */
   const char *path;   /* request path */
+  int threads;        /* echo: --pacing=threads, one blocking thread per connection (paced.c) */
 } opts_t;
 
 int run_server(const opts_t *o);      /* server.c: tiny epoll echo server for the client-side rows */
 int run_clients(const opts_t *o);     /* loadgen.c: echo / connect / fanout / idle */
+int run_paced(const opts_t *o);       /* paced.c: echo with one thread per connection */
 
 #endif
