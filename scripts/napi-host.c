@@ -29,12 +29,14 @@ struct value {
 struct call {
   size_t argc;
   napi_value argv[5];
+  void *data;
 };
 
 #define MAX_PROPS 8
 static struct {
   const char *name;
   napi_callback cb;
+  void *data;
 } props[MAX_PROPS];
 static size_t nprops;
 static const char *thrown;
@@ -44,15 +46,20 @@ static struct value v_string = {K_STRING, 0, 0, 0, string_out, 0};
 
 napi_status napi_define_properties(napi_env env, napi_value object, size_t n, const napi_property_descriptor *p) {
   (void)env, (void)object;
-  for (size_t i = 0; i < n && nprops < MAX_PROPS; i++) props[nprops].name = p[i].utf8name, props[nprops++].cb = p[i].method;
+  for (size_t i = 0; i < n && nprops < MAX_PROPS; i++) {
+    props[nprops].name = p[i].utf8name, props[nprops].cb = p[i].method, props[nprops++].data = p[i].data;
+  }
   return napi_ok;
 }
 napi_status napi_get_cb_info(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv, napi_value *self,
                              void **data) {
   struct call *c = (struct call *)info;
-  (void)env, (void)self, (void)data;
-  for (size_t i = 0; i < *argc; i++) argv[i] = i < c->argc ? c->argv[i] : NULL;
-  *argc = c->argc;
+  (void)env, (void)self;
+  if (argc != NULL) {
+    for (size_t i = 0; i < *argc; i++) argv[i] = i < c->argc ? c->argv[i] : NULL;
+    *argc = c->argc;
+  }
+  if (data != NULL) *data = c->data;
   return napi_ok;
 }
 napi_status napi_get_typedarray_info(napi_env env, napi_value v, napi_typedarray_type *type, size_t *length, void **data,
@@ -99,14 +106,27 @@ napi_status napi_throw_range_error(napi_env env, const char *code, const char *m
   thrown = msg;
   return napi_ok;
 }
+napi_status napi_throw_error(napi_env env, const char *code, const char *msg) {
+  (void)env, (void)code;
+  thrown = msg;
+  return napi_ok;
+}
+/* The host never tears the environment down: the hook is accepted and not called. */
+napi_status napi_add_env_cleanup_hook(napi_env env, void (*fun)(void *arg), void *arg) {
+  (void)env, (void)fun, (void)arg;
+  return napi_ok;
+}
 
 /* ---- calling the addon ---------------------------------------------------------------------- */
 
 static napi_value call(const char *name, size_t argc, struct value *args) {
-  struct call c = {argc, {0}};
+  struct call c = {argc, {0}, NULL};
   for (size_t i = 0; i < argc; i++) c.argv[i] = (napi_value)&args[i];
   for (size_t i = 0; i < nprops; i++) {
-    if (strcmp(props[i].name, name) == 0) return props[i].cb(NULL, (napi_callback_info)&c);
+    if (strcmp(props[i].name, name) == 0) {
+      c.data = props[i].data;
+      return props[i].cb(NULL, (napi_callback_info)&c);
+    }
   }
   fprintf(stderr, "addon has no %s\n", name);
   exit(1);
