@@ -16,7 +16,8 @@ import type { Duplex } from 'stream';
 import { randomUUID } from 'crypto';
 import { WebSocket } from './websocket';
 import { WebSocketServer, type ServerOptions } from './server';
-import type { SendStatusValue } from './websocket';
+import type { SendOptions, SendStatusValue } from './websocket';
+import type { BufferLike } from './types/events';
 import type { PublishOptions, PublishResult } from './pubsub/hub';
 import { toArrayBuffer } from './util/convert';
 
@@ -232,7 +233,7 @@ export class Peer {
    */
   send(data: unknown, options?: { compress?: boolean }): SendStatusValue {
     const opts = options !== undefined && options !== null && options.compress !== undefined ? { compress: !!options.compress } : undefined;
-    return this.websocket.send(toSendable(data), opts);
+    return this.websocket.send(toSendable(data) as BufferLike, opts as SendOptions);
   }
 
   /** Subscribes to `topic`. */

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'events';
 import type { Duplex } from 'stream';
-import type { ClientRequest } from 'http';
+import type { ClientRequest, ClientRequestArgs } from 'http';
 import {
   BINARY_TYPES,
   DEFAULT_CLOSE_TIMEOUT,
@@ -27,6 +27,8 @@ import { applyEventTarget, type EventTargetMixin } from './socket/event-target';
 import { applyConveniences, type Conveniences } from './socket/conveniences';
 import { applyTopics, leaveTopics, type TopicMethods } from './pubsub/topics';
 import { messageIterator, type Message } from './socket/message-iterator';
+import type { BufferLike, SendCallback, WebSocketEvents } from './types/events';
+import type { ClientOptions } from './client';
 
 /** Options accepted by `setSocket` (what a server or a client hands over after the handshake). */
 export interface SetSocketOptions {
@@ -41,15 +43,24 @@ export interface SetSocketOptions {
 
 /** Per-send options, as ws has them. */
 export interface SendOptions {
-  binary?: boolean;
-  compress?: boolean;
-  fin?: boolean;
-  mask?: boolean;
+  /** Send as a binary message (default: true unless `data` is a string). */
+  binary?: boolean | undefined;
+  /** Compress with permessage-deflate when it was negotiated (default true). */
+  compress?: boolean | undefined;
+  /** Whether this is the message's last fragment (default true). */
+  fin?: boolean | undefined;
+  /** Mask the frame (default: the role's rule, clients mask); for testing peers. */
+  mask?: boolean | undefined;
 }
 
-type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
+/** The `binaryType` values: how binary messages are delivered. */
+export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
+
+/** The connection states, CONNECTING (0), OPEN (1), CLOSING (2), CLOSED (3). */
+export type ReadyStateValue = 0 | 1 | 2 | 3;
 
 /** Hook that client.ts installs: runs the opening handshake for `new WebSocket(url, ...)`. */
+/** @internal */
 type ClientInit = (ws: WebSocket, address: string | URL, protocols: unknown, options: unknown) => void;
 let clientInit: ClientInit | null = null;
 
@@ -60,13 +71,21 @@ export function setClientInit(init: ClientInit): void {
 
 /** A WebSocket connection, client or server side, with ws's API. */
 export class WebSocket extends EventEmitter {
+  /** The connection is not yet open. */
   static readonly CONNECTING = ReadyState.CONNECTING;
+  /** The connection is open and ready to communicate. */
   static readonly OPEN = ReadyState.OPEN;
+  /** The connection is closing. */
   static readonly CLOSING = ReadyState.CLOSING;
+  /** The connection is closed. */
   static readonly CLOSED = ReadyState.CLOSED;
+  /** The connection is not yet open. */
   declare readonly CONNECTING: 0;
+  /** The connection is open and ready to communicate. */
   declare readonly OPEN: 1;
+  /** The connection is closing. */
   declare readonly CLOSING: 2;
+  /** The connection is closed. */
   declare readonly CLOSED: 3;
 
   /** @internal */ _readyState: number;
@@ -109,9 +128,14 @@ export class WebSocket extends EventEmitter {
   _hub: unknown;
 
   /**
-   * `new WebSocket(address, protocols?, options?)` opens a client connection. `address` null makes a
-   * server-side instance that `setSocket` later attaches to an upgraded socket (what the server does).
+   * A server-side instance: `setSocket` later attaches it to an upgraded socket (what the server does
+   * with the `WebSocket` option's class).
    */
+  constructor(address: null, protocols?: undefined, options?: Record<string, unknown>);
+  /** Opens a client connection to `address` (`ws:`, `wss:`, `http:`, `https:` or `ws+unix:`). */
+  constructor(address: string | URL, options?: ClientOptions | ClientRequestArgs);
+  /** Opens a client connection to `address`, offering the given subprotocol(s). */
+  constructor(address: string | URL, protocols?: string | string[], options?: ClientOptions | ClientRequestArgs);
   constructor(address: string | URL | null, protocols?: unknown, options?: Record<string, unknown>) {
     super();
     this._readyState = ReadyState.CONNECTING;
@@ -205,13 +229,16 @@ export class WebSocket extends EventEmitter {
   }
 
   /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
-  get readyState(): number {
-    return this._readyState;
+  get readyState(): ReadyStateValue {
+    return this._readyState as ReadyStateValue;
   }
 
-  /** The URL the client connected to (undefined on a server-side socket). */
-  get url(): string | undefined {
-    return this._url;
+  /**
+   * The URL the client connected to. Typed `string` as in `@types/ws`; undefined on a server-side
+   * socket, as in ws.
+   */
+  get url(): string {
+    return this._url as string;
   }
 
   /** @internal ws's `_closeCode`: the close status to report. */
@@ -369,6 +396,8 @@ export class WebSocket extends EventEmitter {
    * Sends a message: a string (text) or Buffer/TypedArray/ArrayBuffer/DataView/Blob/array (binary);
    * numbers are sent as text. `cb` runs once the frame is written, or with an Error if not open.
    */
+  send(data: BufferLike, cb?: SendCallback): SendStatusValue;
+  send(data: BufferLike, options: SendOptions, cb?: SendCallback): SendStatusValue;
   send(data: unknown, options?: SendOptions | WriteCallback, cb?: WriteCallback): SendStatusValue {
     if (this._readyState === ReadyState.CONNECTING) {
       throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
@@ -412,19 +441,19 @@ export class WebSocket extends EventEmitter {
     return this._status();
   }
 
-  /** A send whose `mask` option goes against the role: the writer's masking is flipped around it. */
+  /** @internal A send whose `mask` option goes against the role: the writer's masking is flipped around it. */
   private _sendMasked(data: unknown, options: SendOptions, cb: WriteCallback | undefined): SendStatusValue {
     const writer = (this._driver as Driver).conn.writer;
     writer.masked = !!options.mask;
     try {
-      return this.send(data, { binary: options.binary, compress: options.compress, fin: options.fin }, cb);
+      return this.send(data as BufferLike, { binary: options.binary, compress: options.compress, fin: options.fin }, cb);
     } finally {
       writer.masked = !this._isServer;
     }
   }
 
   /**
-   * What a send did: SENT, or BACKPRESSURE when the bytes waiting to go out now exceed `maxBackpressure`
+   * @internal What a send did: SENT, or BACKPRESSURE when the bytes waiting to go out now exceed `maxBackpressure`
    * (or, without it, the socket's high-water mark) — wait for 'drain' before sending more.
    */
   _status(): SendStatusValue {
@@ -437,7 +466,7 @@ export class WebSocket extends EventEmitter {
     return SendStatus.BACKPRESSURE;
   }
 
-  /** A send past `maxBackpressure`: dropped and reported, or (policy 'close') the socket is closed. */
+  /** @internal A send past `maxBackpressure`: dropped and reported, or (policy 'close') the socket is closed. */
   _overLimit(cb: WriteCallback | undefined): SendStatusValue {
     if (cb) {
       const err = new Error('The message was dropped: the backpressure limit is exceeded') as Error & { code: string };
@@ -451,15 +480,20 @@ export class WebSocket extends EventEmitter {
   }
 
   /** Sends a ping (payload ≤ 125 bytes). `mask` is accepted for ws compatibility; the role decides. */
+  ping(cb?: SendCallback): void;
+  ping(data?: BufferLike, mask?: boolean | SendCallback, cb?: SendCallback): void;
   ping(data?: unknown, mask?: boolean | WriteCallback, cb?: WriteCallback): void {
     this._control(0x9, data, mask, cb);
   }
 
   /** Sends a pong (payload ≤ 125 bytes). */
+  pong(cb?: SendCallback): void;
+  pong(data?: BufferLike, mask?: boolean | SendCallback, cb?: SendCallback): void;
   pong(data?: unknown, mask?: boolean | WriteCallback, cb?: WriteCallback): void {
     this._control(0xa, data, mask, cb);
   }
 
+  /** @internal */
   private _control(opcode: number, data: unknown, mask: unknown, cb: WriteCallback | undefined): void {
     if (this._readyState === ReadyState.CONNECTING) {
       throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
@@ -490,7 +524,7 @@ export class WebSocket extends EventEmitter {
     else conn.pong(payload, cb);
   }
 
-  /** ws's sendAfterClose: count the bytes, and report the state to the callback on the next tick. */
+  /** @internal ws's sendAfterClose: count the bytes, and report the state to the callback on the next tick. */
   private _sendAfterClose(data: unknown, cb: WriteCallback | undefined): void {
     if (data) {
       const length = isBlob(data) ? data.size : typeof data === 'string' ? Buffer.byteLength(data) : toBuffer(data).length;
@@ -503,7 +537,7 @@ export class WebSocket extends EventEmitter {
     }
   }
 
-  /** Blobs are read asynchronously; the writer holds every later frame until the bytes arrive. */
+  /** @internal Blobs are read asynchronously; the writer holds every later frame until the bytes arrive. */
   private _sendBlob(blob: Blob, binary: boolean, fin: boolean, compress: boolean, cb: WriteCallback | undefined): void {
     const writer = (this._driver as Driver).conn.writer;
     const ticket = writer.reserve(blob.size);
@@ -513,6 +547,7 @@ export class WebSocket extends EventEmitter {
     );
   }
 
+  /** @internal */
   private _controlBlob(opcode: number, blob: Blob, cb: WriteCallback | undefined): void {
     if (blob.size > MAX_CONTROL_PAYLOAD) throw new RangeError('The data size must not be greater than 125 bytes');
     const writer = (this._driver as Driver).conn.writer;
@@ -523,6 +558,7 @@ export class WebSocket extends EventEmitter {
     );
   }
 
+  /** @internal */
   private _blobFailed(writer: Driver['conn']['writer'], ticket: number, err: Error, cb: WriteCallback | undefined): void {
     writer.cancel(ticket);
     if (cb) process.nextTick(cb, err);
@@ -587,7 +623,30 @@ export function emitErrorAndClose(ws: WebSocket, err: Error): void {
 // - WebSocket-Node's and legacy ws's conveniences: sendUTF, drop, closeReasonCode, ... (socket/conveniences.ts);
 // - topics: subscribe, publish, ... (pubsub/topics.ts).
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface WebSocket extends EventTargetMixin, Conveniences, TopicMethods {}
+export interface WebSocket extends EventTargetMixin, Conveniences, TopicMethods {
+  // ws's events, typed by name (WebSocketEvents in types/events.ts); any other name takes any listener.
+  /** Adds a listener for `event`; its parameters follow the event (`'message'`: data, isBinary). */
+  on<K extends keyof WebSocketEvents>(event: K, listener: (this: this, ...args: WebSocketEvents[K]) => void): this;
+  on(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  /** Adds a listener for the next `event` only. */
+  once<K extends keyof WebSocketEvents>(event: K, listener: (this: this, ...args: WebSocketEvents[K]) => void): this;
+  once(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  /** Removes a listener. */
+  off<K extends keyof WebSocketEvents>(event: K, listener: (this: this, ...args: WebSocketEvents[K]) => void): this;
+  off(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  /** Adds a listener for `event` (as `on`). */
+  addListener<K extends keyof WebSocketEvents>(event: K, listener: (this: this, ...args: WebSocketEvents[K]) => void): this;
+  addListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  /** Removes a listener (as `off`). */
+  removeListener<K extends keyof WebSocketEvents>(event: K, listener: (this: this, ...args: WebSocketEvents[K]) => void): this;
+  removeListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  /** Adds a listener before the others of `event`. */
+  prependListener<K extends keyof WebSocketEvents>(event: K, listener: (this: this, ...args: WebSocketEvents[K]) => void): this;
+  prependListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  /** Adds a one-time listener before the others of `event`. */
+  prependOnceListener<K extends keyof WebSocketEvents>(event: K, listener: (this: this, ...args: WebSocketEvents[K]) => void): this;
+  prependOnceListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+}
 applyEventTarget(WebSocket.prototype);
 applyConveniences(WebSocket.prototype);
 applyTopics(WebSocket.prototype);

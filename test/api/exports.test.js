@@ -39,12 +39,23 @@ describe('exports', () => {
     }
   });
 
-  it('package.json exports map: types, browser, import, require', () => {
+  it('package.json exports map: browser, import, require, each with the types of what it loads', () => {
     const pkg = require(path.join(root, 'package.json'));
     const dot = pkg.exports['.'];
-    assert.deepStrictEqual(Object.keys(dot), ['types', 'browser', 'import', 'require']);
+    assert.deepStrictEqual(Object.keys(dot), ['browser', 'import', 'require']);
+    assert.deepStrictEqual(dot.browser, { types: './browser.d.ts', default: './browser.js' });
+    assert.deepStrictEqual(dot.import, { types: './wrapper.d.mts', default: './wrapper.mjs' });
+    assert.deepStrictEqual(dot.require, { types: './dist/index.d.ts', default: './dist/index.js' });
+    assert.strictEqual(pkg.types, dot.require.types);
     assert.strictEqual(pkg.exports['./package.json'], './package.json');
-    assert.ok(require('fs').existsSync(path.join(root, dot.types)));
+    // node10 resolution reads no exports map: typesVersions gives weft/websocket-node its types.
+    assert.deepStrictEqual(pkg.typesVersions['*']['websocket-node'], [pkg.exports['./websocket-node'].types.slice(2)]);
+    const fs = require('fs');
+    for (const file of [dot.browser.types, dot.import.types, dot.require.types, pkg.exports['./websocket-node'].types]) {
+      assert.ok(fs.existsSync(path.join(root, file)), file);
+      const published = pkg.files.some((f) => path.join(root, file).startsWith(path.join(root, f.replace(/\*$/, ''))));
+      assert.ok(published, `${file} is in package.json "files"`);
+    }
   });
 
   it('ESM: default and named exports (no Server, as ws)', () => {
