@@ -1,7 +1,7 @@
 // Types of the ESM entry (wrapper.mjs): the default export is the WebSocket class with its statics, and
 // the named exports are exactly the ones wrapper.mjs defines (no `Server`, as ws's ESM entry). Types
 // only: the `WebSocket.*` type names are exported by name too (`import type { RawData } from 'weft'`).
-import WebSocket from './dist/index.js';
+import WebSocket from './types/index.js';
 
 export default WebSocket;
 // The class itself (its statics as ws has them), so that `declare module 'weft' { interface WebSocket {...} }`

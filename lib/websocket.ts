@@ -661,3 +661,225 @@ for (const prop of ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'p
   const desc = Object.getOwnPropertyDescriptor(WebSocket.prototype, prop) as PropertyDescriptor;
   Object.defineProperty(WebSocket.prototype, prop, { ...desc, enumerable: true });
 }
+
+import type { IncomingMessage } from 'http';
+import type { DuplexOptions } from 'stream';
+import type {
+  WebSocketServer as WebSocketServerClass,
+  ServerOptions as ServerOpts,
+  VerifyClientInfo as VerifyInfo,
+  VerifyClientCallbackSync as VerifySync,
+  VerifyClientCallbackAsync as VerifyAsync,
+  VerifyClientCallback as VerifyCallback,
+  HandleProtocols as HandleProtocolsFn,
+} from './server';
+import type { PerMessageDeflateOptions as DeflateOptions } from './deflate';
+import type { ConnectionOptions as ConnOptions } from './socket/connection-options';
+import type { HeartbeatOptions as HeartbeatOpts } from './socket/heartbeat';
+import type {
+  Event as EventClass,
+  MessageEvent as MessageEventClass,
+  CloseEvent as CloseEventClass,
+  ErrorEvent as ErrorEventClass,
+  WebSocketEventMap as EventMap,
+  AddEventListenerOptions as ListenerOptions,
+} from './socket/event-target';
+import type {
+  RawData as RawDataType,
+  Data as DataType,
+  BufferLike as BufferLikeType,
+  SendCallback as SendCallbackType,
+  WebSocketEvents as WebSocketEventsMap,
+  WebSocketServerEvents as WebSocketServerEventsMap,
+  FrameEvent as FrameEventType,
+} from './types/events';
+import type { PublishOptions as PublishOpts, PublishResult as PublishRes, PubSubAdapter as Adapter } from './pubsub/hub';
+import type { Peer as PeerClass, Hooks, PeerAdapterOptions as AdapterOptions, Message as PeerMessageClass } from './peer';
+import type { createWebSocketStream as createStream } from './stream';
+import type { Receiver as ReceiverClass } from './compat/receiver';
+import type { Sender as SenderClass } from './compat/sender';
+import type { PerMessageDeflate as PerMessageDeflateClass } from './deflate';
+import type { WebSocketPair as WebSocketPairClass } from './pair';
+import type { SendStatus as SendStatusValues } from './socket/connection-options';
+import type * as extensionModule from './protocol/extension';
+import type * as subprotocolModule from './protocol/subprotocol';
+import type { MemoryBus as MemoryBusClass, MemoryPubSub as MemoryPubSubClass } from './pubsub/memory';
+import type { PeerAdapter as PeerAdapterClass } from './peer';
+import type { RedisPubSub as RedisPubSubClass } from './pubsub/redis';
+import type {
+  WebSocketStream as WebSocketStreamClass,
+  WebSocketError as WebSocketErrorClass,
+  WebSocketCloseInfo as CloseInfo,
+  WebSocketOpenInfo as OpenInfo,
+  WebSocketStreamOptions as StreamOptions,
+  WebSocketStreamFromOptions as StreamFromOptions,
+} from './websocket-stream';
+type BinaryTypeAlias = BinaryType;
+type ReadyStateAlias = ReadyStateValue;
+type SendOptionsAlias = SendOptions;
+type SendStatusAlias = SendStatusValue;
+type ClientOptionsAlias = ClientOptions;
+
+// The `WebSocket` namespace: what `require('weft')` carries besides the class. index.ts attaches the
+// statics at run time (`WebSocket.WebSocketServer`, ...); the type names are those code written against
+// `@types/ws` uses (`WebSocket.RawData`, `WebSocket.ServerOptions`, ...) and weft's own, each an alias of
+// the one declaration in lib/ the runtime is written against. (The package's entry types, types/index.d.ts,
+// re-export them, with `WebSocket.WebSocket` naming this class.)
+// eslint-disable-next-line @typescript-eslint/no-namespace
+export declare namespace WebSocket {
+
+  const WebSocketServer: typeof WebSocketServerClass;
+  const Server: typeof WebSocketServerClass;
+  const createWebSocketStream: typeof createStream;
+  const Receiver: typeof ReceiverClass;
+  const Sender: typeof SenderClass;
+  const PerMessageDeflate: typeof PerMessageDeflateClass;
+  /** weft: two connected in-memory WebSockets (Cloudflare Workers' WebSocketPair). */
+  const WebSocketPair: typeof WebSocketPairClass;
+  /** weft: what send() returns (SENT, BACKPRESSURE, DROPPED). */
+  const SendStatus: typeof SendStatusValues;
+  const extension: { parse: typeof extensionModule.parse; format: typeof extensionModule.format };
+  const subprotocol: { parse: typeof subprotocolModule.parse };
+  /** weft: crossws-style hooks and Peers over a WebSocketServer (lib/peer.ts). */
+  const PeerAdapter: typeof PeerAdapterClass;
+  /** weft: the in-process pub/sub adapter, and the bus that joins its nodes (lib/pubsub/). */
+  const MemoryPubSub: typeof MemoryPubSubClass;
+  const MemoryBus: typeof MemoryBusClass;
+  /** weft: the Redis pub/sub adapter (needs the optional peer dependency ioredis). */
+  const RedisPubSub: typeof RedisPubSubClass;
+  /** weft: the WHATWG WebSocketStream (streams with backpressure), client and `from(ws)` (lib/websocket-stream.ts). */
+  const WebSocketStream: typeof WebSocketStreamClass;
+  /** weft: the error a WebSocketStream's `closed` rejects with; its code and reason close the connection when aborting. */
+  const WebSocketError: typeof WebSocketErrorClass;
+
+
+  /** A received message: a Buffer (text too), an ArrayBuffer, or fragments, by `binaryType`. */
+  type RawData = RawDataType;
+  /** A message payload: a string or any RawData. */
+  type Data = DataType;
+  /** What `send()`, `ping()` and `pong()` accept. */
+  type BufferLike = BufferLikeType;
+  /** The callback of `send()`, `ping()` and `pong()`: no error once written, else the Error. */
+  type SendCallback = SendCallbackType;
+  /** Per-send options (`binary`, `compress`, `fin`, `mask`). */
+  type SendOptions = SendOptionsAlias;
+  /** weft: what `send()` returns (a `SendStatus` value: BACKPRESSURE 0, SENT 1, DROPPED 2). */
+  type SendStatus = SendStatusAlias;
+  /** `binaryType`'s values. */
+  type BinaryType = BinaryTypeAlias;
+  /** `readyState`'s values, CONNECTING (0) to CLOSED (3). */
+  type ReadyState = ReadyStateAlias;
+  /** A WebSocket's events and their listeners' arguments (augmentable). */
+  type WebSocketEvents = WebSocketEventsMap;
+  /** A WebSocketServer's events and their listeners' arguments. */
+  type WebSocketServerEvents<W = WebSocket, R = IncomingMessage> = WebSocketServerEventsMap<W, R>;
+  /** weft: a data frame ('frame' event, with `assembleFragments: false`). */
+  type FrameEvent = FrameEventType;
+
+  type WebSocketServer<
+    T extends typeof WebSocket = typeof WebSocket,
+    U extends typeof IncomingMessage = typeof IncomingMessage,
+  > = WebSocketServerClass<T, U>;
+  type Server<
+    T extends typeof WebSocket = typeof WebSocket,
+    U extends typeof IncomingMessage = typeof IncomingMessage,
+  > = WebSocketServerClass<T, U>;
+  type Receiver = ReceiverClass;
+  type Sender = SenderClass;
+  type PerMessageDeflate = PerMessageDeflateClass;
+  type WebSocketPair = WebSocketPairClass;
+  type WebSocketStream = WebSocketStreamClass;
+  type WebSocketError = WebSocketErrorClass;
+  type PeerAdapter = PeerAdapterClass;
+  type MemoryPubSub = MemoryPubSubClass;
+  type MemoryBus = MemoryBusClass;
+  type RedisPubSub = RedisPubSubClass;
+  /** weft: a connection as PeerAdapter's hooks see it (crossws's Peer). */
+  type Peer = PeerClass;
+  /** weft: PeerAdapter's hooks (crossws's). */
+  type PeerHooks = Hooks;
+  /** weft: options of `new PeerAdapter(options)`. */
+  type PeerAdapterOptions = AdapterOptions;
+  /** weft: a message as PeerAdapter's `message` hook gets it. */
+  type PeerMessage = PeerMessageClass;
+  /** What a WebSocketStream's `opened` resolves with. */
+  type WebSocketOpenInfo = OpenInfo;
+  /** A close code and reason: a WebSocketStream's `closed` value and `close()` argument. */
+  type WebSocketCloseInfo = CloseInfo;
+  /** Options of `new WebSocketStream(url, options)`. */
+  type WebSocketStreamOptions = StreamOptions;
+  /** Options of `WebSocketStream.from(ws, options)`. */
+  type WebSocketStreamFromOptions = StreamFromOptions;
+
+  /** Certificate and key data (`@types/ws`'s name). */
+  type CertMeta = string | string[] | Buffer | Buffer[];
+
+  /** What `verifyClient` is given. */
+  type VerifyClientInfo<Request extends IncomingMessage = IncomingMessage> = VerifyInfo<Request>;
+  /** A synchronous `verifyClient`. */
+  type VerifyClientCallbackSync<Request extends IncomingMessage = IncomingMessage> = VerifySync<Request>;
+  /** An asynchronous `verifyClient` (two parameters). */
+  type VerifyClientCallbackAsync<Request extends IncomingMessage = IncomingMessage> = VerifyAsync<Request>;
+  /** The callback an asynchronous `verifyClient` answers through. */
+  type VerifyClientCallback = VerifyCallback;
+  /** The `handleProtocols` option. */
+  type HandleProtocols<Request extends IncomingMessage = IncomingMessage> = HandleProtocolsFn<Request>;
+  /** The `finishRequest` client option: it must end the request. */
+  type FinishRequestCallback = (request: ClientRequest, websocket: WebSocket) => void;
+
+  /** permessage-deflate options (RFC 7692), for the server and the client. */
+  type PerMessageDeflateOptions = DeflateOptions;
+  /** Options of `new WebSocket(address, protocols?, options?)`: ws's, http(s).request's, and weft's. */
+  type ClientOptions = ClientOptionsAlias;
+  /** Options of `new WebSocketServer(options)`: ws's and weft's. */
+  type ServerOptions<
+    U extends typeof WebSocket = typeof WebSocket,
+    V extends typeof IncomingMessage = typeof IncomingMessage,
+  > = ServerOpts<U, V>;
+  /** weft: the per-connection options (heartbeat, backpressure, WebSocket-Node's) of both. */
+  type ConnectionOptions = ConnOptions;
+  /** weft: the `heartbeat` option. */
+  type HeartbeatOptions = HeartbeatOpts;
+  /** weft: options of `publish()`. */
+  type PublishOptions = PublishOpts;
+  /** weft: what `publish()` reports. */
+  type PublishResult = PublishRes;
+  /** weft: a scale-out adapter for the `pubsub` server option. */
+  type PubSubAdapter = Adapter;
+
+  /** What `server.address()` returns in `port` and `server` modes (unless a pipe: then a string). */
+  interface AddressInfo {
+    address: string;
+    family: string;
+    port: number;
+  }
+
+  /** The W3C event of 'open', as `addEventListener`/`onopen` deliver it. */
+  interface Event extends EventClass {
+    readonly target: WebSocket;
+  }
+  /** The W3C event of 'error'. */
+  interface ErrorEvent extends ErrorEventClass {
+    readonly target: WebSocket;
+    readonly error: any;
+  }
+  /** The W3C event of 'close'. */
+  interface CloseEvent extends CloseEventClass {
+    readonly target: WebSocket;
+  }
+  /**
+   * The W3C event of 'message', typed as `@types/ws` has it: `data` a string (text) or the binaryType's
+   * value (with `binaryType` 'blob', which `@types/ws` does not know, a Blob).
+   */
+  interface MessageEvent extends MessageEventClass {
+    readonly target: WebSocket;
+    readonly data: Data;
+  }
+  /** The W3C event each type is fired with. */
+  type WebSocketEventMap = EventMap;
+  /** Options of `addEventListener` (`once`). */
+  type EventListenerOptions = ListenerOptions;
+
+  type CreateWebSocketStreamOptions = DuplexOptions;
+  type UrlLike = string | URL;
+}

@@ -45,7 +45,7 @@ describe('exports', () => {
     assert.deepStrictEqual(Object.keys(dot), ['browser', 'import', 'require']);
     assert.deepStrictEqual(dot.browser, { types: './browser.d.ts', default: './browser.js' });
     assert.deepStrictEqual(dot.import, { types: './wrapper.d.mts', default: './wrapper.mjs' });
-    assert.deepStrictEqual(dot.require, { types: './dist/index.d.ts', default: './dist/index.js' });
+    assert.deepStrictEqual(dot.require, { types: './types/index.d.ts', default: './dist/index.js' });
     assert.strictEqual(pkg.types, dot.require.types);
     assert.strictEqual(pkg.exports['./package.json'], './package.json');
     // node10 resolution reads no exports map: typesVersions gives weft/websocket-node its types.

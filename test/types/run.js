@@ -54,7 +54,11 @@ function readmeSnippets() {
       const declared = new RegExp(`(const|let|var|function|class)\\s+(\\{[^}]*\\b${name}\\b[^}]*\\}|\\[[^\\]]*\\b${name}\\b[^\\]]*\\]|${name}\\b)`).test(body);
       return used && !declared;
     });
-    const code = `// README.md line ${line}\n(async () => {\n${needs.map((n) => prelude[n]).join('\n')}\n${body}})();\n`;
+    // A TypeScript snippet is a whole module, compiled as written; a JavaScript one is a fragment.
+    const code =
+      m[1] === 'ts'
+        ? `// README.md line ${line}\n${body}`
+        : `// README.md line ${line}\n(async () => {\n${needs.map((n) => prelude[n]).join('\n')}\n${body}})();\n`;
     out.push({ name: `readme-${String(line).padStart(3, '0')}.${m[1]}`, code });
   }
   return out;

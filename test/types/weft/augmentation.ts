@@ -1,5 +1,5 @@
 // ws's README heartbeat, with the flag declared once for every WebSocket by module augmentation; it
-// reaches `wss.clients` and 'connection'. ESM consumers (the named `WebSocket` export is the class).
+// reaches `wss.clients` and 'connection', in every module mode.
 import { WebSocketServer } from 'weft';
 
 declare module 'weft' {
