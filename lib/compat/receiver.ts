@@ -26,11 +26,15 @@ type WriteCb = (err?: Error | null) => void;
 
 /** ws's Receiver: a Writable that parses the frames written to it. */
 export class Receiver extends Writable implements ParserHandler {
-  /** How binary messages are emitted, as WebSocket's binaryType. */
+  /** @internal How binary messages are emitted, as WebSocket's binaryType. */
   _binaryType: string;
+  /** @internal */
   private readonly parser: FrameParser;
+  /** @internal */
   private readonly allowSync: boolean;
+  /** @internal */
   private cb: WriteCb | null;
+  /** @internal */
   private failed: Error | null;
 
   constructor(options: ReceiverOptions = {}) {
@@ -66,6 +70,7 @@ export class Receiver extends Writable implements ParserHandler {
     }
   }
 
+  /** @internal */
   private parserWaiting(): boolean {
     return this.parser.queuedChunks !== 0;
   }

@@ -30,8 +30,11 @@ const MASK_BUFFER = Buffer.alloc(4);
 export class Sender {
   /** Called with an error the socket reports while writing (ws's `onerror` slot). */
   onerror: ((err: Error) => void) | null;
+  /** @internal */
   private readonly socket: Duplex;
+  /** @internal */
   private readonly masked: FrameWriter;
+  /** @internal */
   private readonly plain: FrameWriter;
 
   constructor(socket: Duplex, extensions?: Record<string, unknown>, generateMask?: MaskGenerator) {
@@ -102,6 +105,7 @@ export class Sender {
     else this.write(Buffer.concat(list), null, cb);
   }
 
+  /** @internal */
   private control(opcode: number, data: unknown, mask: boolean, cb?: WriteCallback): void {
     const payload =
       data === undefined || data === null ? EMPTY_BUFFER : typeof data === 'string' ? Buffer.from(data) : toBuffer(data);
@@ -109,6 +113,7 @@ export class Sender {
     (mask ? this.masked : this.plain).sendControl(opcode, payload, cb);
   }
 
+  /** @internal */
   private write(first: Buffer, second: Buffer | null, cb?: WriteCallback): void {
     writePair(this.socket, first, second, cb);
   }

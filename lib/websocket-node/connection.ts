@@ -211,6 +211,7 @@ export class WebSocketConnection extends EventEmitter {
     this._control(false, data);
   }
 
+  /** @internal */
   private _control(ping: boolean, data: unknown): void {
     if (this.ws.readyState !== ReadyState.OPEN) return;
     let payload: Buffer | undefined;
