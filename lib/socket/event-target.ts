@@ -174,6 +174,9 @@ export type EventListenerLike<E> = { bivarianceHack(event: E): void }['bivarianc
 /** An `on*` attribute's handler: called with the WebSocket as `this` (parameter checked bivariantly). */
 export type EventHandler<This, E> = { bivarianceHack(this: This, event: E): void }['bivarianceHack'];
 
+/** An event as its listeners see it: its `target` is the object it was fired at (the WebSocket). */
+export type TargetedEvent<E, Target> = Omit<E, 'target'> & { readonly target: Target };
+
 /** The event object each type is fired with. */
 export interface WebSocketEventMap {
   open: Event;
@@ -199,19 +202,22 @@ export interface EventTargetMixin {
    */
   addEventListener<K extends WebSocketEventType>(
     type: K,
-    listener: EventListenerLike<WebSocketEventMap[K]>,
+    listener: EventListenerLike<TargetedEvent<WebSocketEventMap[K], this>>,
     options?: AddEventListenerOptions,
   ): void;
   /** Removes a listener added with `addEventListener` (never one set through an `on*` attribute). */
-  removeEventListener<K extends WebSocketEventType>(type: K, listener: EventListenerLike<WebSocketEventMap[K]>): void;
+  removeEventListener<K extends WebSocketEventType>(
+    type: K,
+    listener: EventListenerLike<TargetedEvent<WebSocketEventMap[K], this>>,
+  ): void;
   /** The 'open' handler, or null. Setting a non-function removes it. */
-  onopen: EventHandler<this, Event> | null;
+  onopen: EventHandler<this, TargetedEvent<Event, this>> | null;
   /** The 'message' handler, or null. Setting a non-function removes it. */
-  onmessage: EventHandler<this, MessageEvent> | null;
+  onmessage: EventHandler<this, TargetedEvent<MessageEvent, this>> | null;
   /** The 'close' handler, or null. Setting a non-function removes it. */
-  onclose: EventHandler<this, CloseEvent> | null;
+  onclose: EventHandler<this, TargetedEvent<CloseEvent, this>> | null;
   /** The 'error' handler, or null. Setting a non-function removes it. */
-  onerror: EventHandler<this, ErrorEvent> | null;
+  onerror: EventHandler<this, TargetedEvent<ErrorEvent, this>> | null;
 }
 
 /**

@@ -81,6 +81,8 @@ function w3c(ws: WebSocket): void {
   ws.addEventListener('message', onMessage, { once: true });
   ws.removeEventListener('message', onMessage);
   ws.addEventListener('close', (event) => event.code.toFixed());
+  ws.addEventListener('message', (event) => event.target.send(String(event.data)));
+  ws.onerror = (event) => event.target.terminate();
   ws.addEventListener('open', { handleEvent: (event: WebSocket.Event) => void event });
 }
 

@@ -22,6 +22,10 @@ wss.on('connection', (ws, req) => {
   ws.onn('message', () => {});
   // @ts-expect-error the W3C close event's code is a number
   ws.addEventListener('close', (event) => event.code.toUpperCase());
+  // @ts-expect-error the event's target is the WebSocket
+  ws.addEventListener('message', (event) => event.target.sendd());
+  // @ts-expect-error the event's target is the WebSocket
+  ws.onclose = (event) => event.target.closee();
   // @ts-expect-error a W3C event type the WebSocket never fires
   ws.addEventListener('frame', () => {});
   // @ts-expect-error readyState is read-only
