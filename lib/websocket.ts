@@ -727,7 +727,6 @@ type ClientOptionsAlias = ClientOptions;
 // re-export them, with `WebSocket.WebSocket` naming this class.)
 // eslint-disable-next-line @typescript-eslint/no-namespace
 export declare namespace WebSocket {
-
   const WebSocketServer: typeof WebSocketServerClass;
   const Server: typeof WebSocketServerClass;
   const createWebSocketStream: typeof createStream;
@@ -752,7 +751,6 @@ export declare namespace WebSocket {
   /** weft: the error a WebSocketStream's `closed` rejects with; its code and reason close the connection when aborting. */
   const WebSocketError: typeof WebSocketErrorClass;
 
-
   /** A received message: a Buffer (text too), an ArrayBuffer, or fragments, by `binaryType`. */
   type RawData = RawDataType;
   /** A message payload: a string or any RawData. */
@@ -769,7 +767,7 @@ export declare namespace WebSocket {
   type BinaryType = BinaryTypeAlias;
   /** `readyState`'s values, CONNECTING (0) to CLOSED (3). */
   type ReadyState = ReadyStateAlias;
-  /** A WebSocket's events and their listeners' arguments (augmentable). */
+  /** A WebSocket's events and their listeners' arguments. */
   type WebSocketEvents = WebSocketEventsMap;
   /** A WebSocketServer's events and their listeners' arguments. */
   type WebSocketServerEvents<W = WebSocket, R = IncomingMessage> = WebSocketServerEventsMap<W, R>;

@@ -61,7 +61,7 @@ export interface FrameEvent {
 
 /**
  * A WebSocket's events and the arguments their listeners get: `ws.on('message', (data, isBinary) => ...)`.
- * Augment it (`declare module 'weft' { interface WebSocketEvents { ... } }`) to type events of your own.
+ * Other event names take any listener.
  */
 export interface WebSocketEvents {
   /** The connection is open (after the opening handshake). */

@@ -37,7 +37,7 @@ function readmeSnippets() {
     httpServer: "const httpServer = require('http').createServer();",
     app: "/** @type {import('http').RequestListener} */ const app = () => {};",
     isAuthorized: "/** @param {import('http').IncomingMessage} req */ const isAuthorized = (req) => !!req.headers.authorization;",
-    originIsAllowed: "/** @param {string} origin */ const originIsAllowed = (origin) => origin === 'https://example.com';",
+    originIsAllowed: "/** @param {string | undefined} origin */ const originIsAllowed = (origin) => origin === 'https://example.com';",
     bigUpdate: "const bigUpdate = Buffer.alloc(1024);",
     resume: 'const resume = () => {};',
   };
@@ -46,8 +46,6 @@ function readmeSnippets() {
   let m;
   while ((m = re.exec(text)) !== null) {
     const body = m[2];
-    // WebSocket-Node's API (weft/websocket-node) has untyped events, as WebSocket-Node's own typings do.
-    if (body.includes("require('weft/websocket-node')")) continue;
     const line = text.slice(0, m.index).split('\n').length;
     const needs = Object.keys(prelude).filter((name) => {
       const used = new RegExp(`(^|[^.\\w'])${name}\\b`).test(body);

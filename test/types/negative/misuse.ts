@@ -54,3 +54,20 @@ new WebSocket(8080);
 // @ts-expect-error readyState constants are literals
 const open: 2 = WebSocket.OPEN;
 void open;
+
+// weft/websocket-node: WebSocket-Node's events are typed too.
+import { server as NodeServer, client as NodeClient } from 'weft/websocket-node';
+const nodeServer = new NodeServer({ autoAcceptConnections: false });
+nodeServer.on('request', (request) => {
+  // @ts-expect-error a typo'd request method
+  request.acceptt();
+  const conn = request.accept(null, request.origin);
+  conn.on('message', (message) => {
+    // @ts-expect-error a binary message has no utf8Data
+    if (message.type === 'binary') message.utf8Data.trim();
+  });
+  // @ts-expect-error the close code is a number
+  conn.on('close', (code) => code.trim());
+});
+// @ts-expect-error connectFailed gives an Error
+new NodeClient().on('connectFailed', (err) => err.connection);
