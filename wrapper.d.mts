@@ -84,3 +84,4 @@ export type MessageEvent = WebSocket.MessageEvent;
 export type WebSocketEventMap = WebSocket.WebSocketEventMap;
 export type EventListenerOptions = WebSocket.EventListenerOptions;
 export type CreateWebSocketStreamOptions = WebSocket.CreateWebSocketStreamOptions;
+export type UrlLike = WebSocket.UrlLike;

@@ -25,6 +25,28 @@ const PUBLIC = [
 ];
 
 describe('published declarations', () => {
+  it('the entries re-export every name of the WebSocket namespace (lib/websocket.ts)', () => {
+    const src = fs.readFileSync(path.join(root, 'lib', 'websocket.ts'), 'utf8');
+    const ns = src.slice(src.indexOf('export declare namespace WebSocket {'));
+    const types = [...ns.matchAll(/^ {2}(?:type|interface) (\w+)/gm)].map((m) => m[1]);
+    const values = [...ns.matchAll(/^ {2}const (\w+)/gm)].map((m) => m[1]);
+    assert.ok(types.length > 30 && values.length > 10);
+    const cjs = fs.readFileSync(path.join(root, 'types', 'index.d.ts'), 'utf8');
+    const esm = fs.readFileSync(path.join(root, 'wrapper.d.mts'), 'utf8');
+    const wrapper = fs.readFileSync(path.join(root, 'wrapper.mjs'), 'utf8');
+    for (const name of types) {
+      assert.ok(cjs.includes(`export import ${name} = WebSocketClass.${name};`), `types/index.d.ts: ${name}`);
+      // ESM has no `Server` (as ws's ESM entry): neither the value nor the type.
+      if (name !== 'Server') assert.ok(new RegExp(`export type ${name}\\b`).test(esm), `wrapper.d.mts: ${name}`);
+    }
+    // The ESM entry's values are exactly wrapper.mjs's.
+    const exported = wrapper.slice(wrapper.indexOf('export const {'), wrapper.indexOf('} = WebSocket;'));
+    for (const name of values) {
+      const inWrapper = new RegExp(`\\b${name},`).test(exported);
+      assert.strictEqual(new RegExp(`export declare const ${name}:`).test(esm), inWrapper, `wrapper.d.mts: const ${name}`);
+    }
+  });
+
   it('name no private or underscore member (they are @internal, stripped)', () => {
     const found = [];
     for (const file of PUBLIC) {
