@@ -22,6 +22,8 @@ import {
   ReadyState,
 } from './protocol/constants';
 import { HandshakeMessage, generateKey, isValidSubprotocolList, validateUpgradeResponse } from './protocol/handshake';
+import type { ConnectionOptions as WeftConnectionOptions } from './socket/connection-options';
+import type { PerMessageDeflateOptions } from './deflate';
 import { WebSocket, abortHandshake, emitErrorAndClose, kAborted, setClientInit, type SetSocketOptions } from './websocket';
 import { CONNECT_OPTIONS, openHttp2 } from './http2/client';
 
@@ -32,7 +34,7 @@ import { CONNECT_OPTIONS, openHttp2 } from './http2/client';
  * `socketPath`, `hostname`, `protocol`, `timeout`, `method`, `host`, `path` and `port` are ignored: the
  * URL decides them.
  */
-export interface ClientOptions extends Omit<HttpsRequestOptions, 'headers'> {
+export interface ClientOptions extends Omit<HttpsRequestOptions, 'headers'>, WeftConnectionOptions {
   /** Request headers; the handshake's own headers override same-named ones. */
   headers?: OutgoingHttpHeaders;
   /** Whether `message`/`ping`/`pong` may be emitted several times in one tick. Default `true`. */
@@ -62,7 +64,7 @@ export interface ClientOptions extends Omit<HttpsRequestOptions, 'headers'> {
   /** Sent as `Origin` (protocol version 13) or `Sec-WebSocket-Origin` (version 8). */
   origin?: string;
   /** permessage-deflate (RFC 7692): `true` (default) offers it with ws's defaults; an object sets them. */
-  perMessageDeflate?: boolean | Record<string, unknown>;
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** `Sec-WebSocket-Version`: 13 (default) or 8. */
   protocolVersion?: number;
   /** The subprotocols, when the `protocols` argument is not given (ws 8.22+). */

@@ -6,7 +6,8 @@
  */
 import { ReadyState } from './protocol/constants';
 import { memoryPair, type MemoryEnd } from './transport/memory';
-import { WebSocket, type SetSocketOptions } from './websocket';
+import { WebSocket, type SendOptions, type SendStatusValue, type SetSocketOptions } from './websocket';
+import type { BufferLike, SendCallback } from './types/events';
 
 /** Options for both ends of a pair (the connection limits a network socket would have). */
 export type PairOptions = SetSocketOptions;
@@ -41,19 +42,22 @@ export class PairedWebSocket extends WebSocket {
     return this._pairEnd === null;
   }
 
-  override send(...args: Parameters<WebSocket['send']>): ReturnType<WebSocket['send']> {
+  /** As WebSocket's `send()`; throws a TypeError until this end is accepted. */
+  override send(data: BufferLike, options?: SendOptions | SendCallback, cb?: SendCallback): SendStatusValue {
     if (this._pairEnd !== null) throw new TypeError(NOT_ACCEPTED);
-    return super.send(...args);
+    return super.send(data, options as SendOptions, cb);
   }
 
-  override ping(...args: Parameters<WebSocket['ping']>): void {
+  /** As WebSocket's `ping()`; throws a TypeError until this end is accepted. */
+  override ping(data?: BufferLike | SendCallback, mask?: boolean | SendCallback, cb?: SendCallback): void {
     if (this._pairEnd !== null) throw new TypeError(NOT_ACCEPTED);
-    super.ping(...args);
+    super.ping(data as BufferLike, mask, cb);
   }
 
-  override pong(...args: Parameters<WebSocket['pong']>): void {
+  /** As WebSocket's `pong()`; throws a TypeError until this end is accepted. */
+  override pong(data?: BufferLike | SendCallback, mask?: boolean | SendCallback, cb?: SendCallback): void {
     if (this._pairEnd !== null) throw new TypeError(NOT_ACCEPTED);
-    super.pong(...args);
+    super.pong(data as BufferLike, mask, cb);
   }
 
   /** Closes this end (accepting it first if needed, so that the close handshake can run). */

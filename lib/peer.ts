@@ -16,7 +16,8 @@ import type { Duplex } from 'stream';
 import { randomUUID } from 'crypto';
 import { WebSocket } from './websocket';
 import { WebSocketServer, type ServerOptions } from './server';
-import type { SendStatusValue } from './websocket';
+import type { SendOptions, SendStatusValue } from './websocket';
+import type { BufferLike } from './types/events';
 import type { PublishOptions, PublishResult } from './pubsub/hub';
 import { toArrayBuffer } from './util/convert';
 
@@ -70,6 +71,7 @@ export class UpgradeRequest {
   context: Record<string, unknown>;
   /** The Node request it was made from. */
   readonly node: { req: http.IncomingMessage };
+  /** @internal */
   private _headers: Headers | null;
 
   constructor(req: http.IncomingMessage, context: Record<string, unknown> = {}) {
@@ -105,11 +107,17 @@ export class Message {
   readonly isBinary: boolean;
   /** The peer it came from. */
   readonly peer: Peer;
+  /** @internal */
   private _id: string | undefined;
+  /** @internal */
   private _text: string | undefined;
+  /** @internal */
   private _json: { value: unknown } | undefined;
+  /** @internal */
   private _u8: Uint8Array | undefined;
+  /** @internal */
   private _ab: ArrayBuffer | undefined;
+  /** @internal */
   private _blob: Blob | undefined;
 
   constructor(rawData: Buffer, isBinary: boolean, peer: Peer) {
@@ -177,7 +185,9 @@ export class Peer {
   readonly context: Record<string, unknown>;
   /** The adapter this peer belongs to. */
   readonly adapter: PeerAdapter;
+  /** @internal */
   private _id: string | undefined;
+  /** @internal */
   private _request: UpgradeRequest | http.IncomingMessage;
 
   constructor(ws: WebSocket, request: UpgradeRequest | http.IncomingMessage, context: Record<string, unknown>, adapter: PeerAdapter) {
@@ -232,7 +242,7 @@ export class Peer {
    */
   send(data: unknown, options?: { compress?: boolean }): SendStatusValue {
     const opts = options !== undefined && options !== null && options.compress !== undefined ? { compress: !!options.compress } : undefined;
-    return this.websocket.send(toSendable(data), opts);
+    return this.websocket.send(toSendable(data) as BufferLike, opts as SendOptions);
   }
 
   /** Subscribes to `topic`. */
@@ -310,6 +320,7 @@ export class PeerAdapter {
   readonly peers: Set<Peer>;
   /** Handles an HTTP upgrade request (bound to this adapter). */
   readonly handleUpgrade: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** @internal */
   private readonly emitConnection: (ws: WebSocket, req: http.IncomingMessage) => void;
 
   constructor(options: PeerAdapterOptions) {
@@ -393,6 +404,7 @@ export class PeerAdapter {
     );
   }
 
+  /** @internal */
   private _decided(
     base: WebSocketServer['handleUpgrade'],
     value: unknown,

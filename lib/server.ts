@@ -16,7 +16,9 @@ import type * as https from 'https';
 import type * as http2 from 'http2';
 import type { Duplex } from 'stream';
 import { WebSocket } from './websocket';
-import { PerMessageDeflate, negotiateServer, type DeflateHandshakeOptions } from './deflate';
+import type { WebSocketServerEvents } from './types/events';
+import type { ConnectionOptions } from './socket/connection-options';
+import { PerMessageDeflate, negotiateServer, type DeflateHandshakeOptions, type PerMessageDeflateOptions } from './deflate';
 import { kDriver } from './socket/driver';
 import { checkTopic, existingHubOf, hubOf, type PubSubAdapter, type PublishOptions, type PublishResult } from './pubsub/hub';
 import {
@@ -38,7 +40,7 @@ import {
 import { attachHttp2, handleStream, isHttp2Server, type Http2HandshakeRequest } from './http2/server';
 
 /** What `verifyClient` is given: the handshake request and what ws derives from it. */
-export interface VerifyClientInfo {
+export interface VerifyClientInfo<Request extends http.IncomingMessage = http.IncomingMessage> {
   /**
    * `Origin` (version 13) or `Sec-WebSocket-Origin` (version 8), as the client sent it. Typed `string`
    * as in `@types/ws`, but undefined at run time when the client sent none (as in ws).
@@ -47,7 +49,7 @@ export interface VerifyClientInfo {
   /** Whether the connection is TLS (`req.socket.authorized || req.socket.encrypted`). */
   secure: boolean;
   /** The handshake request. */
-  req: http.IncomingMessage;
+  req: Request;
 }
 
 /** The callback of an asynchronous `verifyClient`: a falsy `result` rejects (401 unless `code`). */
@@ -58,22 +60,46 @@ export type VerifyClientCallback = (
   headers?: http.OutgoingHttpHeaders,
 ) => void;
 
-/** `verifyClient`: synchronous (`info → boolean`) or, when it declares two parameters, asynchronous. */
-export type VerifyClient =
-  | ((info: VerifyClientInfo) => boolean)
-  | ((info: VerifyClientInfo, callback: VerifyClientCallback) => void);
+/** A synchronous `verifyClient`: true accepts the handshake, false rejects it with 401. */
+export type VerifyClientCallbackSync<Request extends http.IncomingMessage = http.IncomingMessage> = (
+  info: VerifyClientInfo<Request>,
+) => boolean;
 
-/** Picks the subprotocol from those the client offered (in its order); falsy selects none. */
-export type HandleProtocols = (protocols: Set<string>, request: http.IncomingMessage) => string | false;
+/** An asynchronous `verifyClient` (it declares two parameters): it answers through `callback`. */
+export type VerifyClientCallbackAsync<Request extends http.IncomingMessage = http.IncomingMessage> = (
+  info: VerifyClientInfo<Request>,
+  callback: VerifyClientCallback,
+) => void;
+
+/**
+ * `verifyClient`: synchronous (`info → boolean`) or, when it declares two parameters, asynchronous
+ * (VerifyClientCallbackSync or VerifyClientCallbackAsync; one signature, so `(info) => ...` is typed).
+ */
+export type VerifyClient<Request extends http.IncomingMessage = http.IncomingMessage> = (
+  info: VerifyClientInfo<Request>,
+  callback: VerifyClientCallback,
+) => boolean | void;
+
+/** Picks the subprotocol from those the client offered (in its order); false selects none. */
+export type HandleProtocols<Request extends http.IncomingMessage = http.IncomingMessage> = (
+  protocols: Set<string>,
+  request: Request,
+) => string | false;
 
 /** The constructor `options.WebSocket` names: weft's `WebSocket` or a class extending it. */
-export type WebSocketClass = new (address: null, protocols: undefined, options: Record<string, unknown>) => WebSocket;
+export type WebSocketClass = typeof WebSocket;
 
 /**
  * Options of `new WebSocketServer(options, callback)`; defaults are ws 8.23's. Other keys are kept on
- * `server.options` and reach the WebSocket constructor, as in ws.
+ * `server.options` and reach the WebSocket constructor, as in ws. `T` is the class of the connections
+ * (the `WebSocket` option), `U` the class of the handshake requests (the HTTP server's `IncomingMessage`).
+ * weft's per-connection options (`heartbeat`, `maxBackpressure`, `backpressurePolicy`, ...) come from
+ * ConnectionOptions.
  */
-export interface ServerOptions {
+export interface ServerOptions<
+  T extends typeof WebSocket = typeof WebSocket,
+  U extends typeof http.IncomingMessage = typeof http.IncomingMessage,
+> extends ConnectionOptions {
   /** Whether 'message', 'ping' and 'pong' may be emitted several times in one tick. Default `true`. */
   allowSynchronousEvents?: boolean;
   /** Answer pings automatically. Default `true`. */
@@ -85,7 +111,7 @@ export interface ServerOptions {
   /** Milliseconds to wait for the closing handshake before destroying the socket. Default 30000. */
   closeTimeout?: number;
   /** Selects the subprotocol. Default `null`: the first one the client offered. */
-  handleProtocols?: HandleProtocols | null;
+  handleProtocols?: HandleProtocols<InstanceType<U>> | null;
   /** Host to listen on in `port` mode. Default `null` (all interfaces). */
   host?: string | null;
   /** Most chunks a connection's parser may hold. Default 262144; 0 is unlimited. */
@@ -100,21 +126,24 @@ export interface ServerOptions {
   noServer?: boolean;
   /** Accept only requests whose pathname is exactly this. Default `null` (any). */
   path?: string | null;
-  /** permessage-deflate settings (ws's PerMessageDeflate options); `true` means `{}`. Default `false`. */
-  perMessageDeflate?: boolean | object;
+  /** permessage-deflate settings (RFC 7692); `true` means `{}`. Default `false`. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** Port of an HTTP server the WebSocketServer creates and listens with. Default `null`. */
   port?: number | null;
   /**
    * An existing HTTP/S server whose 'upgrade' requests this server handles. Default `null`. weft: an
    * `http2` server too — its extended CONNECT streams (RFC 8441) are handled as well (lib/http2/).
    */
-  server?: http.Server | https.Server | http2.Http2Server | http2.Http2SecureServer | null;
+  server?: http.Server<U> | https.Server<U> | http2.Http2Server | http2.Http2SecureServer | null;
   /** Do not check text messages and close reasons for valid UTF-8. Default `false`. */
   skipUTF8Validation?: boolean;
   /** Accepts or rejects a handshake. Default `null` (accept). */
-  verifyClient?: VerifyClient | null;
-  /** The class to instantiate for each connection. Default weft's `WebSocket`. */
-  WebSocket?: WebSocketClass;
+  verifyClient?: VerifyClient<InstanceType<U>> | null;
+  /**
+   * The class to instantiate for each connection: weft's `WebSocket` (default) or a subclass; its
+   * instances are what 'connection' and `clients` give.
+   */
+  WebSocket?: T;
   /**
    * weft: how many proxies in front of the server to trust for `ws.remoteAddress`, as Express's `trust
    * proxy` counts hops: `true` is 1 (the right-most `X-Forwarded-For` entry, the one your proxy
@@ -122,17 +151,6 @@ export interface ServerOptions {
    * that are the client's to write and never believed. Default `false` (the socket's address).
    */
   trustProxy?: boolean | number;
-  /** weft: `{ interval, timeout }` — ping silent connections and drop those that stay silent. */
-  heartbeat?: { interval: number; timeout: number };
-  /**
-   * weft: bytes a socket may hold unsent (0: no limit, as ws). A message that would take it past the
-   * limit (payload counted uncompressed) is dropped, or closes the socket by `backpressurePolicy`.
-   */
-  maxBackpressure?: number;
-  /** weft: what a send past maxBackpressure does: 'drop' (default) or 'close' (1008). */
-  backpressurePolicy?: 'drop' | 'close';
-  /** weft: the close code of the 'close' policy, 1008 (default) or 1013. */
-  backpressureCloseCode?: 1008 | 1013;
   /** Accepted and ignored (legacy ws): Hixie-76 is not supported. */
   disableHixie?: boolean;
   /**
@@ -143,13 +161,16 @@ export interface ServerOptions {
 }
 
 /** `server.options`: the options merged over ws 8.23's defaults. */
-export interface ResolvedServerOptions extends ServerOptions {
+export interface ResolvedServerOptions<
+  T extends typeof WebSocket = typeof WebSocket,
+  U extends typeof http.IncomingMessage = typeof http.IncomingMessage,
+> extends ServerOptions<T, U> {
   allowSynchronousEvents: boolean;
   autoPong: boolean;
   backlog: number | null;
   clientTracking: boolean;
   closeTimeout: number;
-  handleProtocols: HandleProtocols | null;
+  handleProtocols: HandleProtocols<InstanceType<U>> | null;
   host: string | null;
   maxBufferedChunks: number;
   maxFragments: number;
@@ -157,18 +178,18 @@ export interface ResolvedServerOptions extends ServerOptions {
   maxPendingAutoPongs: number;
   noServer: boolean;
   path: string | null;
-  perMessageDeflate: false | object;
+  perMessageDeflate: false | PerMessageDeflateOptions;
   port: number | null;
-  server: http.Server | https.Server | http2.Http2Server | http2.Http2SecureServer | null;
+  server: http.Server<U> | https.Server<U> | http2.Http2Server | http2.Http2SecureServer | null;
   skipUTF8Validation: boolean;
-  verifyClient: VerifyClient | null;
-  WebSocket: WebSocketClass;
+  verifyClient: VerifyClient<InstanceType<U>> | null;
+  WebSocket: T;
 }
 
 /** Callback of `handleUpgrade` / `completeUpgrade`. */
 export type UpgradeCallback = (ws: WebSocket, request: http.IncomingMessage) => void;
 
-/** The server's life cycle, numeric for V8. */
+/** @internal The server's life cycle, numeric for V8. */
 const ServerState = { RUNNING: 0, CLOSING: 1, CLOSED: 2 } as const;
 
 /** A socket with the slot `setSocket` fills (ws's `socket[kWebSocket]`): set means already upgraded. */
@@ -182,11 +203,17 @@ type UpgradeSocket = Duplex & { [kDriver]?: unknown };
  * Events: `connection(ws, req)`, `headers(lines, req)`, `listening`, `error(err)`, `close`,
  * `wsClientError(err, socket, req)`.
  */
-export class WebSocketServer extends EventEmitter {
+export class WebSocketServer<
+  T extends typeof WebSocket = typeof WebSocket,
+  U extends typeof http.IncomingMessage = typeof http.IncomingMessage,
+> extends EventEmitter {
   /** The options, merged over the defaults (ws's shape; read by integrations and tests). */
-  options: ResolvedServerOptions;
-  /** The connected clients, while `clientTracking` is on (the property is absent otherwise). */
-  declare clients: Set<WebSocket>;
+  options: ResolvedServerOptions<T, U>;
+  /**
+   * The connected clients (instances of the `WebSocket` option's class), while `clientTracking` is on;
+   * the property is absent otherwise.
+   */
+  declare clients: Set<InstanceType<T>>;
   /** @internal The HTTP server in use (created in `port` mode, given in `server` mode), or null. */
   _server: http.Server | https.Server | http2.Http2Server | http2.Http2SecureServer | null;
   /** @internal Detaches the listeners put on `_server`, or null. */
@@ -202,9 +229,9 @@ export class WebSocketServer extends EventEmitter {
    * Creates a server. Throws `TypeError` unless exactly one of `port`, `server` and `noServer` is
    * given. `callback` is a 'listening' listener of the server created in `port` mode.
    */
-  constructor(options: ServerOptions, callback?: () => void) {
+  constructor(options?: ServerOptions<T, U>, callback?: () => void) {
     super();
-    const opts: ResolvedServerOptions = {
+    const opts: ResolvedServerOptions<T, U> = {
       allowSynchronousEvents: true,
       autoPong: true,
       maxBufferedChunks: DEFAULT_MAX_BUFFERED_CHUNKS,
@@ -223,9 +250,9 @@ export class WebSocketServer extends EventEmitter {
       host: null,
       path: null,
       port: null,
-      WebSocket: WebSocket as WebSocketClass,
+      WebSocket: WebSocket as T,
       ...options,
-    } as ResolvedServerOptions;
+    } as ResolvedServerOptions<T, U>;
 
     const hasPort = opts.port !== null && opts.port !== undefined;
     if ((hasPort ? 1 : 0) + (opts.server ? 1 : 0) + (opts.noServer ? 1 : 0) !== 1) {
@@ -239,7 +266,7 @@ export class WebSocketServer extends EventEmitter {
     const wss = this;
     this._untrack = function untrack(this: WebSocket): void {
       const clients = wss.clients;
-      clients.delete(this);
+      clients.delete(this as InstanceType<T>);
       if (wss._shouldEmitClose && clients.size === 0) process.nextTick(emitClose, wss);
     };
 
@@ -260,7 +287,7 @@ export class WebSocketServer extends EventEmitter {
   }
 
   /**
-   * Re-emits the HTTP server's 'listening' and 'error', and handles its 'upgrade' requests (and, on an
+   * @internal Re-emits the HTTP server's 'listening' and 'error', and handles its 'upgrade' requests (and, on an
    * `http2` server, its WebSocket CONNECT streams).
    */
   private _attach(server: http.Server | https.Server | http2.Http2Server | http2.Http2SecureServer): () => void {
@@ -274,7 +301,7 @@ export class WebSocketServer extends EventEmitter {
       this.emit('connection', ws, req);
     };
     const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
-      this.handleUpgrade(req, socket, head, emitConnection);
+      this.handleUpgrade(req as InstanceType<U>, socket, head, emitConnection);
     };
     server.on('listening', onListening);
     server.on('error', onError);
@@ -287,6 +314,11 @@ export class WebSocketServer extends EventEmitter {
       server.removeListener('upgrade', onUpgrade);
       if (detachHttp2 !== null) detachHttp2();
     };
+  }
+
+  /** The `path` option: the only pathname this server accepts ('' when any is). */
+  get path(): string {
+    return this.options.path || '';
   }
 
   /** Publishes to every subscriber of `topic` (on every node, with an adapter); returns the local counts. */
@@ -364,7 +396,12 @@ export class WebSocketServer extends EventEmitter {
    * request is answered with an HTTP error and the socket ended — or, for the checks of the request
    * itself, reported through 'wsClientError' when that event has a listener.
    */
-  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, cb: UpgradeCallback): void {
+  handleUpgrade(
+    req: InstanceType<U>,
+    socket: Duplex,
+    head: Buffer,
+    cb: (client: InstanceType<T>, request: InstanceType<U>) => void,
+  ): void {
     // Until the 101 is written, nobody else listens for the socket's errors (Node's HTTP server has
     // let go of it): a reset mid-handshake must destroy the socket, not crash the process.
     socket.on('error', destroySocket);
@@ -401,12 +438,12 @@ export class WebSocketServer extends EventEmitter {
           abortHandshake(socket, code || 401, message, headers);
           return;
         }
-        this.completeUpgrade(extensions, result.key, result.protocols, req, socket, head, cb);
+        this.completeUpgrade(extensions, result.key, result.protocols, req, socket, head, cb as UpgradeCallback);
       });
       return;
     }
 
-    this.completeUpgrade(extensions, result.key, result.protocols, req, socket, head, cb);
+    this.completeUpgrade(extensions, result.key, result.protocols, req, socket, head, cb as UpgradeCallback);
   }
 
   /**
@@ -516,7 +553,7 @@ export class WebSocketServer extends EventEmitter {
     ws._hub = this;
     if (protocols.size > 0) {
       const selected = options.handleProtocols
-        ? options.handleProtocols(protocols, req)
+        ? options.handleProtocols(protocols, req as InstanceType<U>)
         : (protocols.values().next().value as string);
       if (selected) ws._protocol = selected;
     }
@@ -544,12 +581,40 @@ export class WebSocketServer extends EventEmitter {
     });
 
     if (this.clients !== undefined) {
-      this.clients.add(ws);
+      this.clients.add(ws as InstanceType<T>);
       ws.on('close', this._untrack);
     }
 
     cb(ws, req);
   }
+}
+
+// ws's events, typed by name (WebSocketServerEvents in types/events.ts); any other name takes any listener.
+export interface WebSocketServer<
+  T extends typeof WebSocket = typeof WebSocket,
+  U extends typeof http.IncomingMessage = typeof http.IncomingMessage,
+> {
+  /** Adds a listener for `event`; its parameters follow the event (`'connection'`: ws, request). */
+  on<K extends keyof WebSocketServerEvents<any, any>>(event: K, listener: (this: this, ...args: WebSocketServerEvents<InstanceType<T>, InstanceType<U>>[K]) => void): this;
+  on(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  /** Adds a listener for the next `event` only. */
+  once<K extends keyof WebSocketServerEvents<any, any>>(event: K, listener: (this: this, ...args: WebSocketServerEvents<InstanceType<T>, InstanceType<U>>[K]) => void): this;
+  once(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  /** Removes a listener. */
+  off<K extends keyof WebSocketServerEvents<any, any>>(event: K, listener: (this: this, ...args: WebSocketServerEvents<InstanceType<T>, InstanceType<U>>[K]) => void): this;
+  off(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  /** Adds a listener for `event` (as `on`). */
+  addListener<K extends keyof WebSocketServerEvents<any, any>>(event: K, listener: (this: this, ...args: WebSocketServerEvents<InstanceType<T>, InstanceType<U>>[K]) => void): this;
+  addListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  /** Removes a listener (as `off`). */
+  removeListener<K extends keyof WebSocketServerEvents<any, any>>(event: K, listener: (this: this, ...args: WebSocketServerEvents<InstanceType<T>, InstanceType<U>>[K]) => void): this;
+  removeListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  /** Adds a listener before the others of `event`. */
+  prependListener<K extends keyof WebSocketServerEvents<any, any>>(event: K, listener: (this: this, ...args: WebSocketServerEvents<InstanceType<T>, InstanceType<U>>[K]) => void): this;
+  prependListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  /** Adds a one-time listener before the others of `event`. */
+  prependOnceListener<K extends keyof WebSocketServerEvents<any, any>>(event: K, listener: (this: this, ...args: WebSocketServerEvents<InstanceType<T>, InstanceType<U>>[K]) => void): this;
+  prependOnceListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
 }
 
 /** ws's other name for the class (`require('ws').Server`). */

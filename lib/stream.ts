@@ -5,6 +5,7 @@
  */
 import { Duplex, type DuplexOptions } from 'stream';
 import type { WebSocket } from './websocket';
+import type { BufferLike } from './types/events';
 
 /** The ready states this file tests (numbered as the WebSocket's). */
 const CONNECTING = 0;
@@ -72,7 +73,7 @@ export function createWebSocketStream(ws: WebSocket, options?: DuplexOptions): D
       ws.once('open', () => writeMessage.call(this, chunk, encoding, callback));
       return;
     }
-    ws.send(chunk, callback);
+    ws.send(chunk as BufferLike, callback);
   }
 
   function closeOnFinal(this: Duplex, callback: (err?: Error | null) => void): void {

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'events';
 import type { Duplex } from 'stream';
-import type { ClientRequest } from 'http';
+import type { ClientRequest, ClientRequestArgs } from 'http';
 import {
   BINARY_TYPES,
   DEFAULT_CLOSE_TIMEOUT,
@@ -28,6 +28,8 @@ import { applyEventTarget, type EventTargetMixin } from './socket/event-target';
 import { applyConveniences, type Conveniences } from './socket/conveniences';
 import { applyTopics, leaveTopics, type TopicMethods } from './pubsub/topics';
 import { messageIterator, type Message } from './socket/message-iterator';
+import type { BufferLike, SendCallback, WebSocketEvents } from './types/events';
+import type { ClientOptions } from './client';
 
 /** Options accepted by `setSocket` (what a server or a client hands over after the handshake). */
 export interface SetSocketOptions {
@@ -42,15 +44,24 @@ export interface SetSocketOptions {
 
 /** Per-send options, as ws has them. */
 export interface SendOptions {
-  binary?: boolean;
-  compress?: boolean;
-  fin?: boolean;
-  mask?: boolean;
+  /** Send as a binary message (default: true unless `data` is a string). */
+  binary?: boolean | undefined;
+  /** Compress with permessage-deflate when it was negotiated (default true). */
+  compress?: boolean | undefined;
+  /** Whether this is the message's last fragment (default true). */
+  fin?: boolean | undefined;
+  /** Mask the frame (default: the role's rule, clients mask); for testing peers. */
+  mask?: boolean | undefined;
 }
 
-type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
+/** The `binaryType` values: how binary messages are delivered. */
+export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
+
+/** The connection states, CONNECTING (0), OPEN (1), CLOSING (2), CLOSED (3). */
+export type ReadyStateValue = 0 | 1 | 2 | 3;
 
 /** Hook that client.ts installs: runs the opening handshake for `new WebSocket(url, ...)`. */
+/** @internal */
 type ClientInit = (ws: WebSocket, address: string | URL, protocols: unknown, options: unknown) => void;
 let clientInit: ClientInit | null = null;
 
@@ -61,13 +72,21 @@ export function setClientInit(init: ClientInit): void {
 
 /** A WebSocket connection, client or server side, with ws's API. */
 export class WebSocket extends EventEmitter {
+  /** The connection is not yet open. */
   static readonly CONNECTING = ReadyState.CONNECTING;
+  /** The connection is open and ready to communicate. */
   static readonly OPEN = ReadyState.OPEN;
+  /** The connection is closing. */
   static readonly CLOSING = ReadyState.CLOSING;
+  /** The connection is closed. */
   static readonly CLOSED = ReadyState.CLOSED;
+  /** The connection is not yet open. */
   declare readonly CONNECTING: 0;
+  /** The connection is open and ready to communicate. */
   declare readonly OPEN: 1;
+  /** The connection is closing. */
   declare readonly CLOSING: 2;
+  /** The connection is closed. */
   declare readonly CLOSED: 3;
 
   /** @internal */ _readyState: number;
@@ -110,9 +129,14 @@ export class WebSocket extends EventEmitter {
   _hub: unknown;
 
   /**
-   * `new WebSocket(address, protocols?, options?)` opens a client connection. `address` null makes a
-   * server-side instance that `setSocket` later attaches to an upgraded socket (what the server does).
+   * A server-side instance: `setSocket` later attaches it to an upgraded socket (what the server does
+   * with the `WebSocket` option's class).
    */
+  constructor(address: null, protocols?: undefined, options?: Record<string, unknown>);
+  /** Opens a client connection to `address` (`ws:`, `wss:`, `http:`, `https:` or `ws+unix:`). */
+  constructor(address: string | URL, options?: ClientOptions | ClientRequestArgs);
+  /** Opens a client connection to `address`, offering the given subprotocol(s). */
+  constructor(address: string | URL, protocols?: string | string[], options?: ClientOptions | ClientRequestArgs);
   constructor(address: string | URL | null, protocols?: unknown, options?: Record<string, unknown>) {
     super();
     this._readyState = ReadyState.CONNECTING;
@@ -209,13 +233,16 @@ export class WebSocket extends EventEmitter {
   }
 
   /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
-  get readyState(): number {
-    return this._readyState;
+  get readyState(): ReadyStateValue {
+    return this._readyState as ReadyStateValue;
   }
 
-  /** The URL the client connected to (undefined on a server-side socket). */
-  get url(): string | undefined {
-    return this._url;
+  /**
+   * The URL the client connected to. Typed `string` as in `@types/ws`; undefined on a server-side
+   * socket, as in ws.
+   */
+  get url(): string {
+    return this._url as string;
   }
 
   /** @internal ws's `_closeCode`: the close status to report. */
@@ -374,6 +401,8 @@ export class WebSocket extends EventEmitter {
    * Sends a message: a string (text) or Buffer/TypedArray/ArrayBuffer/DataView/Blob/array (binary);
    * numbers are sent as text. `cb` runs once the frame is written, or with an Error if not open.
    */
+  send(data: BufferLike, cb?: SendCallback): SendStatusValue;
+  send(data: BufferLike, options: SendOptions, cb?: SendCallback): SendStatusValue;
   send(data: unknown, options?: SendOptions | WriteCallback, cb?: WriteCallback): SendStatusValue {
     if (this._readyState === ReadyState.CONNECTING) {
       throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
@@ -417,19 +446,19 @@ export class WebSocket extends EventEmitter {
     return this._status();
   }
 
-  /** A send whose `mask` option goes against the role: the writer's masking is flipped around it. */
+  /** @internal A send whose `mask` option goes against the role: the writer's masking is flipped around it. */
   private _sendMasked(data: unknown, options: SendOptions, cb: WriteCallback | undefined): SendStatusValue {
     const writer = (this._driver as Driver).conn.writer;
     writer.masked = !!options.mask;
     try {
-      return this.send(data, { binary: options.binary, compress: options.compress, fin: options.fin }, cb);
+      return this.send(data as BufferLike, { binary: options.binary, compress: options.compress, fin: options.fin }, cb);
     } finally {
       writer.masked = !this._isServer;
     }
   }
 
   /**
-   * What a send did: SENT, or BACKPRESSURE when the bytes waiting to go out now exceed `maxBackpressure`
+   * @internal What a send did: SENT, or BACKPRESSURE when the bytes waiting to go out now exceed `maxBackpressure`
    * (or, without it, the socket's high-water mark) — wait for 'drain' before sending more.
    */
   _status(): SendStatusValue {
@@ -442,7 +471,7 @@ export class WebSocket extends EventEmitter {
     return SendStatus.BACKPRESSURE;
   }
 
-  /** A send past `maxBackpressure`: dropped and reported, or (policy 'close') the socket is closed. */
+  /** @internal A send past `maxBackpressure`: dropped and reported, or (policy 'close') the socket is closed. */
   _overLimit(cb: WriteCallback | undefined): SendStatusValue {
     if (cb) {
       const err = new Error('The message was dropped: the backpressure limit is exceeded') as Error & { code: string };
@@ -456,15 +485,20 @@ export class WebSocket extends EventEmitter {
   }
 
   /** Sends a ping (payload ≤ 125 bytes). `mask` is accepted for ws compatibility; the role decides. */
+  ping(cb?: SendCallback): void;
+  ping(data?: BufferLike, mask?: boolean | SendCallback, cb?: SendCallback): void;
   ping(data?: unknown, mask?: boolean | WriteCallback, cb?: WriteCallback): void {
     this._control(0x9, data, mask, cb);
   }
 
   /** Sends a pong (payload ≤ 125 bytes). */
+  pong(cb?: SendCallback): void;
+  pong(data?: BufferLike, mask?: boolean | SendCallback, cb?: SendCallback): void;
   pong(data?: unknown, mask?: boolean | WriteCallback, cb?: WriteCallback): void {
     this._control(0xa, data, mask, cb);
   }
 
+  /** @internal */
   private _control(opcode: number, data: unknown, mask: unknown, cb: WriteCallback | undefined): void {
     if (this._readyState === ReadyState.CONNECTING) {
       throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
@@ -495,7 +529,7 @@ export class WebSocket extends EventEmitter {
     else conn.pong(payload, cb);
   }
 
-  /** ws's sendAfterClose: count the bytes, and report the state to the callback on the next tick. */
+  /** @internal ws's sendAfterClose: count the bytes, and report the state to the callback on the next tick. */
   private _sendAfterClose(data: unknown, cb: WriteCallback | undefined): void {
     if (data) {
       const length = isBlob(data) ? data.size : typeof data === 'string' ? Buffer.byteLength(data) : toBuffer(data).length;
@@ -508,7 +542,7 @@ export class WebSocket extends EventEmitter {
     }
   }
 
-  /** Blobs are read asynchronously; the writer holds every later frame until the bytes arrive. */
+  /** @internal Blobs are read asynchronously; the writer holds every later frame until the bytes arrive. */
   private _sendBlob(blob: Blob, binary: boolean, fin: boolean, compress: boolean, cb: WriteCallback | undefined): void {
     const writer = (this._driver as Driver).conn.writer;
     const ticket = writer.reserve(blob.size);
@@ -521,6 +555,7 @@ export class WebSocket extends EventEmitter {
     );
   }
 
+  /** @internal */
   private _controlBlob(opcode: number, blob: Blob, cb: WriteCallback | undefined): void {
     if (blob.size > MAX_CONTROL_PAYLOAD) throw new RangeError('The data size must not be greater than 125 bytes');
     const writer = (this._driver as Driver).conn.writer;
@@ -535,7 +570,7 @@ export class WebSocket extends EventEmitter {
   }
 
   /**
-   * The socket was destroyed while the Blob was read: its callback and every one queued behind it get
+   * @internal The socket was destroyed while the Blob was read: its callback and every one queued behind it get
    * ws's error, on the next tick (outside the promise chain, so that a throwing callback is not swallowed).
    */
   private _blobLost(writer: Driver['conn']['writer'], ticket: number, cb: WriteCallback | undefined): boolean {
@@ -544,6 +579,7 @@ export class WebSocket extends EventEmitter {
     return true;
   }
 
+  /** @internal */
   private _blobFailed(writer: Driver['conn']['writer'], ticket: number, err: Error, cb: WriteCallback | undefined): void {
     writer.cancel(ticket);
     if (cb) process.nextTick(cb, err);
@@ -612,7 +648,30 @@ export function emitErrorAndClose(ws: WebSocket, err: Error): void {
 // - WebSocket-Node's and legacy ws's conveniences: sendUTF, drop, closeReasonCode, ... (socket/conveniences.ts);
 // - topics: subscribe, publish, ... (pubsub/topics.ts).
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface WebSocket extends EventTargetMixin, Conveniences, TopicMethods {}
+export interface WebSocket extends EventTargetMixin, Conveniences, TopicMethods {
+  // ws's events, typed by name (WebSocketEvents in types/events.ts); any other name takes any listener.
+  /** Adds a listener for `event`; its parameters follow the event (`'message'`: data, isBinary). */
+  on<K extends keyof WebSocketEvents>(event: K, listener: (this: this, ...args: WebSocketEvents[K]) => void): this;
+  on(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  /** Adds a listener for the next `event` only. */
+  once<K extends keyof WebSocketEvents>(event: K, listener: (this: this, ...args: WebSocketEvents[K]) => void): this;
+  once(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  /** Removes a listener. */
+  off<K extends keyof WebSocketEvents>(event: K, listener: (this: this, ...args: WebSocketEvents[K]) => void): this;
+  off(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  /** Adds a listener for `event` (as `on`). */
+  addListener<K extends keyof WebSocketEvents>(event: K, listener: (this: this, ...args: WebSocketEvents[K]) => void): this;
+  addListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  /** Removes a listener (as `off`). */
+  removeListener<K extends keyof WebSocketEvents>(event: K, listener: (this: this, ...args: WebSocketEvents[K]) => void): this;
+  removeListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  /** Adds a listener before the others of `event`. */
+  prependListener<K extends keyof WebSocketEvents>(event: K, listener: (this: this, ...args: WebSocketEvents[K]) => void): this;
+  prependListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  /** Adds a one-time listener before the others of `event`. */
+  prependOnceListener<K extends keyof WebSocketEvents>(event: K, listener: (this: this, ...args: WebSocketEvents[K]) => void): this;
+  prependOnceListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+}
 applyEventTarget(WebSocket.prototype);
 applyConveniences(WebSocket.prototype);
 applyTopics(WebSocket.prototype);
@@ -628,4 +687,229 @@ installWsState(WebSocket.prototype);
 for (const prop of ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'url']) {
   const desc = Object.getOwnPropertyDescriptor(WebSocket.prototype, prop) as PropertyDescriptor;
   Object.defineProperty(WebSocket.prototype, prop, { ...desc, enumerable: true });
+}
+
+import type { IncomingMessage } from 'http';
+import type { DuplexOptions } from 'stream';
+import type {
+  WebSocketServer as WebSocketServerClass,
+  ServerOptions as ServerOpts,
+  VerifyClientInfo as VerifyInfo,
+  VerifyClientCallbackSync as VerifySync,
+  VerifyClientCallbackAsync as VerifyAsync,
+  VerifyClientCallback as VerifyCallback,
+  HandleProtocols as HandleProtocolsFn,
+} from './server';
+import type { PerMessageDeflateOptions as DeflateOptions } from './deflate';
+import type { ConnectionOptions as ConnOptions } from './socket/connection-options';
+import type { HeartbeatOptions as HeartbeatOpts } from './socket/heartbeat';
+import type {
+  Event as EventClass,
+  MessageEvent as MessageEventClass,
+  CloseEvent as CloseEventClass,
+  ErrorEvent as ErrorEventClass,
+  WebSocketEventMap as EventMap,
+  AddEventListenerOptions as ListenerOptions,
+} from './socket/event-target';
+import type {
+  RawData as RawDataType,
+  Data as DataType,
+  BufferLike as BufferLikeType,
+  SendCallback as SendCallbackType,
+  WebSocketEvents as WebSocketEventsMap,
+  WebSocketServerEvents as WebSocketServerEventsMap,
+  FrameEvent as FrameEventType,
+} from './types/events';
+import type { PublishOptions as PublishOpts, PublishResult as PublishRes, PubSubAdapter as Adapter } from './pubsub/hub';
+import type { Peer as PeerClass, Hooks, PeerAdapterOptions as AdapterOptions, Message as PeerMessageClass } from './peer';
+import type { createWebSocketStream as createStream } from './stream';
+import type { NativeStatus as NativeStatusType } from './util/buffer';
+import type { Receiver as ReceiverClass } from './compat/receiver';
+import type { Sender as SenderClass } from './compat/sender';
+import type { PerMessageDeflate as PerMessageDeflateClass } from './deflate';
+import type { WebSocketPair as WebSocketPairClass } from './pair';
+import type { SendStatus as SendStatusValues } from './socket/connection-options';
+import type * as extensionModule from './protocol/extension';
+import type * as subprotocolModule from './protocol/subprotocol';
+import type { MemoryBus as MemoryBusClass, MemoryPubSub as MemoryPubSubClass } from './pubsub/memory';
+import type { PeerAdapter as PeerAdapterClass } from './peer';
+import type { RedisPubSub as RedisPubSubClass } from './pubsub/redis';
+import type {
+  WebSocketStream as WebSocketStreamClass,
+  WebSocketError as WebSocketErrorClass,
+  WebSocketCloseInfo as CloseInfo,
+  WebSocketOpenInfo as OpenInfo,
+  WebSocketStreamOptions as StreamOptions,
+  WebSocketStreamFromOptions as StreamFromOptions,
+} from './websocket-stream';
+type BinaryTypeAlias = BinaryType;
+type ReadyStateAlias = ReadyStateValue;
+type SendOptionsAlias = SendOptions;
+type SendStatusAlias = SendStatusValue;
+type ClientOptionsAlias = ClientOptions;
+
+// The `WebSocket` namespace: what `require('weft')` carries besides the class. index.ts attaches the
+// statics at run time (`WebSocket.WebSocketServer`, ...); the type names are those code written against
+// `@types/ws` uses (`WebSocket.RawData`, `WebSocket.ServerOptions`, ...) and weft's own, each an alias of
+// the one declaration in lib/ the runtime is written against. (The package's entry types, types/index.d.ts,
+// re-export them, with `WebSocket.WebSocket` naming this class.)
+// eslint-disable-next-line @typescript-eslint/no-namespace
+export declare namespace WebSocket {
+  const WebSocketServer: typeof WebSocketServerClass;
+  const Server: typeof WebSocketServerClass;
+  const createWebSocketStream: typeof createStream;
+  const Receiver: typeof ReceiverClass;
+  const Sender: typeof SenderClass;
+  const PerMessageDeflate: typeof PerMessageDeflateClass;
+  /** weft: two connected in-memory WebSockets (Cloudflare Workers' WebSocketPair). */
+  const WebSocketPair: typeof WebSocketPairClass;
+  /** weft: what send() returns (SENT, BACKPRESSURE, DROPPED). */
+  const SendStatus: typeof SendStatusValues;
+  const extension: { parse: typeof extensionModule.parse; format: typeof extensionModule.format };
+  const subprotocol: { parse: typeof subprotocolModule.parse };
+  /** weft: crossws-style hooks and Peers over a WebSocketServer (lib/peer.ts). */
+  const PeerAdapter: typeof PeerAdapterClass;
+  /** weft: the in-process pub/sub adapter, and the bus that joins its nodes (lib/pubsub/). */
+  const MemoryPubSub: typeof MemoryPubSubClass;
+  const MemoryBus: typeof MemoryBusClass;
+  /** weft: the Redis pub/sub adapter (needs the optional peer dependency ioredis). */
+  const RedisPubSub: typeof RedisPubSubClass;
+  /** weft: the WHATWG WebSocketStream (streams with backpressure), client and `from(ws)` (lib/websocket-stream.ts). */
+  const WebSocketStream: typeof WebSocketStreamClass;
+  /** weft: the error a WebSocketStream's `closed` rejects with; its code and reason close the connection when aborting. */
+  const WebSocketError: typeof WebSocketErrorClass;
+  /** weft: which native paths are active (`{ mask, utf8, reason? }`), for logs and support requests. */
+  const native: NativeStatusType;
+  /** What `WebSocket.native` reports. */
+  type NativeStatus = NativeStatusType;
+
+  /** A received message: a Buffer (text too), an ArrayBuffer, or fragments, by `binaryType`. */
+  type RawData = RawDataType;
+  /** A message payload: a string or any RawData. */
+  type Data = DataType;
+  /** What `send()`, `ping()` and `pong()` accept. */
+  type BufferLike = BufferLikeType;
+  /** The callback of `send()`, `ping()` and `pong()`: no error once written, else the Error. */
+  type SendCallback = SendCallbackType;
+  /** Per-send options (`binary`, `compress`, `fin`, `mask`). */
+  type SendOptions = SendOptionsAlias;
+  /** weft: what `send()` returns (a `SendStatus` value: BACKPRESSURE 0, SENT 1, DROPPED 2). */
+  type SendStatus = SendStatusAlias;
+  /** `binaryType`'s values. */
+  type BinaryType = BinaryTypeAlias;
+  /** `readyState`'s values, CONNECTING (0) to CLOSED (3). */
+  type ReadyState = ReadyStateAlias;
+  /** A WebSocket's events and their listeners' arguments. */
+  type WebSocketEvents = WebSocketEventsMap;
+  /** A WebSocketServer's events and their listeners' arguments. */
+  type WebSocketServerEvents<W = WebSocket, R = IncomingMessage> = WebSocketServerEventsMap<W, R>;
+  /** weft: a data frame ('frame' event, with `assembleFragments: false`). */
+  type FrameEvent = FrameEventType;
+
+  type WebSocketServer<
+    T extends typeof WebSocket = typeof WebSocket,
+    U extends typeof IncomingMessage = typeof IncomingMessage,
+  > = WebSocketServerClass<T, U>;
+  type Server<
+    T extends typeof WebSocket = typeof WebSocket,
+    U extends typeof IncomingMessage = typeof IncomingMessage,
+  > = WebSocketServerClass<T, U>;
+  type Receiver = ReceiverClass;
+  type Sender = SenderClass;
+  type PerMessageDeflate = PerMessageDeflateClass;
+  type WebSocketPair = WebSocketPairClass;
+  type WebSocketStream = WebSocketStreamClass;
+  type WebSocketError = WebSocketErrorClass;
+  type PeerAdapter = PeerAdapterClass;
+  type MemoryPubSub = MemoryPubSubClass;
+  type MemoryBus = MemoryBusClass;
+  type RedisPubSub = RedisPubSubClass;
+  /** weft: a connection as PeerAdapter's hooks see it (crossws's Peer). */
+  type Peer = PeerClass;
+  /** weft: PeerAdapter's hooks (crossws's). */
+  type PeerHooks = Hooks;
+  /** weft: options of `new PeerAdapter(options)`. */
+  type PeerAdapterOptions = AdapterOptions;
+  /** weft: a message as PeerAdapter's `message` hook gets it. */
+  type PeerMessage = PeerMessageClass;
+  /** What a WebSocketStream's `opened` resolves with. */
+  type WebSocketOpenInfo = OpenInfo;
+  /** A close code and reason: a WebSocketStream's `closed` value and `close()` argument. */
+  type WebSocketCloseInfo = CloseInfo;
+  /** Options of `new WebSocketStream(url, options)`. */
+  type WebSocketStreamOptions = StreamOptions;
+  /** Options of `WebSocketStream.from(ws, options)`. */
+  type WebSocketStreamFromOptions = StreamFromOptions;
+
+  /** Certificate and key data (`@types/ws`'s name). */
+  type CertMeta = string | string[] | Buffer | Buffer[];
+
+  /** What `verifyClient` is given. */
+  type VerifyClientInfo<Request extends IncomingMessage = IncomingMessage> = VerifyInfo<Request>;
+  /** A synchronous `verifyClient`. */
+  type VerifyClientCallbackSync<Request extends IncomingMessage = IncomingMessage> = VerifySync<Request>;
+  /** An asynchronous `verifyClient` (two parameters). */
+  type VerifyClientCallbackAsync<Request extends IncomingMessage = IncomingMessage> = VerifyAsync<Request>;
+  /** The callback an asynchronous `verifyClient` answers through. */
+  type VerifyClientCallback = VerifyCallback;
+  /** The `handleProtocols` option. */
+  type HandleProtocols<Request extends IncomingMessage = IncomingMessage> = HandleProtocolsFn<Request>;
+  /** The `finishRequest` client option: it must end the request. */
+  type FinishRequestCallback = (request: ClientRequest, websocket: WebSocket) => void;
+
+  /** permessage-deflate options (RFC 7692), for the server and the client. */
+  type PerMessageDeflateOptions = DeflateOptions;
+  /** Options of `new WebSocket(address, protocols?, options?)`: ws's, http(s).request's, and weft's. */
+  type ClientOptions = ClientOptionsAlias;
+  /** Options of `new WebSocketServer(options)`: ws's and weft's. */
+  type ServerOptions<
+    U extends typeof WebSocket = typeof WebSocket,
+    V extends typeof IncomingMessage = typeof IncomingMessage,
+  > = ServerOpts<U, V>;
+  /** weft: the per-connection options (heartbeat, backpressure, WebSocket-Node's) of both. */
+  type ConnectionOptions = ConnOptions;
+  /** weft: the `heartbeat` option. */
+  type HeartbeatOptions = HeartbeatOpts;
+  /** weft: options of `publish()`. */
+  type PublishOptions = PublishOpts;
+  /** weft: what `publish()` reports. */
+  type PublishResult = PublishRes;
+  /** weft: a scale-out adapter for the `pubsub` server option. */
+  type PubSubAdapter = Adapter;
+
+  /** What `server.address()` returns in `port` and `server` modes (unless a pipe: then a string). */
+  interface AddressInfo {
+    address: string;
+    family: string;
+    port: number;
+  }
+
+  /** The W3C event of 'open', as `addEventListener`/`onopen` deliver it. */
+  interface Event extends EventClass {
+    readonly target: WebSocket;
+  }
+  /** The W3C event of 'error'. */
+  interface ErrorEvent extends ErrorEventClass {
+    readonly target: WebSocket;
+    readonly error: any;
+  }
+  /** The W3C event of 'close'. */
+  interface CloseEvent extends CloseEventClass {
+    readonly target: WebSocket;
+  }
+  /**
+   * The W3C event of 'message', typed as `@types/ws` has it: `data` a string (text) or the binaryType's
+   * value (with `binaryType` 'blob', which `@types/ws` does not know, a Blob).
+   */
+  interface MessageEvent extends MessageEventClass {
+    readonly target: WebSocket;
+    readonly data: Data;
+  }
+  /** The W3C event each type is fired with. */
+  type WebSocketEventMap = EventMap;
+  /** Options of `addEventListener` (`once`). */
+  type EventListenerOptions = ListenerOptions;
+
+  type CreateWebSocketStreamOptions = DuplexOptions;
+  type UrlLike = string | URL;
 }

@@ -82,23 +82,34 @@ class InflateWatch implements Codec {
 }
 
 /** ws's Receiver: a Writable that parses the frames written to it. */
-export class Receiver extends Writable implements ParserHandler {
-  /** ws's fields, as ws names them (integrations read them). */
+export class Receiver extends Writable {
+  /** @internal ws's fields, as ws names them (integrations read them). */
   _allowSynchronousEvents: boolean;
+  /** @internal */
   _extensions: Record<string, unknown>;
+  /** @internal */
   _isServer: boolean;
+  /** @internal */
   _maxPayload: number;
+  /** @internal */
   _maxFragments: number;
+  /** @internal */
   _maxBufferedChunks: number;
+  /** @internal */
   _skipUTF8Validation: boolean;
+  /** @internal */
   private type: string;
+  /** @internal */
   private readonly parser: FrameParser;
+  /** @internal */
   private readonly watch: InflateWatch | null;
+  /** @internal */
   private cb: WriteCb | null;
+  /** @internal */
   private failed: Error | null;
-  /** An event is waiting for its own turn (`allowSynchronousEvents: false`). */
+  /** @internal An event is waiting for its own turn (`allowSynchronousEvents: false`). */
   private deferred: boolean;
-  /** Inside `_write`'s call into the parser: completion is decided when it returns. */
+  /** @internal Inside `_write`'s call into the parser: completion is decided when it returns. */
   private writing: boolean;
 
   constructor(options: ReceiverOptions = {}) {
@@ -132,17 +143,18 @@ export class Receiver extends Writable implements ParserHandler {
     this.writing = false;
   }
 
-  /** How binary messages are emitted, as WebSocket's binaryType; may change between messages. */
+  /** @internal How binary messages are emitted, as WebSocket's binaryType; may change between messages. */
   get _binaryType(): string {
     return this.type;
   }
 
+  /** @internal */
   set _binaryType(type: string) {
     this.type = type;
     this.parser.fragments = keepsFrames(type);
   }
 
-  /** Payload bytes of the message being received so far (ws's `_totalPayloadLength`). */
+  /** @internal Payload bytes of the message being received so far (ws's `_totalPayloadLength`). */
   get _totalPayloadLength(): number {
     return (this.parser as unknown as { msgBytes: number }).msgBytes;
   }
@@ -218,6 +230,7 @@ export class Receiver extends Writable implements ParserHandler {
     this.destroy(err);
   }
 
+  /** @internal */
   private defer(event: string, data: Buffer | Buffer[], isBinary: boolean): void {
     this.deferred = true;
     this.parser.suspend();

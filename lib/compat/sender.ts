@@ -35,10 +35,13 @@ const MASK_BUFFER = Buffer.alloc(4);
 export class Sender {
   /** Called with the error when a Blob cannot be read (ws's `onerror` slot; its WebSocket closes then). */
   onerror: ((err: Error) => void) | null;
-  /** ws's fields, as ws names them. */
+  /** @internal ws's fields, as ws names them. */
   readonly _socket: Duplex;
+  /** @internal */
   readonly _extensions: Record<string, unknown>;
+  /** @internal */
   readonly _generateMask: MaskGenerator | undefined;
+  /** @internal */
   private readonly writer: FrameWriter;
 
   constructor(socket: Duplex, extensions?: Record<string, unknown>, generateMask?: MaskGenerator) {
@@ -80,7 +83,7 @@ export class Sender {
     return [target, payload];
   }
 
-  /** Bytes waiting behind a compression or a Blob read (ws's `_bufferedBytes`). */
+  /** @internal Bytes waiting behind a compression or a Blob read (ws's `_bufferedBytes`). */
   get _bufferedBytes(): number {
     return this.writer.queuedBytes;
   }
@@ -132,6 +135,7 @@ export class Sender {
     writePair(this._socket, first, second, cb);
   }
 
+  /** @internal */
   private control(opcode: number, data: unknown, mask: boolean, cb?: WriteCallback): void {
     const writer = this.writer;
     if (isBlob(data)) {
@@ -151,7 +155,7 @@ export class Sender {
     writer.sendControl(opcode, payload, cb);
   }
 
-  /** A Blob's bytes arrived: they take the place reserved for them (`opcode` -1: a data message). */
+  /** @internal A Blob's bytes arrived: they take the place reserved for them (`opcode` -1: a data message). */
   private blobRead(
     ticket: number,
     bytes: Buffer,
@@ -169,6 +173,7 @@ export class Sender {
     else this.writer.fulfilControl(ticket, opcode, bytes, cb);
   }
 
+  /** @internal */
   private blobFailed(ticket: number, err: Error, cb: WriteCallback | undefined): void {
     this.writer.cancel(ticket);
     process.nextTick(blobError, this, err, cb);

@@ -33,19 +33,22 @@ export class PerMessageDeflate implements Codec {
   /** The extension's registered name (RFC 7692 §5). */
   static readonly extensionName = 'permessage-deflate';
 
-  /** The options as given (ws reads `_options`). */
+  /** @internal The options as given (ws reads `_options`). */
   readonly _options: PerMessageDeflateOptions;
-  /** Server role. */
+  /** @internal Server role. */
   readonly _isServer: boolean;
-  /** Messages below this size are sent uncompressed when our side has no context takeover. */
+  /** @internal Messages below this size are sent uncompressed when our side has no context takeover. */
   readonly _threshold: number;
-  /** Largest inflated message, 0 for none. */
+  /** @internal Largest inflated message, 0 for none. */
   readonly _maxPayload: number;
   /** The negotiated parameters after `accept()`, else null. */
   params: DeflateParams | null;
 
+  /** @internal */
   private inflater: ZlibPipe | null;
+  /** @internal */
   private deflater: ZlibPipe | null;
+  /** @internal */
   private readonly limiter: Limiter;
 
   /**
@@ -66,12 +69,12 @@ export class PerMessageDeflate implements Codec {
     this.limiter = getLimiter(opts.concurrencyLimit !== undefined ? opts.concurrencyLimit : 10);
   }
 
-  /** The live inflate stream or null (ws's `_inflate`, read by tests). */
+  /** @internal The live inflate stream or null (ws's `_inflate`, read by tests). */
   get _inflate(): unknown {
     return this.inflater === null ? null : this.inflater.stream;
   }
 
-  /** The live deflate stream or null (ws's `_deflate`). */
+  /** @internal The live deflate stream or null (ws's `_deflate`). */
   get _deflate(): unknown {
     return this.deflater === null ? null : this.deflater.stream;
   }
@@ -140,16 +143,19 @@ export class PerMessageDeflate implements Codec {
   // RFC 7692 §7.1: the server's parameters govern what the server compresses (and the client inflates),
   // the client's parameters what the client compresses (and the server inflates).
 
+  /** @internal */
   private inflatePipe(): ZlibPipe {
     if (this.inflater === null) this.inflater = this.pipe(true, this._isServer ? 'client' : 'server');
     return this.inflater;
   }
 
+  /** @internal */
   private deflatePipe(): ZlibPipe {
     if (this.deflater === null) this.deflater = this.pipe(false, this._isServer ? 'server' : 'client');
     return this.deflater;
   }
 
+  /** @internal */
   private pipe(inflate: boolean, endpoint: 'client' | 'server'): ZlibPipe {
     const params = this.params || ({} as DeflateParams);
     const bits = params[`${endpoint}_max_window_bits`];

@@ -70,7 +70,7 @@ function orDefault(value: number | undefined, fallback: number): number {
 }
 
 /** One WebSocket connection's protocol state, after the opening handshake. */
-export class Connection implements ParserHandler {
+export class Connection {
   readonly isServer: boolean;
   /** OPEN until a close frame is sent or received, CLOSING until the transport is gone, then CLOSED. */
   readyState: number;

@@ -6,14 +6,14 @@ import type { WsError } from './errors';
 
 /** Where the parsed frames go. */
 export interface ParserHandler {
-  /** A complete data message: one Buffer, or the list of frame payloads in `fragments` mode. */
+  /** @internal A complete data message: one Buffer, or the list of frame payloads in `fragments` mode. */
   onMessage(data: Buffer | Buffer[], isBinary: boolean): void;
-  /** A complete control frame (ping, pong or close, already validated). */
+  /** @internal A complete control frame (ping, pong or close, already validated). */
   onControl(opcode: number, data: Buffer): void;
-  /** A protocol violation; the parser has stopped and will ignore all further input. */
+  /** @internal A protocol violation; the parser has stopped and will ignore all further input. */
   onParseError(err: WsError): void;
   /**
-   * With `assemble: false`: one data frame (opcode 1/2 for a message's first frame, 0 after), delivered
+   * @internal With `assemble: false`: one data frame (opcode 1/2 for a message's first frame, 0 after), delivered
    * as it completes instead of being joined into a message.
    */
   onFrame?(opcode: number, fin: boolean, payload: Buffer): void;

@@ -102,6 +102,7 @@ type Subscriber = WebSocket;
 /** The permessage-deflate instance fields a shared deflate needs (server side). */
 interface DeflateLike {
   params: { server_no_context_takeover?: true; server_max_window_bits?: number | true } | null;
+  /** @internal */
   _options: { zlibDeflateOptions?: ZlibOptions };
   shouldCompress(length: number): boolean;
 }
@@ -217,6 +218,7 @@ export class Hub implements PubSubReceiver {
     for (const topic of mine) this.remove(ws, topic);
   }
 
+  /** @internal */
   private remove(ws: Subscriber, topic: string): void {
     const subs = this.topics.get(topic);
     if (subs === undefined) return;

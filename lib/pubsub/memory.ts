@@ -25,6 +25,7 @@ export class MemoryPubSub implements PubSubAdapter {
   readonly bus: MemoryBus;
   /** Topics this node receives. */
   readonly subscribed: Set<string>;
+  /** @internal */
   private receiver: PubSubReceiver | null;
 
   constructor(bus: MemoryBus = defaultBus) {

@@ -91,15 +91,21 @@ export class RedisPubSub extends EventEmitter implements PubSubAdapter {
   readonly stats: { published: number; received: number; dropped: number };
   /** @internal */ readonly _pub: RedisClientLike;
   /** @internal */ readonly _sub: RedisClientLike;
+  /** @internal */
   private receiver: PubSubReceiver | null;
+  /** @internal */
   private readonly topics: Set<string>;
+  /** @internal */
   private up: boolean;
+  /** @internal */
   private closed: boolean;
-  /** Whether the current outage has been reported (one 'error' per outage for dropped publishes). */
+  /** @internal Whether the current outage has been reported (one 'error' per outage for dropped publishes). */
   private reportedDown: boolean;
-  /** Counts restorations of the subscriptions: answers to an earlier one are ignored. */
+  /** @internal Counts restorations of the subscriptions: answers to an earlier one are ignored. */
   private generation: number;
+  /** @internal */
   private readonly published: (err: Error | null | undefined) => void;
+  /** @internal */
   private readonly subscribed: (err: Error | null | undefined) => void;
 
   constructor(options: RedisPubSubOptions = {}) {
@@ -198,6 +204,7 @@ export class RedisPubSub extends EventEmitter implements PubSubAdapter {
     return Promise.resolve();
   }
 
+  /** @internal */
   private onMessage(channel: Buffer, message: Buffer): void {
     if (this.receiver === null || message.length < HEADER_SIZE || message[0] !== VERSION) return;
     // Our own publishes come back from Redis: their subscribers here were served already.
@@ -213,6 +220,7 @@ export class RedisPubSub extends EventEmitter implements PubSubAdapter {
     this.receiver.deliver(name.slice(prefix.length), message.subarray(HEADER_SIZE), (flags & FLAG_BINARY) !== 0, (flags & FLAG_COMPRESS) !== 0);
   }
 
+  /** @internal */
   private onReady(): void {
     if (this.closed || this._pub.status !== 'ready' || this._sub.status !== 'ready') return;
     if (this.topics.size === 0) {
@@ -248,6 +256,7 @@ export class RedisPubSub extends EventEmitter implements PubSubAdapter {
     }
   }
 
+  /** @internal */
   private markUp(): void {
     if (this.up || this.closed) return;
     this.up = true;
@@ -255,12 +264,14 @@ export class RedisPubSub extends EventEmitter implements PubSubAdapter {
     this.emit('ready');
   }
 
+  /** @internal */
   private onDown(): void {
     if (!this.up || this.closed) return;
     this.up = false;
     this.emit('down');
   }
 
+  /** @internal */
   private onPublished(err: Error | null | undefined): void {
     if (err) {
       this.stats.dropped++;
@@ -268,12 +279,13 @@ export class RedisPubSub extends EventEmitter implements PubSubAdapter {
     }
   }
 
+  /** @internal */
   private onSubscribed(err: Error | null | undefined): void {
     // A subscription lost with the connection is made again on 'ready'; others are worth reporting.
     if (err && !this.closed) this.report(err);
   }
 
-  /** Reports a failure: an 'error' event when someone listens, else a process warning (never a throw). */
+  /** @internal Reports a failure: an 'error' event when someone listens, else a process warning (never a throw). */
   private report(err: Error): void {
     if (this.closed) return;
     if (this.listenerCount('error') > 0) this.emit('error', err);

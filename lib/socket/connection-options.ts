@@ -6,6 +6,7 @@ import { EMPTY_BUFFER } from '../protocol/constants';
 import type { Connection } from '../protocol/connection';
 import type { WriteCallback } from '../protocol/writer';
 import { isBlob, toBuffer } from '../util/convert';
+import type { HeartbeatOptions } from './heartbeat';
 
 /** What `send()` (and `publish()`) report, as uWebSockets numbers them. */
 export const SendStatus = {
@@ -17,7 +18,40 @@ export const SendStatus = {
 } as const;
 export type SendStatusValue = (typeof SendStatus)[keyof typeof SendStatus];
 
-/** WebSocket-Node's connection options, accepted on weft's server and client. */
+/**
+ * weft's per-connection options, accepted by `new WebSocketServer(options)` (for every connection) and
+ * `new WebSocket(url, options)`: the heartbeat, the backpressure limit, and WebSocket-Node's options.
+ */
+export interface ConnectionOptions {
+  /**
+   * Ping connections that stay silent for `interval` ms and terminate those still silent `timeout` ms
+   * later (one shared timer per setting, not one per connection). Default: none.
+   */
+  heartbeat?: HeartbeatOptions;
+  /**
+   * Bytes a socket may hold unsent (0: no limit, ws's behaviour). A message that would take it past the
+   * limit (payload counted uncompressed) is dropped, or closes the socket by `backpressurePolicy`.
+   */
+  maxBackpressure?: number;
+  /** What a send past `maxBackpressure` does: 'drop' (default; `send()` returns DROPPED) or 'close'. */
+  backpressurePolicy?: 'drop' | 'close';
+  /** The close code of the 'close' policy: 1008 (policy violation, default) or 1013 (try again later). */
+  backpressureCloseCode?: 1008 | 1013;
+  /** WebSocket-Node: false emits a 'frame' event per received data frame instead of assembling messages. */
+  assembleFragments?: boolean;
+  /** WebSocket-Node: split outgoing uncompressed messages larger than `fragmentationThreshold`. */
+  fragmentOutgoingMessages?: boolean;
+  /** WebSocket-Node: the fragment size of `fragmentOutgoingMessages`, in bytes (default 16384). */
+  fragmentationThreshold?: number;
+  /** WebSocket-Node: the largest frame accepted, in bytes. */
+  maxReceivedFrameSize?: number;
+  /** WebSocket-Node: the largest message accepted, in bytes (overrides `maxPayload`). */
+  maxReceivedMessageSize?: number;
+  /** WebSocket-Node: false turns Nagle's algorithm back on (default true: frames go out at once). */
+  disableNagleAlgorithm?: boolean;
+}
+
+/** The per-connection options as a connection holds them (read from ConnectionOptions). */
 export interface ExtraOptions {
   /** Bytes one socket may hold unsent before further sends are dropped (0: no limit, ws's behaviour). */
   maxBackpressure: number;

@@ -10,6 +10,7 @@ import { ReadyState } from '../protocol/constants';
 import { describeCloseCode } from '../protocol/close';
 import type { WriteCallback } from '../protocol/writer';
 import type { WebSocket } from '../websocket';
+import type { BufferLike } from '../types/events';
 
 /** The close code and description a drop() chose, kept for closeReasonCode/closeDescription. */
 const kDropped = Symbol('weft-dropped');
@@ -144,7 +145,7 @@ function stream(
     return;
   }
   const binary = options.binary !== false;
-  const send: StreamSend = (data, final) => this.send(data, { binary, fin: !!final });
+  const send: StreamSend = (data, final) => this.send(data as BufferLike, { binary, fin: !!final });
   process.nextTick(callback, null, send);
 }
 

@@ -164,8 +164,18 @@ for (const [cls, names] of [
 /** The event types a WebSocket fires. */
 export type WebSocketEventType = 'open' | 'message' | 'close' | 'error';
 
-/** A DOM-style listener: a function, or an object whose `handleEvent` is called. */
-export type EventListenerLike<E> = ((event: E) => void) | { handleEvent(event: E): void };
+/**
+ * A DOM-style listener: a function, or an object whose `handleEvent` is called. Its parameter is
+ * checked bivariantly (as DOM listener types are), so listeners written for `@types/ws`'s narrower
+ * event shapes (a MessageEvent whose `data` is no Blob) are accepted.
+ */
+export type EventListenerLike<E> = { bivarianceHack(event: E): void }['bivarianceHack'] | { handleEvent(event: E): void };
+
+/** An `on*` attribute's handler: called with the WebSocket as `this` (parameter checked bivariantly). */
+export type EventHandler<This, E> = { bivarianceHack(this: This, event: E): void }['bivarianceHack'];
+
+/** An event as its listeners see it: its `target` is the object it was fired at (the WebSocket). */
+export type TargetedEvent<E, Target> = Omit<E, 'target'> & { readonly target: Target };
 
 /** The event object each type is fired with. */
 export interface WebSocketEventMap {
@@ -192,19 +202,22 @@ export interface EventTargetMixin {
    */
   addEventListener<K extends WebSocketEventType>(
     type: K,
-    listener: EventListenerLike<WebSocketEventMap[K]>,
+    listener: EventListenerLike<TargetedEvent<WebSocketEventMap[K], this>>,
     options?: AddEventListenerOptions,
   ): void;
   /** Removes a listener added with `addEventListener` (never one set through an `on*` attribute). */
-  removeEventListener<K extends WebSocketEventType>(type: K, listener: EventListenerLike<WebSocketEventMap[K]>): void;
+  removeEventListener<K extends WebSocketEventType>(
+    type: K,
+    listener: EventListenerLike<TargetedEvent<WebSocketEventMap[K], this>>,
+  ): void;
   /** The 'open' handler, or null. Setting a non-function removes it. */
-  onopen: ((this: this, event: Event) => void) | null;
+  onopen: EventHandler<this, TargetedEvent<Event, this>> | null;
   /** The 'message' handler, or null. Setting a non-function removes it. */
-  onmessage: ((this: this, event: MessageEvent) => void) | null;
+  onmessage: EventHandler<this, TargetedEvent<MessageEvent, this>> | null;
   /** The 'close' handler, or null. Setting a non-function removes it. */
-  onclose: ((this: this, event: CloseEvent) => void) | null;
+  onclose: EventHandler<this, TargetedEvent<CloseEvent, this>> | null;
   /** The 'error' handler, or null. Setting a non-function removes it. */
-  onerror: ((this: this, event: ErrorEvent) => void) | null;
+  onerror: EventHandler<this, TargetedEvent<ErrorEvent, this>> | null;
 }
 
 /**
@@ -212,7 +225,9 @@ export interface EventTargetMixin {
  * can tell whether close frames went each way (for `wasClean`).
  */
 export interface EventTargetHost extends EventEmitter {
+  /** @internal */
   readonly _closeFrameReceived: boolean;
+  /** @internal */
   readonly _closeFrameSent: boolean;
 }
 

@@ -18,10 +18,11 @@ export interface HeartbeatOptions {
 
 /** What the wheel needs from a connection. */
 export interface HeartbeatMember {
-  /** Set by the transport on every received chunk; the wheel clears it when it sweeps. */
+  /** @internal Set by the transport on every received chunk; the wheel clears it when it sweeps. */
   _heartbeatSeen: boolean;
-  /** Sweeps of silence so far, and sweeps since the ping (-1: no ping outstanding). */
+  /** @internal Sweeps of silence so far, and sweeps since the ping (-1: no ping outstanding). */
   _heartbeatIdle: number;
+  /** @internal */
   _heartbeatPinged: number;
   ping(): void;
   terminate(): void;
@@ -35,11 +36,14 @@ export class HeartbeatWheel {
   readonly interval: number;
   readonly timeout: number;
   readonly tickMs: number;
+  /** @internal */
   private readonly idleTicks: number;
+  /** @internal */
   private readonly timeoutTicks: number;
   readonly members: Set<HeartbeatMember>;
+  /** @internal */
   private timer: NodeJS.Timeout | null;
-  /** Run the sweep on a real timer (false in tests that call tick() themselves). */
+  /** @internal Run the sweep on a real timer (false in tests that call tick() themselves). */
   private readonly automatic: boolean;
 
   constructor(options: HeartbeatOptions, automatic = true) {

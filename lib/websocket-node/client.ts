@@ -205,3 +205,31 @@ function wsOnHandshakeError(this: NodeSocket, err: Error): void {
   client._ws = null;
   client.emit('connectFailed', err);
 }
+
+/** The events of a WebSocketClient and their listeners' arguments (WebSocket-Node's). */
+export interface ClientEvents {
+  /** The handshake succeeded. */
+  connect: [connection: WebSocketConnection];
+  /** The handshake failed. */
+  connectFailed: [error: Error];
+  /** The server answered with something other than 101 (only with a listener). */
+  httpResponse: [response: http.IncomingMessage, client: WebSocketClient];
+}
+
+// Typed by name (ClientEvents); any other name takes any listener.
+export interface WebSocketClient {
+  on<K extends keyof ClientEvents>(event: K, listener: (this: this, ...args: ClientEvents[K]) => void): this;
+  on(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  once<K extends keyof ClientEvents>(event: K, listener: (this: this, ...args: ClientEvents[K]) => void): this;
+  once(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  off<K extends keyof ClientEvents>(event: K, listener: (this: this, ...args: ClientEvents[K]) => void): this;
+  off(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  addListener<K extends keyof ClientEvents>(event: K, listener: (this: this, ...args: ClientEvents[K]) => void): this;
+  addListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  removeListener<K extends keyof ClientEvents>(event: K, listener: (this: this, ...args: ClientEvents[K]) => void): this;
+  removeListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  prependListener<K extends keyof ClientEvents>(event: K, listener: (this: this, ...args: ClientEvents[K]) => void): this;
+  prependListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  prependOnceListener<K extends keyof ClientEvents>(event: K, listener: (this: this, ...args: ClientEvents[K]) => void): this;
+  prependOnceListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+}

@@ -231,6 +231,7 @@ export class WebSocketConnection extends EventEmitter {
     this.ws.pong(data, undefined, this._pongFlushed);
   }
 
+  /** @internal */
   private _onPongFlushed(): void {
     this._pendingPongs--;
   }
@@ -245,6 +246,7 @@ export class WebSocketConnection extends EventEmitter {
     this._control(false, data);
   }
 
+  /** @internal */
   private _control(ping: boolean, data: unknown): void {
     if (this.ws.readyState !== ReadyState.OPEN) return;
     let payload: Buffer | undefined;
@@ -401,4 +403,40 @@ function socketOnError(this: Duplex & { [kConnection]?: WebSocketConnection }, e
   if (conn === undefined || conn.closeEventEmitted) return;
   conn._setReason(1006, `Socket Error: ${err.syscall} ${err.code}`);
   if (conn.listenerCount('error') > 0) conn.emit('error', err);
+}
+
+/** The events of a WebSocketConnection and their listeners' arguments (WebSocket-Node's). */
+export interface ConnectionEvents {
+  /** A message: `{ type: 'utf8', utf8Data }` or `{ type: 'binary', binaryData }`. */
+  message: [message: Message];
+  /** One data frame (with `assembleFragments: false`). */
+  frame: [frame: Frame];
+  /** The connection closed: the close code and its description. */
+  close: [reasonCode: number, description: string];
+  /** A socket error (protocol violations close the connection without one). */
+  error: [error: Error];
+  /** A ping; call `cancel()` to keep the automatic pong from being sent. */
+  ping: [cancel: () => void, data: Buffer];
+  /** A pong. */
+  pong: [data: Buffer];
+  /** The socket's write buffer emptied. */
+  drain: [];
+}
+
+// Typed by name (ConnectionEvents); any other name takes any listener.
+export interface WebSocketConnection {
+  on<K extends keyof ConnectionEvents>(event: K, listener: (this: this, ...args: ConnectionEvents[K]) => void): this;
+  on(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  once<K extends keyof ConnectionEvents>(event: K, listener: (this: this, ...args: ConnectionEvents[K]) => void): this;
+  once(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  off<K extends keyof ConnectionEvents>(event: K, listener: (this: this, ...args: ConnectionEvents[K]) => void): this;
+  off(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  addListener<K extends keyof ConnectionEvents>(event: K, listener: (this: this, ...args: ConnectionEvents[K]) => void): this;
+  addListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  removeListener<K extends keyof ConnectionEvents>(event: K, listener: (this: this, ...args: ConnectionEvents[K]) => void): this;
+  removeListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  prependListener<K extends keyof ConnectionEvents>(event: K, listener: (this: this, ...args: ConnectionEvents[K]) => void): this;
+  prependListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  prependOnceListener<K extends keyof ConnectionEvents>(event: K, listener: (this: this, ...args: ConnectionEvents[K]) => void): this;
+  prependOnceListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
 }

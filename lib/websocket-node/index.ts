@@ -62,7 +62,9 @@ export const version = '1.0.35';
 /** The classes, under their own names, for TypeScript users. */
 export { WebSocketServer, WebSocketRequest, WebSocketClient, WebSocketConnection, W3CWebSocket, WebSocketRouter, WebSocketRouterRequest, NodeSocket };
 export type { ServerConfig, ClientConfig, ConnectionConfig } from './options';
-export type { Message, Frame, ConnectionState } from './connection';
+export type { Message, Frame, ConnectionState, ConnectionEvents } from './connection';
+export type { ServerEvents } from './server';
+export type { ClientEvents } from './client';
 export type { ResourceURL, RequestedExtension } from './request';
 export type { Cookie, SetCookie } from './cookies';
 

@@ -44,9 +44,11 @@ export interface RequestedExtension {
 
 /** What a request needs from the server face that received it. */
 export interface RequestOwner {
-  /** weft's server, in noServer mode, that completes accepted upgrades. */
+  /** @internal weft's server, in noServer mode, that completes accepted upgrades. */
   readonly _weft: WeftServer;
+  /** @internal */
   _requestResolved(request: WebSocketRequest): void;
+  /** @internal */
   _requestAccepted(connection: WebSocketConnection): void;
 }
 

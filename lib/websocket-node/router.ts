@@ -32,6 +32,7 @@ export class WebSocketRouter extends EventEmitter {
   readonly handlers: Route[];
   /** The attached server, or null. */
   server: WebSocketServer | null;
+  /** @internal */
   private readonly _onRequest: (request: WebSocketRequest) => void;
 
   /** Creates a router, attached to `config.server` when given. */

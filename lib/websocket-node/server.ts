@@ -169,3 +169,33 @@ function addAcceptLines(lines: string[], req: UpgradeRequest): void {
 function rejectUnavailable(request: WebSocketRequest): void {
   if (!request._resolved) request.reject(503);
 }
+
+/** The events of a WebSocketServer and their listeners' arguments (WebSocket-Node's). */
+export interface ServerEvents {
+  /** A handshake to accept or reject (without `autoAcceptConnections`). */
+  request: [request: WebSocketRequest];
+  /** A connection was accepted. */
+  connect: [connection: WebSocketConnection];
+  /** A connection closed: it, its close code and description. */
+  close: [connection: WebSocketConnection, reasonCode: number, description: string];
+  /** An upgrade could not be handled. */
+  upgradeError: [error: Error];
+}
+
+// Typed by name (ServerEvents); any other name takes any listener.
+export interface WebSocketServer {
+  on<K extends keyof ServerEvents>(event: K, listener: (this: this, ...args: ServerEvents[K]) => void): this;
+  on(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  once<K extends keyof ServerEvents>(event: K, listener: (this: this, ...args: ServerEvents[K]) => void): this;
+  once(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  off<K extends keyof ServerEvents>(event: K, listener: (this: this, ...args: ServerEvents[K]) => void): this;
+  off(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  addListener<K extends keyof ServerEvents>(event: K, listener: (this: this, ...args: ServerEvents[K]) => void): this;
+  addListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  removeListener<K extends keyof ServerEvents>(event: K, listener: (this: this, ...args: ServerEvents[K]) => void): this;
+  removeListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  prependListener<K extends keyof ServerEvents>(event: K, listener: (this: this, ...args: ServerEvents[K]) => void): this;
+  prependListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  prependOnceListener<K extends keyof ServerEvents>(event: K, listener: (this: this, ...args: ServerEvents[K]) => void): this;
+  prependOnceListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+}

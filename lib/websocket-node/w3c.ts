@@ -7,6 +7,7 @@
 import '../client';
 import { WebSocket, type SendOptions, type SendStatusValue } from '../websocket';
 import type { WriteCallback } from '../protocol/writer';
+import type { BufferLike } from '../types/events';
 import { ReadyState } from '../protocol/constants';
 import { clientOptions, normalizeProtocols } from './client';
 import { checkKeepalive, clientDefaults, withDefaults, type ClientConfig } from './options';
@@ -53,7 +54,7 @@ export class W3CWebSocket extends WebSocket {
    */
   override send(data: unknown, options?: SendOptions | WriteCallback, cb?: WriteCallback): SendStatusValue {
     if (this.readyState !== ReadyState.OPEN) throw new Error('cannot call send() while not connected');
-    return super.send(data instanceof String ? String(data) : data, options, cb);
+    return super.send((data instanceof String ? String(data) : data) as BufferLike, options as SendOptions, cb);
   }
 
   /**

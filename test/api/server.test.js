@@ -96,6 +96,11 @@ describe('WebSocketServer', function () {
       assert.deepStrictEqual(Object.keys(o).sort(), Object.keys(wsOptions).sort());
     });
 
+    it('wss.path (typed by @types/ws, absent from ws): the path option, or \'\' when any path is accepted', function () {
+      assert.strictEqual(new WebSocketServer({ noServer: true }).path, '');
+      assert.strictEqual(new WebSocketServer({ noServer: true, path: '/chat' }).path, '/chat');
+    });
+
     it('keeps given options, unknown ones included, and turns perMessageDeflate true into {}', function () {
       const verifyClient = () => true;
       const wss = new WebSocketServer({ noServer: true, maxPayload: 5, verifyClient, perMessageDeflate: true, custom: 1 });

@@ -36,7 +36,7 @@ describe('package contents (npm pack --dry-run)', function () {
 
   it('ships only runtime files, native sources, prebuilds and the install step', () => {
     const allowed = [
-      /^(README\.md|LICENSE|package\.json|binding\.gyp|browser\.js|browser\.d\.ts|wrapper\.mjs|scripts\/install\.js|bin\/weft\.js)$/,
+      /^(README\.md|LICENSE|package\.json|binding\.gyp|browser\.js|browser\.d\.ts|wrapper\.mjs|wrapper\.d\.mts|types\/index\.d\.ts|scripts\/install\.js|bin\/weft\.js)$/,
       /^dist\/index\.(js|d\.ts)$/,
       /^dist\/lib\/.+\.(js|d\.ts)$/,
       /^native\/[^/]+\.(c|h)$/,

@@ -1,5 +1,5 @@
 // WebSockets over HTTP/2 as the README shows them: must type-check against weft's declarations
-// (test/api/types.test.js runs tsc --noEmit on this directory's tsconfig).
+// (test/types/run.js compiles it as a user's project does).
 import * as http2 from 'http2';
 import WebSocket, { WebSocketServer } from 'weft';
 

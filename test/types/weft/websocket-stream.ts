@@ -1,5 +1,5 @@
 // weft's WebSocketStream and async iteration, written as a TypeScript user would: must type-check
-// against weft's declarations (test/api/types.test.js runs tsc --noEmit on this directory's tsconfig).
+// against weft's declarations (test/types/run.js).
 import WebSocket, { WebSocketServer } from 'weft';
 
 async function client(): Promise<void> {

@@ -1,5 +1,5 @@
 // Code written the way @types/ws users write it (ws's README examples, typed). It must compile against
-// weft's declarations with only the import changed. Type-checked by test/api/types.test.js (tsc --noEmit).
+// weft's declarations with only the import changed. Type-checked by test/types/run.js, against weft and against ws + @types/ws.
 import * as http from 'http';
 import WebSocket, { WebSocketServer, createWebSocketStream } from 'weft';
 import type { RawData } from 'weft';
@@ -25,7 +25,7 @@ function broadcast(server: WebSocketServer, data: WebSocket.Data): void {
 
 // noServer + http.Server upgrade routing.
 const server = http.createServer();
-const wss1 = new WebSocket.Server({ noServer: true });
+const wss1 = new WebSocketServer({ noServer: true });
 server.on('upgrade', function upgrade(request, socket, head) {
   wss1.handleUpgrade(request, socket, head, function done(ws: WebSocket) {
     wss1.emit('connection', ws, request);
