@@ -4,7 +4,7 @@
  * no TCP. Each end starts delivering when `accept()` is called; what the peer sends before that waits,
  * in order. Useful for testing WebSocket handlers without ports and for bridging in-process components.
  */
-import { ReadyState } from './protocol/constants';
+import { DEFAULT_CLOSE_TIMEOUT, ReadyState } from './protocol/constants';
 import { memoryPair, type MemoryEnd } from './transport/memory';
 import { WebSocket, type SendOptions, type SendStatusValue, type SetSocketOptions } from './websocket';
 import type { BufferLike, SendCallback } from './types/events';
@@ -21,7 +21,7 @@ export class PairedWebSocket extends WebSocket {
 
   /** @internal Use `new WebSocketPair()`. */
   constructor(end: MemoryEnd, isServer: boolean, options: PairOptions) {
-    super(null, undefined, options as Record<string, unknown>);
+    super(null, undefined, { closeTimeout: DEFAULT_CLOSE_TIMEOUT, ...options } as Record<string, unknown>);
     this._isServer = isServer;
     this._pairEnd = end;
     this._pairOptions = options;

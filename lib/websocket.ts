@@ -189,7 +189,10 @@ export class WebSocket extends EventEmitter {
       const o = options || {};
       if (o.autoPong !== undefined) this._autoPong = !!o.autoPong;
       if (o.allowSynchronousEvents !== undefined) this._allowSynchronousEvents = !!o.allowSynchronousEvents;
-      if (typeof o.closeTimeout === 'number') this._closeTimeout = o.closeTimeout;
+      // As ws: an options object without `closeTimeout` leaves no time for the peer's close frame (the
+      // timer fires on the next turn). WebSocketServer always passes its own (30 s by default);
+      // @fastify/websocket's injectWS relies on this to finish a close over a stream that never ends.
+      if (options) this._closeTimeout = typeof o.closeTimeout === 'number' ? o.closeTimeout : 0;
       if (o.maxPendingAutoPongs !== undefined) this._maxPendingAutoPongs = Number(o.maxPendingAutoPongs);
       if (o.heartbeat) this._heartbeat = wheelFor(o.heartbeat as HeartbeatOptions);
       this._extra = extraOptions(o);
