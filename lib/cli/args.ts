@@ -46,6 +46,7 @@ const FLAGS: Record<string, FlagSpec> = {
   protocol: { key: 'protocolVersion', short: 'p', value: true },
   'connect-timeout': { key: 'connectTimeout', value: true },
   'no-deflate': { key: 'noDeflate', value: false },
+  http2: { key: 'http2', value: false },
   'max-payload': { key: 'maxPayload', value: true },
   interactive: { key: 'interactive', short: 'i', value: false },
   'history-file': { key: 'historyFile', value: true },
@@ -190,6 +191,7 @@ Options (connect):
   -p, --protocol VERSION     Sec-WebSocket-Version (8 or 13)
       --connect-timeout SEC  give up if the opening handshake takes longer
       --no-deflate           do not offer permessage-deflate
+      --http2                connect over HTTP/2 (RFC 8441) when the server offers it, else HTTP/1.1
       --max-payload BYTES    largest message accepted
   -i, --interactive          the interactive prompt even when stdin is not a terminal
       --history-file FILE    load and save the prompt's history in FILE

@@ -48,6 +48,7 @@ function clientOptions(v: ParsedArgs['values']): WebSocket.ClientOptions {
   const timeout = numberOption(v, 'connectTimeout', 'connect-timeout', 0.001, 86400, false);
   if (timeout !== undefined) options.handshakeTimeout = Math.round(timeout * 1000);
   if (v.noDeflate) options.perMessageDeflate = false;
+  if (v.http2) options.http2 = true;
   const maxPayload = numberOption(v, 'maxPayload', 'max-payload', 0, Number.MAX_SAFE_INTEGER);
   if (maxPayload !== undefined) options.maxPayload = maxPayload;
   return options;

@@ -442,6 +442,34 @@ describe('weft connect', function () {
       assert.strictEqual(r.stdout, 'tls:x\n');
     });
 
+    it('--http2 opens the WebSocket as an RFC 8441 CONNECT stream of an h2 session', async function () {
+      const http2 = require('http2');
+      const server = http2.createSecureServer({ ...TLS, allowHTTP1: true });
+      const wss = new WebSocketServer({ server });
+      const methods = [];
+      wss.on('connection', (ws, req) => {
+        methods.push(`${req.method} ${req.httpVersion}`);
+        ws.on('message', (data) => ws.send(`h2:${data}`));
+      });
+      await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+      closers.push(
+        () =>
+          new Promise((resolve) => {
+            for (const c of wss.clients) c.terminate();
+            wss.close();
+            server.close(resolve);
+          }),
+      );
+      const url = `wss://localhost:${server.address().port}`;
+      const r = await run(['connect', url, '--http2', '--ca', CA, '-x', 'x', '--count', '1']);
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.strictEqual(r.stdout, 'h2:x\n');
+      // Without the flag the same server is reached over HTTP/1.1.
+      const plain = await run(['connect', url, '--ca', CA, '-x', 'y', '--count', '1']);
+      assert.strictEqual(plain.code, 0, plain.stderr);
+      assert.deepStrictEqual(methods, ['CONNECT 2.0', 'GET 1.1']);
+    });
+
     it('connects with --no-check', async function () {
       const url = await tlsServer();
       const r = await run(['connect', url, '-n', '-x', 'y', '--count', '1']);
