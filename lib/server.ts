@@ -665,7 +665,7 @@ function acceptedExtensionsHeader(extensions: Record<string, AcceptedExtension>)
 // --- helpers (module-level: no closure per connection) -----------------------------------------------
 
 /** `port` mode's answer to a plain HTTP request: 426 Upgrade Required, as ws answers it. */
-function answerUpgradeRequired(req: http.IncomingMessage, res: http.ServerResponse): void {
+function answerUpgradeRequired(_req: http.IncomingMessage, res: http.ServerResponse): void {
   const body = STATUS_CODES[426];
   res.writeHead(426, { 'Content-Length': body.length, 'Content-Type': 'text/plain' });
   res.end(body);

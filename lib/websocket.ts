@@ -19,7 +19,7 @@ import type { WriteCallback } from './protocol/writer';
 import { Driver, type DriverOptions } from './socket/driver';
 import { SenderCompat } from './compat/sender-shape';
 import { installWsState } from './compat/websocket-state';
-import { binaryMessage, concat, isBlob, toArrayBuffer, toBuffer } from './util/convert';
+import { binaryMessage, isBlob, toBuffer } from './util/convert';
 import { wheelFor, type HeartbeatOptions, type HeartbeatWheel } from './socket/heartbeat';
 import { SendStatus, exceedsLimit, extraOptions, sendFragmented, type ExtraOptions, type SendStatusValue } from './socket/connection-options';
 

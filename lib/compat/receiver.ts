@@ -11,7 +11,7 @@ import { Writable } from 'stream';
 import { EMPTY_BUFFER, Opcode } from '../protocol/constants';
 import type { Codec, CodecCallback } from '../protocol/codec';
 import type { WsError } from '../protocol/errors';
-import { FrameParser, type ParserHandler } from '../protocol/parser';
+import { FrameParser } from '../protocol/parser';
 import { binaryMessage } from '../util/convert';
 
 /** ws's Receiver options (an options object since ws 8.20). */

@@ -17,7 +17,7 @@ import { closePayload } from './close';
 import type { Codec } from './codec';
 import type { WsError } from './errors';
 import type { MaskGenerator } from './frame';
-import { FrameParser, type ParserHandler } from './parser';
+import { FrameParser } from './parser';
 import { FrameWriter, type FrameOutput, type WriteCallback } from './writer';
 
 /** What a Connection reports to, and writes through. */

@@ -28,24 +28,6 @@ export type ReadyStateValue = (typeof ReadyState)[keyof typeof ReadyState];
 /** The names of the ready states, indexed by value (used in error messages). */
 export const READY_STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
 
-/** Close status codes with a meaning in RFC 6455 §7.4.1 (and the IANA registry). */
-export const CloseCode = {
-  NORMAL: 1000,
-  GOING_AWAY: 1001,
-  PROTOCOL_ERROR: 1002,
-  UNSUPPORTED_DATA: 1003,
-  NO_STATUS: 1005,
-  ABNORMAL: 1006,
-  INVALID_PAYLOAD: 1007,
-  POLICY_VIOLATION: 1008,
-  MESSAGE_TOO_BIG: 1009,
-  MANDATORY_EXTENSION: 1010,
-  INTERNAL_ERROR: 1011,
-  SERVICE_RESTART: 1012,
-  TRY_AGAIN_LATER: 1013,
-  BAD_GATEWAY: 1014,
-} as const;
-
 /** The binary types a WebSocket can deliver binary messages as. */
 export const BINARY_TYPES: readonly string[] =
   typeof Blob === 'function'

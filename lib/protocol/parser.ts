@@ -144,11 +144,6 @@ export class FrameParser {
     return this.state === STOPPED;
   }
 
-  /** Sets (or removes) the permessage-deflate codec once the handshake has negotiated it. */
-  setCodec(codec: Codec | null): void {
-    this.codec = codec;
-  }
-
   /** Stops parsing for good (the connection is going away). */
   stop(): void {
     this.state = STOPPED;

@@ -219,11 +219,6 @@ export class FrameWriter {
     }
   }
 
-  /** Sets the negotiated codec once the handshake is done. */
-  setCodec(codec: Codec | null): void {
-    this.codec = codec;
-  }
-
   /** The mask key for the next frame, or null in the server role. */
   private nextKey(): Buffer | null {
     if (!this.masked) return null;

@@ -155,7 +155,7 @@ function createWeftServer(config: ServerConfig): WeftServer {
 }
 
 /** weft's `handleProtocols`: the protocol `request.accept()` named (in the client's case), or none. */
-function acceptedProtocol(protocols: Set<string>, req: UpgradeRequest): string | false {
+function acceptedProtocol(_protocols: Set<string>, req: UpgradeRequest): string | false {
   const pending = req[kAccept];
   return pending !== undefined && pending.protocol ? pending.protocol : false;
 }
