@@ -5,7 +5,6 @@
  * class in lib/websocket.ts; the package's entry types are types/index.d.ts.
  */
 import { WebSocket } from './lib/websocket';
-import './lib/client';
 import { WebSocketServer } from './lib/server';
 import { createWebSocketStream } from './lib/stream';
 import { Receiver } from './lib/compat/receiver';

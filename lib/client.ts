@@ -24,7 +24,8 @@ import {
 import { HandshakeMessage, generateKey, isValidSubprotocolList, validateUpgradeResponse } from './protocol/handshake';
 import type { ConnectionOptions as WeftConnectionOptions } from './socket/connection-options';
 import type { PerMessageDeflateOptions } from './deflate';
-import { WebSocket, abortHandshake, emitErrorAndClose, kAborted, setClientInit, type SetSocketOptions } from './websocket';
+import type { WebSocket, SetSocketOptions } from './websocket';
+import { abortHandshake, emitErrorAndClose, kAborted } from './socket/handshake-failure';
 import { CONNECT_OPTIONS, openHttp2 } from './http2/client';
 
 /**
@@ -183,7 +184,6 @@ export function initAsClient(ws: WebSocket, address: string | URL, protocols: un
   openHandshake(ws, address, list, chain);
 }
 
-setClientInit(initAsClient);
 
 /** A parsed WebSocket URL, or the message of the SyntaxError it fails with. */
 interface TargetUrl {
@@ -534,6 +534,3 @@ function tlsConnect(options: ConnectArgs): TLSSocket {
   }
   return tlsConnectRaw(options as ConnectionOptions);
 }
-
-/** The WebSocket class, with the client handshake installed (loading this module installs it). */
-export { WebSocket };

@@ -12,7 +12,6 @@ import { CountQueuingStrategy, ReadableStream, WritableStream } from 'stream/web
 import type { ReadableStreamDefaultController, WritableStreamDefaultController } from 'stream/web';
 import { WebSocket } from './websocket';
 import { isValidSubprotocolList } from './protocol/handshake';
-import './client';
 
 /** What `opened` resolves with. */
 export interface WebSocketOpenInfo {

@@ -24,6 +24,8 @@ import { wheelFor, type HeartbeatOptions, type HeartbeatWheel } from './socket/h
 import { SendStatus, exceedsLimit, extraOptions, sendFragmented, type ExtraOptions, type SendStatusValue } from './socket/connection-options';
 
 export { SendStatus, type ExtraOptions, type SendStatusValue } from './socket/connection-options';
+import { initAsClient } from './client';
+import { abortHandshake } from './socket/handshake-failure';
 import { applyEventTarget, type EventTargetMixin } from './socket/event-target';
 import { applyConveniences, type Conveniences } from './socket/conveniences';
 import { applyTopics, leaveTopics, type TopicMethods } from './pubsub/topics';
@@ -59,16 +61,6 @@ export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
 
 /** The connection states, CONNECTING (0), OPEN (1), CLOSING (2), CLOSED (3). */
 export type ReadyStateValue = 0 | 1 | 2 | 3;
-
-/** Hook that client.ts installs: runs the opening handshake for `new WebSocket(url, ...)`. */
-/** @internal */
-type ClientInit = (ws: WebSocket, address: string | URL, protocols: unknown, options: unknown) => void;
-let clientInit: ClientInit | null = null;
-
-/** @internal Installs the client handshake (client.ts sits above this file and plugs itself in). */
-export function setClientInit(init: ClientInit): void {
-  clientInit = init;
-}
 
 /** A WebSocket connection, client or server side, with ws's API. */
 export class WebSocket extends EventEmitter {
@@ -183,8 +175,7 @@ export class WebSocket extends EventEmitter {
       }
       if (options && options.heartbeat) this._heartbeat = wheelFor(options.heartbeat as HeartbeatOptions);
       if (options) this._extra = extraOptions(options);
-      if (clientInit === null) throw new Error('weft: the client handshake is not loaded');
-      clientInit(this, address, protocols, options);
+      initAsClient(this, address, protocols, options);
     } else {
       const o = options || {};
       if (o.autoPong !== undefined) this._autoPong = !!o.autoPong;
@@ -608,43 +599,12 @@ export class WebSocket extends EventEmitter {
   }
 }
 
-/**
- * Fails the opening handshake: aborts the request (or destroys the stream), then emits 'error' and
- * 'close' as ws does.
- */
-export function abortHandshake(ws: WebSocket, stream: ClientRequest | Duplex | null, message: string): void {
-  ws._readyState = ReadyState.CLOSING;
-  const err = new Error(message);
-  Error.captureStackTrace(err, abortHandshake);
-  const req = stream as (ClientRequest & { [kAborted]?: boolean }) | null;
-  if (req !== null && typeof (req as ClientRequest).setHeader === 'function') {
-    req[kAborted] = true;
-    req.destroy();
-    if (req.socket && !req.socket.destroyed) req.socket.destroy();
-    process.nextTick(emitErrorAndClose, ws, err);
-  } else if (stream !== null) {
-    (stream as Duplex).destroy(err);
-    (stream as Duplex).once('error', (e: Error) => ws.emit('error', e));
-    (stream as Duplex).once('close', () => ws.emitClose());
-  } else {
-    process.nextTick(emitErrorAndClose, ws, err);
-  }
-}
 
 function abandonBlob(writer: Driver['conn']['writer'], ticket: number, cb: WriteCallback | undefined): void {
   writer.abandon(ticket, cb, new Error('The socket was closed while the blob was being read'));
 }
 
-/** @internal Marks a request that was aborted on purpose (its 'error' is then ignored). */
-export const kAborted = Symbol('weft-aborted');
 
-/** @internal */
-export function emitErrorAndClose(ws: WebSocket, err: Error): void {
-  ws._readyState = ReadyState.CLOSING;
-  ws._errorEmitted = true;
-  ws.emit('error', err);
-  ws.emitClose();
-}
 
 // The parts of a WebSocket beyond the class body, all installed here (and typed by the interface):
 // - the W3C face: onopen/onmessage/onclose/onerror and add/removeEventListener (socket/event-target.ts);

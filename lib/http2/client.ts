@@ -9,7 +9,8 @@
 import * as http2 from 'http2';
 import { ReadyState } from '../protocol/constants';
 import { HandshakeMessage, validateNegotiation } from '../protocol/handshake';
-import { emitErrorAndClose, type SetSocketOptions, type WebSocket } from '../websocket';
+import type { SetSocketOptions, WebSocket } from '../websocket';
+import { emitErrorAndClose } from '../socket/handshake-failure';
 import { cancelOnDestroy } from './server';
 
 const { NGHTTP2_CANCEL } = http2.constants;

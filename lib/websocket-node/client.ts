@@ -6,7 +6,6 @@
 import { EventEmitter } from 'events';
 import type * as http from 'http';
 import type { Duplex } from 'stream';
-import '../client';
 import { ReadyState } from '../protocol/constants';
 import { isToken } from '../protocol/subprotocol';
 import { NodeSocket, WebSocketConnection } from './connection';

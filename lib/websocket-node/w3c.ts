@@ -4,7 +4,6 @@
  * clientConfig)` — and otherwise weft's own WebSocket with its W3C face (onopen/onmessage/onclose/
  * onerror, addEventListener, readyState, protocol, bufferedAmount) over weft's client handshake.
  */
-import '../client';
 import { WebSocket, type SendOptions, type SendStatusValue } from '../websocket';
 import type { WriteCallback } from '../protocol/writer';
 import type { BufferLike } from '../types/events';

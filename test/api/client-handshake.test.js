@@ -14,7 +14,7 @@ const http = require('http');
 const net = require('net');
 
 const underWs = process.env.WEFT_CLIENT_UNDER_TEST === 'ws';
-const WebSocket = underWs ? require('ws') : require('../../dist/lib/client').WebSocket;
+const WebSocket = underWs ? require('ws') : require('../../dist/lib/websocket').WebSocket;
 const { once, outcome } = require('./client-support');
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';

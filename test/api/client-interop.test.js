@@ -10,7 +10,7 @@ const assert = require('assert');
 const { WebSocketServer } = require('ws');
 
 const underWs = process.env.WEFT_CLIENT_UNDER_TEST === 'ws';
-const WebSocket = underWs ? require('ws') : require('../../dist/lib/client').WebSocket;
+const WebSocket = underWs ? require('ws') : require('../../dist/lib/websocket').WebSocket;
 const { once } = require('./client-support');
 
 /** Resolves with the arguments of the next `event` on `emitter`. */

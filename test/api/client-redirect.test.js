@@ -19,7 +19,7 @@ const tls = require('tls');
 const { WebSocketServer } = require('ws');
 
 const underWs = process.env.WEFT_CLIENT_UNDER_TEST === 'ws';
-const WebSocket = underWs ? require('ws') : require('../../dist/lib/client').WebSocket;
+const WebSocket = underWs ? require('ws') : require('../../dist/lib/websocket').WebSocket;
 const { once } = require('./client-support');
 
 const fixtures = path.join(__dirname, '..', 'fixtures');

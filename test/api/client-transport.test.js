@@ -16,7 +16,7 @@ const path = require('path');
 const { WebSocketServer } = require('ws');
 
 const underWs = process.env.WEFT_CLIENT_UNDER_TEST === 'ws';
-const WebSocket = underWs ? require('ws') : require('../../dist/lib/client').WebSocket;
+const WebSocket = underWs ? require('ws') : require('../../dist/lib/websocket').WebSocket;
 const { once, outcome } = require('./client-support');
 const outcomeNoMessage = (ws) => outcome(ws, { withMessage: false });
 

@@ -41,7 +41,8 @@ async function listen(before) {
       'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
         `Sec-WebSocket-Accept: ${accept}\r\n\r\n`,
     );
-    const ws = new WebSocket(null, undefined, {});
+    // As WebSocketServer does: without closeTimeout a hand-made socket waits for no close frame (ws's rule).
+    const ws = new WebSocket(null, undefined, { closeTimeout: 30000 });
     opened.push(ws);
     if (before) before(ws);
     ws.setSocket(socket, head, {});

@@ -50,7 +50,8 @@ describe('createWebSocketStream', () => {
         'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
           `Sec-WebSocket-Accept: ${accept}\r\n\r\n`,
       );
-      const ws = new WebSocket(null, undefined, {});
+      // As WebSocketServer does: without closeTimeout a hand-made socket waits for no close frame (ws's rule).
+      const ws = new WebSocket(null, undefined, { closeTimeout: 30000 });
       opened.push(ws);
       const attach = () => ws.setSocket(socket, head, {});
       if (!deferred) attach();
