@@ -60,6 +60,21 @@ function readmeSnippets() {
         : `// README.md line ${line}\n(async () => {\n${needs.map((n) => prelude[n]).join('\n')}\n${body}})();\n`;
     out.push({ name: `readme-${String(line).padStart(3, '0')}.${m[1]}`, code });
   }
+  // Packages a README example uses that weft does not depend on (test/integrations/ runs them for
+  // real): declared with the shape the example relies on, so that weft's side of it is still checked.
+  out.push({
+    name: 'readme-packages.d.ts',
+    code: `declare module 'fastify' {
+  interface App {
+    server: import('http2').Http2SecureServer;
+    get(path: string, handler: () => Promise<unknown>): void;
+    listen(options: { port: number; host?: string }): Promise<string>;
+  }
+  function Fastify(options: { http2: true; https: import('http2').SecureServerOptions }): App;
+  export = Fastify;
+}
+`,
+  });
   return out;
 }
 
