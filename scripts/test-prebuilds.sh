@@ -11,14 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-apt_updated=0
-need_pkg() { # need_pkg <command> <debian package>
-  if ! command -v "$1" >/dev/null 2>&1; then
-    if [ "$apt_updated" -eq 0 ]; then as_root apt-get update; apt_updated=1; fi
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "$2"
-  fi
-}
+. scripts/need-pkg.sh
 need_pkg qemu-aarch64 qemu-user
 need_pkg readelf binutils
 need_pkg musl-gcc musl-tools

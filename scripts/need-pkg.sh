@@ -1,0 +1,10 @@
+# Sourced by .ci/run and the prebuild scripts: `need_pkg <command> <debian package>` installs the Debian
+# package when the command is missing (apt-get update once per run), as root or through sudo.
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=0
+need_pkg() {
+  if ! command -v "$1" >/dev/null 2>&1; then
+    if [ "$apt_updated" -eq 0 ]; then as_root apt-get update; apt_updated=1; fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "$2"
+  fi
+}
