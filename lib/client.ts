@@ -428,7 +428,7 @@ function openHandshake(ws: WebSocket, address: string | URL, protocols: unknown[
   thisRequest.on('upgrade', (res: IncomingMessage, socket: Duplex, head: Buffer) => {
     ws.emit('upgrade', res);
     // An 'upgrade' listener may have closed the WebSocket.
-    if (ws._readyState !== ReadyState.CONNECTING) return;
+    if (ws.readyState !== ReadyState.CONNECTING) return;
     req = ws._req = null;
 
     // §4.1, the client's checks of the server's handshake (items 1 to 6; 101 is implied by 'upgrade').

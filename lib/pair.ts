@@ -62,7 +62,7 @@ export class PairedWebSocket extends WebSocket {
 
   /** Closes this end (accepting it first if needed, so that the close handshake can run). */
   override close(code?: number, reason?: string | Buffer): void {
-    if (this._pairEnd !== null && this._readyState === ReadyState.CONNECTING) this.accept();
+    if (this._pairEnd !== null && this.readyState === ReadyState.CONNECTING) this.accept();
     super.close(code, reason);
   }
 
@@ -71,7 +71,7 @@ export class PairedWebSocket extends WebSocket {
     if (end !== null) {
       this._pairEnd = null;
       end.destroy();
-      this._readyState = ReadyState.CLOSED;
+      this._handshakeState = ReadyState.CLOSED;
       process.nextTick(emitCloseLater, this);
       return;
     }

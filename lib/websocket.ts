@@ -14,9 +14,9 @@ import {
   READY_STATE_NAMES,
   ReadyState,
 } from './protocol/constants';
-import { closePayload } from './protocol/close';
 import type { WriteCallback } from './protocol/writer';
 import { Driver, type DriverOptions } from './socket/driver';
+import type { Connection } from './protocol/connection';
 import { SenderCompat } from './compat/sender-shape';
 import { installWsState } from './compat/websocket-state';
 import { binaryMessage, isBlob, toBuffer } from './util/convert';
@@ -81,7 +81,11 @@ export class WebSocket extends EventEmitter {
   /** The connection is closed. */
   declare readonly CLOSED: 3;
 
-  /** @internal */ _readyState: number;
+  /**
+   * @internal The state while there is no Connection: CONNECTING until the connection opens, CLOSING or
+   * CLOSED when the opening handshake fails. From `setSocket` on, the Connection owns the state.
+   */
+  _handshakeState: number;
   /** @internal */ _binaryType: BinaryType;
   /** @internal */ _protocol: string;
   /** @internal Negotiated extensions by name (ws's shape: `{ 'permessage-deflate': PerMessageDeflate }`). */
@@ -92,7 +96,6 @@ export class WebSocket extends EventEmitter {
   /** @internal */ _url: string | undefined;
   /** @internal The client's handshake request while CONNECTING. */
   _req: ClientRequest | null;
-  /** @internal */ _closeTimer: NodeJS.Timeout | null;
   /** @internal */ _closeTimeout: number;
   /** @internal */ _errorEmitted: boolean;
   /** @internal */ _paused: boolean;
@@ -105,9 +108,8 @@ export class WebSocket extends EventEmitter {
   /** @internal */ _senderCompat: object | null;
   /** @internal The opt-in heartbeat wheel this connection joins when it opens (see heartbeat.ts). */
   _heartbeat: HeartbeatWheel | null;
-  /** @internal Heartbeat bookkeeping (set by the transport on data, read by the wheel). */
-  _heartbeatSeen: boolean;
-  /** @internal */ _heartbeatIdle: number;
+  /** @internal Heartbeat bookkeeping (sweeps of silence, sweeps since the ping; see heartbeat.ts). */
+  _heartbeatIdle: number;
   /** @internal */ _heartbeatPinged: number;
   /** @internal WebSocket-Node-style options, only when one was given (most connections pay nothing). */
   _extra: ExtraOptions | null;
@@ -131,7 +133,7 @@ export class WebSocket extends EventEmitter {
   constructor(address: string | URL, protocols?: string | string[], options?: ClientOptions | ClientRequestArgs);
   constructor(address: string | URL | null, protocols?: unknown, options?: Record<string, unknown>) {
     super();
-    this._readyState = ReadyState.CONNECTING;
+    this._handshakeState = ReadyState.CONNECTING;
     this._binaryType = 'nodebuffer';
     this._protocol = '';
     this._extensions = {};
@@ -140,7 +142,6 @@ export class WebSocket extends EventEmitter {
     this._driver = null;
     this._url = undefined;
     this._req = null;
-    this._closeTimer = null;
     this._closeTimeout = DEFAULT_CLOSE_TIMEOUT;
     this._errorEmitted = false;
     this._paused = false;
@@ -150,7 +151,6 @@ export class WebSocket extends EventEmitter {
     this._bufferedAmount = 0;
     this._senderCompat = null;
     this._heartbeat = null;
-    this._heartbeatSeen = false;
     this._heartbeatIdle = 0;
     this._heartbeatPinged = -1;
     this._extra = null;
@@ -198,7 +198,7 @@ export class WebSocket extends EventEmitter {
   set binaryType(type: BinaryType) {
     if (!BINARY_TYPES.includes(type)) return;
     this._binaryType = type;
-    if (this._driver !== null) this._driver.conn.parser.fragments = type === 'fragments' || type === 'blob';
+    if (this._driver !== null) this._driver.conn.deliverFragments = type === 'fragments' || type === 'blob';
   }
 
   /** Bytes queued to be sent but not yet handed to the network, framing included. */
@@ -208,7 +208,7 @@ export class WebSocket extends EventEmitter {
     if (socket === null || driver === null) return this._bufferedAmount;
     // (Replies corked while a received chunk is handled are not counted: ws would have written them.)
     const written = driver.lengthBeforeChunk >= 0 && socket.writableCorked > 0 ? driver.lengthBeforeChunk : socket.writableLength;
-    return written + driver.conn.writer.queuedBytes + this._bufferedAmount;
+    return written + driver.conn.queuedBytes + this._bufferedAmount;
   }
 
   /** Names of the negotiated extensions, comma-separated ('' when none). */
@@ -228,7 +228,20 @@ export class WebSocket extends EventEmitter {
 
   /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
   get readyState(): ReadyStateValue {
-    return this._readyState as ReadyStateValue;
+    const driver = this._driver;
+    return (driver === null ? this._handshakeState : driver.conn.readyState) as ReadyStateValue;
+  }
+
+  /** @internal ws's `_readyState` (read-only here: the state changes through the Connection's verbs). */
+  get _readyState(): number {
+    const driver = this._driver;
+    return driver === null ? this._handshakeState : driver.conn.readyState;
+  }
+
+  /** @internal ws's `_closeTimer`: armed once the closing handshake starts, null after 'close'. */
+  get _closeTimer(): NodeJS.Timeout | null {
+    const driver = this._driver;
+    return driver === null ? null : driver.closeTimer;
   }
 
   /**
@@ -304,7 +317,6 @@ export class WebSocket extends EventEmitter {
       const s = socket as Duplex & { setNoDelay?: (on: boolean) => void };
       if (typeof s.setNoDelay === 'function') s.setNoDelay(false);
     }
-    this._readyState = ReadyState.OPEN;
     if (this._heartbeat !== null) this._heartbeat.add(this);
     this.emit('open');
   }
@@ -314,7 +326,8 @@ export class WebSocket extends EventEmitter {
     // What a closed connection leaves, before 'close' is emitted: its topics, its zlib contexts (as ws
     // releases them), its place in the heartbeat sweep.
     leaveTopics(this);
-    this._readyState = ReadyState.CLOSED;
+    // (With a Connection, it is CLOSED already: the driver closed it before calling here.)
+    if (this._driver === null) this._handshakeState = ReadyState.CLOSED;
     const pmd = this._extensions['permessage-deflate'] as { cleanup(): void } | undefined;
     if (pmd !== undefined) pmd.cleanup();
     if (this._heartbeat !== null) this._heartbeat.delete(this);
@@ -335,7 +348,7 @@ export class WebSocket extends EventEmitter {
    * socket is destroyed if the peer does not answer within `closeTimeout`.
    */
   close(code?: number, reason?: string | Buffer): void {
-    const state = this._readyState;
+    const state = this.readyState;
     if (state === ReadyState.CLOSED) return;
     if (state === ReadyState.CONNECTING) {
       this._abortHandshake('WebSocket was closed before the connection was established');
@@ -344,29 +357,26 @@ export class WebSocket extends EventEmitter {
     const driver = this._driver;
     if (state === ReadyState.CLOSING) {
       // (No driver: a handshake that failed is closing; its 'close' is on its way.)
-      if (driver !== null && driver.conn.closeFlushed && (driver.conn.closeReceived || driver.conn.failed)) {
-        (this._socket as Duplex).end();
-      }
+      if (driver !== null && driver.conn.closeDone) (this._socket as Duplex).end();
       return;
     }
-    const conn = (driver as Driver).conn;
-    closePayload(code, reason); // throws ws's TypeError/RangeError before any state changes
-    this._readyState = ReadyState.CLOSING;
-    conn.close(code, reason);
+    // OPEN: there is a Connection. It throws ws's TypeError/RangeError before any state changes.
+    (driver as Driver).conn.close(code, reason);
     (driver as Driver).startCloseTimer();
   }
 
   /** Destroys the connection at once, without a closing handshake. */
   terminate(): void {
-    const state = this._readyState;
+    const state = this.readyState;
     if (state === ReadyState.CLOSED) return;
     if (state === ReadyState.CONNECTING) {
       this._abortHandshake('WebSocket was closed before the connection was established');
       return;
     }
     const socket = this._socket;
-    if (socket !== null) {
-      this._readyState = ReadyState.CLOSING;
+    const driver = this._driver;
+    if (socket !== null && driver !== null) {
+      driver.conn.transportEnding();
       // Writes made while a received chunk is handled are corked (one writev per chunk): hand them to
       // the kernel first, so that terminate() loses no more than ws's would (only what the kernel refuses).
       while (socket.writableCorked > 0) socket.uncork();
@@ -376,14 +386,16 @@ export class WebSocket extends EventEmitter {
 
   /** Stops reading from the socket (no-op while CONNECTING or CLOSED). */
   pause(): void {
-    if (this._readyState === ReadyState.CONNECTING || this._readyState === ReadyState.CLOSED) return;
+    const state = this.readyState;
+    if (state === ReadyState.CONNECTING || state === ReadyState.CLOSED) return;
     this._paused = true;
     (this._socket as Duplex).pause();
   }
 
   /** Resumes reading after `pause()`. */
   resume(): void {
-    if (this._readyState === ReadyState.CONNECTING || this._readyState === ReadyState.CLOSED) return;
+    const state = this.readyState;
+    if (state === ReadyState.CONNECTING || state === ReadyState.CLOSED) return;
     this._paused = false;
     const socket = this._socket;
     // A failed handshake has no socket: ws throws this TypeError here, and so does weft.
@@ -398,7 +410,8 @@ export class WebSocket extends EventEmitter {
   send(data: BufferLike, cb?: SendCallback): SendStatusValue;
   send(data: BufferLike, options: SendOptions, cb?: SendCallback): SendStatusValue;
   send(data: unknown, options?: SendOptions | WriteCallback, cb?: WriteCallback): SendStatusValue {
-    if (this._readyState === ReadyState.CONNECTING) {
+    const driver = this._driver;
+    if (driver === null && this._handshakeState === ReadyState.CONNECTING) {
       throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
     }
     if (typeof options === 'function') {
@@ -406,7 +419,7 @@ export class WebSocket extends EventEmitter {
       options = undefined;
     }
     if (typeof data === 'number') data = data.toString();
-    if (this._readyState !== ReadyState.OPEN) {
+    if (driver === null || driver.conn.readyState !== ReadyState.OPEN) {
       this._sendAfterClose(data, cb);
       return SendStatus.DROPPED;
     }
@@ -421,7 +434,7 @@ export class WebSocket extends EventEmitter {
       // ws's `mask` option: frames masked or not against the role's rule (for testing peers).
       if (options.mask !== undefined && !!options.mask === this._isServer) return this._sendMasked(data, options, cb);
     }
-    const conn = (this._driver as Driver).conn;
+    const conn = driver.conn;
     if (conn.extension === null) compress = false;
     const extra = this._extra;
     if (extra !== null) {
@@ -442,12 +455,12 @@ export class WebSocket extends EventEmitter {
 
   /** @internal A send whose `mask` option goes against the role: the writer's masking is flipped around it. */
   private _sendMasked(data: unknown, options: SendOptions, cb: WriteCallback | undefined): SendStatusValue {
-    const writer = (this._driver as Driver).conn.writer;
-    writer.masked = !!options.mask;
+    const conn = (this._driver as Driver).conn;
+    conn.maskFrames(!!options.mask);
     try {
       return this.send(data as BufferLike, { binary: options.binary, compress: options.compress, fin: options.fin }, cb);
     } finally {
-      writer.masked = !this._isServer;
+      conn.maskByRole();
     }
   }
 
@@ -457,7 +470,7 @@ export class WebSocket extends EventEmitter {
    */
   _status(): SendStatusValue {
     const socket = this._socket as Duplex;
-    const buffered = socket.writableLength + (this._driver as Driver).conn.writer.queuedBytes;
+    const buffered = socket.writableLength + (this._driver as Driver).conn.queuedBytes;
     const extra = this._extra;
     const limit = extra !== null && extra.maxBackpressure > 0 ? extra.maxBackpressure : socket.writableHighWaterMark;
     if (buffered <= limit) return SendStatus.SENT;
@@ -494,7 +507,8 @@ export class WebSocket extends EventEmitter {
 
   /** @internal */
   private _control(opcode: number, data: unknown, mask: unknown, cb: WriteCallback | undefined): void {
-    if (this._readyState === ReadyState.CONNECTING) {
+    const driver = this._driver;
+    if (driver === null && this._handshakeState === ReadyState.CONNECTING) {
       throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
     }
     if (typeof data === 'function') {
@@ -504,7 +518,7 @@ export class WebSocket extends EventEmitter {
       cb = mask as WriteCallback;
     }
     if (typeof data === 'number') data = data.toString();
-    if (this._readyState !== ReadyState.OPEN) {
+    if (driver === null || driver.conn.readyState !== ReadyState.OPEN) {
       this._sendAfterClose(data, cb);
       return;
     }
@@ -518,7 +532,7 @@ export class WebSocket extends EventEmitter {
     if (payload.length > MAX_CONTROL_PAYLOAD) {
       throw new RangeError('The data size must not be greater than 125 bytes');
     }
-    const conn = (this._driver as Driver).conn;
+    const conn = driver.conn;
     if (opcode === 0x9) conn.ping(payload, cb);
     else conn.pong(payload, cb);
   }
@@ -530,7 +544,7 @@ export class WebSocket extends EventEmitter {
       this._bufferedAmount += length;
     }
     if (cb) {
-      const state = this._readyState;
+      const state = this.readyState;
       const err = new Error(`WebSocket is not open: readyState ${state} (${READY_STATE_NAMES[state]})`);
       process.nextTick(cb, err);
     }
@@ -538,28 +552,28 @@ export class WebSocket extends EventEmitter {
 
   /** @internal Blobs are read asynchronously; the writer holds every later frame until the bytes arrive. */
   private _sendBlob(blob: Blob, binary: boolean, fin: boolean, compress: boolean, cb: WriteCallback | undefined): void {
-    const writer = (this._driver as Driver).conn.writer;
-    const ticket = writer.reserve(blob.size);
+    const conn = (this._driver as Driver).conn;
+    const ticket = conn.reserve(blob.size);
     blob.arrayBuffer().then(
       (ab) => {
-        if (this._blobLost(writer, ticket, cb)) return;
-        writer.fulfil(ticket, Buffer.from(ab), binary, fin, compress, cb);
+        if (this._blobLost(conn, ticket, cb)) return;
+        conn.fulfil(ticket, Buffer.from(ab), binary, fin, compress, cb);
       },
-      (err: Error) => this._blobFailed(writer, ticket, err, cb),
+      (err: Error) => this._blobFailed(conn, ticket, err, cb),
     );
   }
 
   /** @internal */
   private _controlBlob(opcode: number, blob: Blob, cb: WriteCallback | undefined): void {
     if (blob.size > MAX_CONTROL_PAYLOAD) throw new RangeError('The data size must not be greater than 125 bytes');
-    const writer = (this._driver as Driver).conn.writer;
-    const ticket = writer.reserve(blob.size);
+    const conn = (this._driver as Driver).conn;
+    const ticket = conn.reserve(blob.size);
     blob.arrayBuffer().then(
       (ab) => {
-        if (this._blobLost(writer, ticket, cb)) return;
-        writer.fulfilControl(ticket, opcode, Buffer.from(ab), cb);
+        if (this._blobLost(conn, ticket, cb)) return;
+        conn.fulfilControl(ticket, opcode, Buffer.from(ab), cb);
       },
-      (err: Error) => this._blobFailed(writer, ticket, err, cb),
+      (err: Error) => this._blobFailed(conn, ticket, err, cb),
     );
   }
 
@@ -567,22 +581,26 @@ export class WebSocket extends EventEmitter {
    * @internal The socket was destroyed while the Blob was read: its callback and every one queued behind it get
    * ws's error, on the next tick (outside the promise chain, so that a throwing callback is not swallowed).
    */
-  private _blobLost(writer: Driver['conn']['writer'], ticket: number, cb: WriteCallback | undefined): boolean {
+  private _blobLost(conn: Connection, ticket: number, cb: WriteCallback | undefined): boolean {
     if (this._socket === null || !this._socket.destroyed) return false;
-    process.nextTick(abandonBlob, writer, ticket, cb);
+    process.nextTick(abandonBlob, conn, ticket, cb);
     return true;
   }
 
   /** @internal */
-  private _blobFailed(writer: Driver['conn']['writer'], ticket: number, err: Error, cb: WriteCallback | undefined): void {
-    writer.cancel(ticket);
+  private _blobFailed(conn: Connection, ticket: number, err: Error, cb: WriteCallback | undefined): void {
+    conn.cancel(ticket);
     if (cb) process.nextTick(cb, err);
-    if (this._readyState === ReadyState.CLOSED) return;
+    if (this.readyState === ReadyState.CLOSED) return;
     if (this._socket !== null) this._socket.end();
-    if (!this._errorEmitted) {
-      this._errorEmitted = true;
-      this.emit('error', err);
-    }
+    this._emitError(err);
+  }
+
+  /** @internal Emits 'error' once per connection, as ws does (later errors are not reported). */
+  _emitError(err: Error): void {
+    if (this._errorEmitted) return;
+    this._errorEmitted = true;
+    this.emit('error', err);
   }
 
   /**
@@ -600,8 +618,8 @@ export class WebSocket extends EventEmitter {
 }
 
 
-function abandonBlob(writer: Driver['conn']['writer'], ticket: number, cb: WriteCallback | undefined): void {
-  writer.abandon(ticket, cb, new Error('The socket was closed while the blob was being read'));
+function abandonBlob(conn: Connection, ticket: number, cb: WriteCallback | undefined): void {
+  conn.abandon(ticket, cb, new Error('The socket was closed while the blob was being read'));
 }
 
 

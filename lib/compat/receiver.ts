@@ -156,7 +156,7 @@ export class Receiver extends Writable {
 
   /** @internal Payload bytes of the message being received so far (ws's `_totalPayloadLength`). */
   get _totalPayloadLength(): number {
-    return (this.parser as unknown as { msgBytes: number }).msgBytes;
+    return this.parser.receiveState().messageBytes;
   }
 
   /** @internal */

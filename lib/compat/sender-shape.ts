@@ -13,16 +13,16 @@ export class SenderCompat {
   }
   /** Writes whole frames (e.g. from `Sender.frame`) in order with everything else sent. */
   sendFrame(list: Buffer[], cb?: WriteCallback): void {
-    const writer = this.driver.conn.writer;
-    if (list.length === 1) writer.sendRaw(list[0], null, cb);
-    else if (list.length === 2) writer.sendRaw(list[0], list[1], cb);
-    else writer.sendRaw(Buffer.concat(list), null, cb);
+    const conn = this.driver.conn;
+    if (list.length === 1) conn.sendRaw(list[0], null, cb);
+    else if (list.length === 2) conn.sendRaw(list[0], list[1], cb);
+    else conn.sendRaw(Buffer.concat(list), null, cb);
   }
   /** The socket the frames are written to. */
   get _socket(): Driver['socket'] {
     return this.driver.socket;
   }
   get _bufferedBytes(): number {
-    return this.driver.conn.writer.queuedBytes;
+    return this.driver.conn.queuedBytes;
   }
 }

@@ -2,19 +2,10 @@
  * ws's semi-private WebSocket members that its ecosystem reads (`ws._receiver._maxPayload`,
  * `ws._redirects`, `ws._pendingAutoPongs`, ...), as getters installed on the prototype: nothing is
  * computed or allocated until one is read, so an idle connection pays nothing. The members that are
- * plain fields in weft too (`_readyState`, `_binaryType`, `_socket`, ...) live on the WebSocket itself.
+ * plain fields in weft too (`_binaryType`, `_socket`, ...) live on the WebSocket itself.
  */
 import { EventEmitter } from 'events';
 import type { Driver } from '../socket/driver';
-
-/** The parser's limits, as the core keeps them (read-only here). */
-interface ParserLimits {
-  maxPayload: number;
-  maxFragments: number;
-  maxBufferedChunks: number;
-  skipUTF8: boolean;
-  msgBytes: number;
-}
 
 /** What a client's handshake remembers across redirects (client.ts keeps it as `_handshakeChain`). */
 interface RedirectChain {
@@ -41,12 +32,12 @@ const kReceiverShape = Symbol('weft-receiver-shape');
  */
 export class ReceiverShape extends EventEmitter {
   private readonly ws: Host;
-  private readonly parser: ParserLimits;
+  private readonly driver: Driver;
 
   constructor(ws: Host, driver: Driver) {
     super();
     this.ws = ws;
-    this.parser = driver.conn.parser as unknown as ParserLimits;
+    this.driver = driver;
   }
 
   get _allowSynchronousEvents(): boolean {
@@ -70,24 +61,24 @@ export class ReceiverShape extends EventEmitter {
   }
 
   get _maxPayload(): number {
-    return this.parser.maxPayload;
+    return this.driver.conn.receiveState().maxPayload;
   }
 
   get _maxFragments(): number {
-    return this.parser.maxFragments;
+    return this.driver.conn.receiveState().maxFragments;
   }
 
   get _maxBufferedChunks(): number {
-    return this.parser.maxBufferedChunks;
+    return this.driver.conn.receiveState().maxBufferedChunks;
   }
 
   get _skipUTF8Validation(): boolean {
-    return this.parser.skipUTF8;
+    return this.driver.conn.receiveState().skipUTF8Validation;
   }
 
   /** Payload bytes of the message being received so far. */
   get _totalPayloadLength(): number {
-    return this.parser.msgBytes;
+    return this.driver.conn.receiveState().messageBytes;
   }
 }
 
@@ -113,7 +104,7 @@ export function installWsState(proto: object): void {
       configurable: true,
       get(this: Host): number {
         const driver = this._driver;
-        return driver === null ? 0 : (driver.conn as unknown as { pendingAutoPongs: number }).pendingAutoPongs;
+        return driver === null ? 0 : driver.conn.pendingAutoPongs;
       },
     },
     /** Redirects a client has followed (undefined on a server-side WebSocket, as in ws). */

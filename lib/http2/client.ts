@@ -137,7 +137,7 @@ class Http2Handshake {
 
   /** RFC 8441 §4–§5: the extended CONNECT with the WebSocket header fields. */
   private request(): void {
-    if (this.done || this.ws._readyState !== ReadyState.CONNECTING) return;
+    if (this.done || this.ws.readyState !== ReadyState.CONNECTING) return;
     const attempt = this.attempt;
     const url = attempt.url;
     const headers: http2.OutgoingHttpHeaders = {};
@@ -215,7 +215,7 @@ class Http2Handshake {
     this.finish();
     this.ws.removeListener('close', this.onClose);
     this.cleanup();
-    if (this.ws._readyState === ReadyState.CONNECTING) this.attempt.fallback();
+    if (this.ws.readyState === ReadyState.CONNECTING) this.attempt.fallback();
   }
 
   /** Fails the handshake: RST_STREAM(CANCEL), then 'error' and 'close' as the HTTP/1.1 path does. */
@@ -223,8 +223,8 @@ class Http2Handshake {
     if (this.done) return;
     this.finish();
     const ws = this.ws;
-    if (ws._readyState !== ReadyState.CONNECTING) return;
-    ws._readyState = ReadyState.CLOSING;
+    if (ws.readyState !== ReadyState.CONNECTING) return;
+    ws._handshakeState = ReadyState.CLOSING;
     const err = new Error(message);
     process.nextTick(emitErrorAndClose, ws, err);
   }

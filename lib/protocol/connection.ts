@@ -17,7 +17,7 @@ import { closePayload } from './close';
 import type { Codec } from './codec';
 import type { WsError } from './errors';
 import type { MaskGenerator } from './frame';
-import { FrameParser } from './parser';
+import { FrameParser, type ReceiveState } from './parser';
 import { FrameWriter, type FrameOutput, type WriteCallback } from './writer';
 
 /** What a Connection reports to, and writes through. */
@@ -65,6 +65,12 @@ export interface ConnectionOptions {
   codec?: Codec | null;
 }
 
+/** Close-handshake progress (RFC 6455 §7), as flags: the two close frames can cross in either order. */
+const CLOSE_SENT = 1; // our close frame is queued (at most one is ever sent)
+const CLOSE_FLUSHED = 2; // ... and handed to the transport
+const CLOSE_RECEIVED = 4; // the peer's close frame arrived
+const FAILED = 8; // a protocol violation failed the connection (our close frame names it)
+
 function orDefault(value: number | undefined, fallback: number): number {
   return value === undefined ? fallback : value | 0;
 }
@@ -72,20 +78,17 @@ function orDefault(value: number | undefined, fallback: number): number {
 /** One WebSocket connection's protocol state, after the opening handshake. */
 export class Connection {
   readonly isServer: boolean;
-  /** OPEN until a close frame is sent or received, CLOSING until the transport is gone, then CLOSED. */
-  readyState: number;
-  readonly parser: FrameParser;
-  readonly writer: FrameWriter;
+  /**
+   * OPEN until a close frame is sent or received or the transport starts going away, CLOSING until the
+   * transport is gone, then CLOSED. The one record of the connection's state: the WebSocket face reads
+   * it, and changes it only through the verbs below.
+   */
+  private state: number;
+  private readonly parser: FrameParser;
+  private readonly writer: FrameWriter;
   private readonly sink: Sink;
-
-  /** Our close frame has been queued (at most one is ever sent). */
-  closeSent: boolean;
-  /** Our close frame has been flushed to the transport. */
-  closeFlushed: boolean;
-  /** The peer's close frame has arrived. */
-  closeReceived: boolean;
-  /** A protocol violation failed the connection. */
-  failed: boolean;
+  /** CLOSE_SENT | CLOSE_FLUSHED | CLOSE_RECEIVED | FAILED. */
+  private closeState: number;
   /** The transport is gone (`endOfInput`): queued input is still processed, but nothing is written. */
   inputEnded: boolean;
   /** The status to report for the close: the peer's, 1005 without one, 1006 when none arrived. */
@@ -95,7 +98,7 @@ export class Connection {
 
   autoPong: boolean;
   private readonly maxPendingAutoPongs: number;
-  private pendingAutoPongs: number;
+  private autoPongsQueued: number;
   private codec: Codec | null;
   /** Bound on first use (an idle connection that never pongs or closes pays for no closure). */
   private autoPongFlushed: WriteCallback | null;
@@ -103,7 +106,7 @@ export class Connection {
 
   constructor(sink: Sink, options: ConnectionOptions) {
     this.isServer = options.isServer;
-    this.readyState = ReadyState.OPEN;
+    this.state = ReadyState.OPEN;
     this.sink = sink;
     this.codec = options.codec || null;
     this.parser = new FrameParser(this, {
@@ -122,16 +125,13 @@ export class Connection {
       generateMask: options.generateMask,
       codec: this.codec,
     });
-    this.closeSent = false;
-    this.closeFlushed = false;
-    this.closeReceived = false;
-    this.failed = false;
+    this.closeState = 0;
     this.inputEnded = false;
     this.closeCode = 1006;
     this.closeReason = EMPTY_BUFFER;
     this.autoPong = options.autoPong !== false;
     this.maxPendingAutoPongs = orDefault(options.maxPendingAutoPongs, DEFAULT_MAX_PENDING_AUTO_PONGS);
-    this.pendingAutoPongs = 0;
+    this.autoPongsQueued = 0;
     this.autoPongFlushed = null;
     this.closeFrameFlushed = null;
   }
@@ -139,6 +139,148 @@ export class Connection {
   /** The negotiated codec (permessage-deflate), or null. */
   get extension(): Codec | null {
     return this.codec;
+  }
+
+  /** Automatic pongs queued and not yet flushed (ws's `_pendingAutoPongs`). */
+  get pendingAutoPongs(): number {
+    return this.autoPongsQueued;
+  }
+
+  /** OPEN (1), CLOSING (2) or CLOSED (3). */
+  get readyState(): number {
+    return this.state;
+  }
+
+  /** Our close frame has been queued. */
+  get closeSent(): boolean {
+    return (this.closeState & CLOSE_SENT) !== 0;
+  }
+
+  /** Our close frame has been handed to the transport (ws's `_closeFrameSent`). */
+  get closeFlushed(): boolean {
+    return (this.closeState & CLOSE_FLUSHED) !== 0;
+  }
+
+  /** The peer's close frame has arrived. */
+  get closeReceived(): boolean {
+    return (this.closeState & CLOSE_RECEIVED) !== 0;
+  }
+
+  /** A protocol violation failed the connection. */
+  get failed(): boolean {
+    return (this.closeState & FAILED) !== 0;
+  }
+
+  /**
+   * Nothing is left of the closing handshake but ending the transport: our close frame is out, and the
+   * peer's arrived (or the connection failed, when no answer is awaited).
+   */
+  get closeDone(): boolean {
+    const s = this.closeState;
+    return (s & CLOSE_FLUSHED) !== 0 && (s & (CLOSE_RECEIVED | FAILED)) !== 0;
+  }
+
+  /** Data messages no longer arrive: the peer's close frame came, or a violation stopped the parser. */
+  get inputClosed(): boolean {
+    return (this.closeState & (CLOSE_RECEIVED | FAILED)) !== 0;
+  }
+
+  /**
+   * The transport is going away without (more of) a closing handshake: the peer ended or reset it, or
+   * the face is destroying it (`terminate()`, `drop()`). OPEN becomes CLOSING; CLOSED comes with `closed()`.
+   */
+  transportEnding(): void {
+    if (this.state === ReadyState.OPEN) this.state = ReadyState.CLOSING;
+  }
+
+  // --- the writer's verbs (frames in call order, whatever is queued ahead) ------------------------------
+
+  /** Bytes accepted by send calls but not yet handed to the transport (waiting for zlib or a Blob). */
+  get queuedBytes(): number {
+    return this.writer.queuedBytes;
+  }
+
+  /** A fragmented message is being sent (its last frame is not written yet): a raw frame must wait. */
+  get sendingFragments(): boolean {
+    return this.writer.inMessage;
+  }
+
+  /**
+   * Masks frames, or not, against the role's rule until `maskByRole()` (ws's per-send `mask` option, for
+   * testing peers).
+   */
+  maskFrames(masked: boolean): void {
+    this.writer.masked = masked;
+  }
+
+  /** Back to the role's rule: clients mask, servers do not. */
+  maskByRole(): void {
+    this.writer.masked = !this.isServer;
+  }
+
+  /** Writes pre-framed bytes (a published frame, engine.io's `sendFrame`) in order with everything else. */
+  sendRaw(first: Buffer, second: Buffer | null, cb?: WriteCallback): void {
+    this.writer.sendRaw(first, second, cb);
+  }
+
+  /**
+   * Reserves the next place in the outgoing order for bytes that arrive later (a Blob being read, a
+   * shared deflate on zlib's pool): later sends wait behind it. Returns the ticket to fill it with.
+   */
+  reserve(size: number): number {
+    return this.writer.reserve(size);
+  }
+
+  /** Fills a reserved place with a data message. */
+  fulfil(ticket: number, data: Buffer, binary: boolean, fin: boolean, compress: boolean, cb?: WriteCallback): void {
+    this.writer.fulfil(ticket, data, binary, fin, compress, cb);
+  }
+
+  /** Fills a reserved place with a control frame. */
+  fulfilControl(ticket: number, opcode: number, payload: Buffer, cb?: WriteCallback): void {
+    this.writer.fulfilControl(ticket, opcode, payload, cb);
+  }
+
+  /** Fills a reserved place with pre-framed bytes. */
+  fulfilRaw(ticket: number, frames: Buffer, cb?: WriteCallback): void {
+    this.writer.fulfilRaw(ticket, frames, cb);
+  }
+
+  /** Gives a reserved place up: what waited behind it goes on. */
+  cancel(ticket: number): void {
+    this.writer.cancel(ticket);
+  }
+
+  /** The transport is gone while a place was reserved: its callback and every one behind it get `err`. */
+  abandon(ticket: number, cb: WriteCallback | undefined, err: Error): void {
+    this.writer.abandon(ticket, cb, err);
+  }
+
+  // --- the parser's verbs ---------------------------------------------------------------------------
+
+  /** Holds parsing after the current event (an event deferred to a later turn); `resumeInput()` goes on. */
+  suspendInput(): void {
+    this.parser.suspend();
+  }
+
+  /** Goes on parsing after `suspendInput()`. */
+  resumeInput(): void {
+    this.parser.resume();
+  }
+
+  /** Binary messages as their frames' payloads (`fragments`/`blob` binaryType) or joined (default). */
+  set deliverFragments(on: boolean) {
+    this.parser.fragments = on;
+  }
+
+  /** The receiving side's limits and progress, a snapshot (ws's `_receiver` fields). */
+  receiveState(): ReceiveState {
+    return this.parser.receiveState();
+  }
+
+  /** Bytes received and held back, not yet parsed (an inflate is pending or events are deferred). */
+  get heldBytes(): number {
+    return this.parser.queuedBytes;
   }
 
   /**
@@ -156,7 +298,7 @@ export class Connection {
    */
   endOfInput(): boolean {
     this.inputEnded = true;
-    if (this.readyState === ReadyState.OPEN) this.readyState = ReadyState.CLOSING;
+    this.transportEnding();
     return this.parser.finish();
   }
 
@@ -181,23 +323,23 @@ export class Connection {
    */
   close(code?: number, reason?: string | Uint8Array): void {
     const payload = closePayload(code, reason);
-    if (this.closeSent) {
-      if (this.closeFlushed && (this.closeReceived || this.failed)) this.sink.end();
+    if ((this.closeState & CLOSE_SENT) !== 0) {
+      if (this.closeDone) this.sink.end();
       return;
     }
     this.sendClose(payload);
   }
 
   private sendClose(payload: Buffer): void {
-    this.closeSent = true;
-    this.readyState = ReadyState.CLOSING;
+    this.closeState |= CLOSE_SENT;
+    this.state = ReadyState.CLOSING;
     this.closeFrameFlushed = this.onCloseFlushed.bind(this);
     this.writer.sendControl(Opcode.CLOSE, payload, this.closeFrameFlushed);
   }
 
   /** The transport is gone: nothing more is parsed or sent. */
   closed(): void {
-    this.readyState = ReadyState.CLOSED;
+    this.state = ReadyState.CLOSED;
     this.parser.stop();
   }
 
@@ -217,11 +359,11 @@ export class Connection {
   onControl(opcode: number, data: Buffer): void {
     if (opcode === Opcode.PING) {
       // §5.5.2: answer a ping with a pong carrying the same payload (while open, as ws 8.23 does).
-      if (this.autoPong && this.readyState === ReadyState.OPEN) {
-        if (this.maxPendingAutoPongs > 0 && this.pendingAutoPongs >= this.maxPendingAutoPongs) {
+      if (this.autoPong && this.state === ReadyState.OPEN) {
+        if (this.maxPendingAutoPongs > 0 && this.autoPongsQueued >= this.maxPendingAutoPongs) {
           this.sink.terminate();
         } else {
-          this.pendingAutoPongs++;
+          this.autoPongsQueued++;
           // Bound once per connection, on its first ping: no closure per pong.
           if (this.autoPongFlushed === null) this.autoPongFlushed = this.onAutoPongFlushed.bind(this);
           this.writer.sendControl(Opcode.PONG, data, this.autoPongFlushed);
@@ -233,7 +375,7 @@ export class Connection {
     } else {
       // §7.1.5: the close status is the first two bytes; §5.5.1: reply with a close frame of our own,
       // echoing the status, unless ours went out first.
-      this.closeReceived = true;
+      this.closeState |= CLOSE_RECEIVED;
       let code = 1005;
       let reason = EMPTY_BUFFER;
       if (data.length >= 2) {
@@ -249,9 +391,9 @@ export class Connection {
       this.closeReason = reason;
       if (this.inputEnded) {
         // The transport is gone: there is nobody to answer.
-      } else if (!this.closeSent) {
+      } else if ((this.closeState & CLOSE_SENT) === 0) {
         this.sendClose(code === 1005 ? EMPTY_BUFFER : Buffer.from(data));
-      } else if (this.closeFlushed) {
+      } else if ((this.closeState & CLOSE_FLUSHED) !== 0) {
         this.sink.end();
       }
       this.sink.onClose(code, reason);
@@ -261,12 +403,12 @@ export class Connection {
   /** @internal */
   onParseError(err: WsError): void {
     // §7.1.7: fail the connection: send a close frame with the status that names the violation.
-    this.failed = true;
+    this.closeState |= FAILED;
     if (this.inputEnded) {
       // The transport is gone: no close frame can be sent.
-    } else if (!this.closeSent) {
+    } else if ((this.closeState & CLOSE_SENT) === 0) {
       this.sendClose(closePayload(err[kStatusCode]));
-    } else if (this.closeFlushed) {
+    } else if ((this.closeState & CLOSE_FLUSHED) !== 0) {
       this.sink.end();
     }
     this.sink.onError(err);
@@ -283,12 +425,12 @@ export class Connection {
   }
 
   private onAutoPongFlushed(): void {
-    this.pendingAutoPongs--;
+    this.autoPongsQueued--;
   }
 
   private onCloseFlushed(err?: Error | null): void {
     if (err) return;
-    this.closeFlushed = true;
-    if (this.closeReceived || this.failed) this.sink.end();
+    this.closeState |= CLOSE_FLUSHED;
+    if (this.closeDone) this.sink.end();
   }
 }

@@ -34,6 +34,16 @@ const STOPPED = 2;
 export const INPUT_HIGH_WATER = 16 * 1024;
 
 
+/** The receiving side's limits and progress, as ws's `Receiver` fields show them (read-only). */
+export interface ReceiveState {
+  readonly maxPayload: number;
+  readonly maxFragments: number;
+  readonly maxBufferedChunks: number;
+  readonly skipUTF8Validation: boolean;
+  /** Payload bytes of the message being received so far. */
+  readonly messageBytes: number;
+}
+
 /**
  * The RFC 6455 frame parser. Construct once per connection; call `push(chunk)` with every chunk the
  * transport delivers.
@@ -137,6 +147,17 @@ export class FrameParser {
     this.suspended = false;
     this.draining = false;
     this.inflated = null;
+  }
+
+  /** A snapshot of the limits and of the message in progress. */
+  receiveState(): ReceiveState {
+    return {
+      maxPayload: this.maxPayload,
+      maxFragments: this.maxFragments,
+      maxBufferedChunks: this.maxBufferedChunks,
+      skipUTF8Validation: this.skipUTF8,
+      messageBytes: this.msgBytes,
+    };
   }
 
   /** True once a close frame was parsed or a violation found: further input is ignored. */

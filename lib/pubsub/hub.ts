@@ -4,7 +4,7 @@
  * One broadcast: the payload is framed ONCE per publish — server frames are unmasked, so every
  * subscriber gets the same bytes — then, for each subscriber, its backpressure is checked (the same rules
  * as `send`: past `maxBackpressure` the message is dropped, or the socket closed under policy 'close') and
- * the shared frame is written with `writer.sendRaw(frame, null, undefined)`: no per-subscriber copy, no
+ * the shared frame is written with `conn.sendRaw(frame, null, undefined)`: no per-subscriber copy, no
  * per-subscriber closure. Sockets written to are corked on their first write in a tick and uncorked
  * together on one `process.nextTick`, so several publishes in a tick leave in one writev per socket
  * (a batch that outgrows the socket's high-water mark is flushed at once instead).
@@ -142,7 +142,7 @@ function deflatedFrame(out: Buffer, opcode: number): Buffer {
  * fail, the plain frame: RFC 7692 lets any message go uncompressed).
  */
 class PendingDeflate {
-  readonly writers: Writer[] = [];
+  readonly conns: Conn[] = [];
   readonly tickets: number[] = [];
 
   constructor(
@@ -155,12 +155,12 @@ class PendingDeflate {
       const frame = err
         ? buildFrame(this.payload, { opcode: this.opcode, fin: true, rsv1: false, maskKey: null, merge: true })[0]
         : deflatedFrame(out, this.opcode);
-      for (let i = 0; i < this.writers.length; i++) this.writers[i].fulfilRaw(this.tickets[i], frame);
+      for (let i = 0; i < this.conns.length; i++) this.conns[i].fulfilRaw(this.tickets[i], frame);
     });
   }
 }
 
-type Writer = NonNullable<WebSocket['_driver']>['conn']['writer'];
+type Conn = NonNullable<WebSocket['_driver']>['conn'];
 
 /** Turns what `publish` accepts into one Buffer (strings are encoded once per publish). */
 function payloadOf(data: unknown): Buffer {
@@ -288,7 +288,7 @@ function fanOut(
     if (ws === exclude) continue;
     const driver = ws._driver;
     // 1. A socket that is not open (or has sent its close frame) takes no data frame: dropped.
-    if (ws._readyState !== ReadyState.OPEN || driver === null || driver.conn.closeSent) {
+    if (driver === null || driver.conn.readyState !== ReadyState.OPEN) {
       result.dropped++;
       continue;
     }
@@ -307,8 +307,8 @@ function fanOut(
     if (bits !== 0 && (codec as NonNullable<typeof codec>).shouldCompress(length) && length > SYNC_DEFLATE_LIMIT) {
       // A subscriber in the middle of sending a fragmented message cannot take a frame before its end:
       // it gets the plain frame in its turn instead of a reserved place.
-      const writer = driver.conn.writer;
-      if (!writer.inMessage) {
+      const conn = driver.conn;
+      if (!conn.sendingFragments) {
         if (pending === null) {
           pending = [];
           pendingOptions = [];
@@ -318,8 +318,8 @@ function fanOut(
           job = pending[bits] = new PendingDeflate(payload, opcode);
           (pendingOptions as (ZlibOptions | undefined)[])[bits] = (ws._extensions['permessage-deflate'] as DeflateLike)._options.zlibDeflateOptions;
         }
-        job.writers.push(writer);
-        job.tickets.push(writer.reserve(length));
+        job.conns.push(conn);
+        job.tickets.push(conn.reserve(length));
         if (ws._status() === SendStatus.SENT) result.sent++;
         else result.backpressure++;
         continue;
@@ -343,7 +343,7 @@ function fanOut(
     const socket = driver.socket;
     if (socket.writableLength + frame.length <= socket.writableHighWaterMark) corkOnce(socket);
     else while (socket.writableCorked !== 0) socket.uncork();
-    driver.conn.writer.sendRaw(frame, null, undefined);
+    driver.conn.sendRaw(frame, null, undefined);
     if (ws._status() === SendStatus.SENT) result.sent++;
     else result.backpressure++;
   }

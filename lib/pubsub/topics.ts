@@ -44,7 +44,7 @@ const socketMethods = {
   subscribe(this: Subscriber, topic: string): boolean {
     checkTopic(topic);
     // A closed socket would never leave again.
-    if (this._readyState === ReadyState.CLOSED) return false;
+    if (this.readyState === ReadyState.CLOSED) return false;
     return socketHub(this).subscribe(this, topic);
   },
   unsubscribe(this: Subscriber, topic: string): boolean {

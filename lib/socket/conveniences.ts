@@ -61,15 +61,15 @@ const methods = {
     const text = description === undefined ? describeCloseCode(reasonCode) : description;
     this[kDropped] = { code: reasonCode, description: text };
     const socket = this._socket as Duplex | null;
-    if (this._readyState === ReadyState.CONNECTING || socket === null) {
+    if (this.readyState === ReadyState.CONNECTING || socket === null) {
       this.terminate();
       return;
     }
-    if (this._readyState === ReadyState.OPEN && !skipCloseFrame) {
+    if (this.readyState === ReadyState.OPEN && !skipCloseFrame) {
       const reason = Buffer.byteLength(text) <= 123 ? text : undefined;
       this.close(reasonCode, reason);
     }
-    this._readyState = ReadyState.CLOSING;
+    (this._driver as NonNullable<Host['_driver']>).conn.transportEnding();
     // The close frame is queued ahead of the FIN. What the kernel took goes out after destroy() too;
     // what is still queued here is dropped with the socket.
     socket.end();
@@ -85,13 +85,13 @@ function destroyAfterFinish(this: Duplex): void {
 const getters: Record<string, (this: Host) => unknown> = {
   /** WebSocket-Node: the close code (-1 until closed). */
   closeReasonCode(this: Host): number {
-    if (this._readyState !== ReadyState.CLOSED) return -1;
+    if (this.readyState !== ReadyState.CLOSED) return -1;
     const dropped = this[kDropped];
     return dropped !== undefined ? dropped.code : this._closeCode;
   },
   /** WebSocket-Node: the peer's close reason, or the standard description of the code (null until closed). */
   closeDescription(this: Host): string | null {
-    if (this._readyState !== ReadyState.CLOSED) return null;
+    if (this.readyState !== ReadyState.CLOSED) return null;
     const dropped = this[kDropped];
     if (dropped !== undefined) return dropped.description;
     const reason = this._closeMessage;
@@ -99,7 +99,7 @@ const getters: Record<string, (this: Host) => unknown> = {
   },
   /** WebSocket-Node: whether the connection is open. */
   connected(this: Host): boolean {
-    return this._readyState === ReadyState.OPEN;
+    return this.readyState === ReadyState.OPEN;
   },
   /** WebSocket-Node: the protocol version spoken (13, or 8 for the older draft clients). */
   webSocketVersion(this: Host): number {
@@ -140,7 +140,7 @@ function stream(
     options = {};
   }
   const callback = cb as (err: Error | null, send?: StreamSend) => void;
-  if (this._readyState !== ReadyState.OPEN) {
+  if (this.readyState !== ReadyState.OPEN) {
     process.nextTick(callback, new Error('not opened'));
     return;
   }

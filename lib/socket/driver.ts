@@ -14,17 +14,18 @@ import { ReadyState } from '../protocol/constants';
 /** The slot on a socket that points back at its driver (ws keeps its WebSocket there). */
 export const kDriver = Symbol('weft-driver');
 
-/** What the driver needs from the face above it (the WebSocket class implements this). */
+/**
+ * What the driver needs from the face above it (the WebSocket class implements this): settings it reads,
+ * and the face's own verbs. The connection's state is the Connection's; the driver writes nothing here.
+ */
 export interface DriverHost {
-  _readyState: number;
-  _closeTimer: NodeJS.Timeout | null;
-  _closeTimeout: number;
-  _errorEmitted: boolean;
-  _allowSynchronousEvents: boolean;
-  _paused: boolean;
-  _heartbeatSeen: boolean;
+  readonly _closeTimeout: number;
+  readonly _allowSynchronousEvents: boolean;
+  readonly _paused: boolean;
   /** Delivers a data message (binaryType conversion happens there). */
   _deliver(data: Buffer | Buffer[], isBinary: boolean): void;
+  /** Emits 'error' unless one was emitted already. */
+  _emitError(err: Error): void;
   emit(event: string | symbol, ...args: unknown[]): boolean;
   emitClose(): void;
   terminate(): void;
@@ -61,6 +62,10 @@ export class Driver implements Sink {
    * before it, else -1. `bufferedAmount` reports this meanwhile, as if each reply had been written at once.
    */
   lengthBeforeChunk: number;
+  /** ws's closeTimeout, once the closing handshake started: the socket is destroyed when it fires. */
+  closeTimer: NodeJS.Timeout | null;
+  /** Bytes arrived since the heartbeat's last sweep (a field write per chunk: free when it is off). */
+  heard: boolean;
 
   constructor(host: DriverHost, socket: Duplex, options: DriverOptions) {
     this.host = host;
@@ -68,6 +73,8 @@ export class Driver implements Sink {
     this.conn = new Connection(this, options);
     this.inputHeld = false;
     this.lengthBeforeChunk = -1;
+    this.closeTimer = null;
+    this.heard = false;
   }
 
   /** Starts reading: attaches the listeners and replays `head` (bytes read past the handshake). */
@@ -109,7 +116,7 @@ export class Driver implements Sink {
       return;
     }
     // ws's allowSynchronousEvents: false — one event per turn of the event loop.
-    this.conn.parser.suspend();
+    this.conn.suspendInput();
     setImmediate(deferredMessage, this, data, isBinary);
   }
 
@@ -134,7 +141,7 @@ export class Driver implements Sink {
       this.host.emit(event, data);
       return;
     }
-    this.conn.parser.suspend();
+    this.conn.suspendInput();
     setImmediate(deferredControl, this, event, data);
   }
 
@@ -149,17 +156,12 @@ export class Driver implements Sink {
   onError(err: WsError): void {
     this.stopReading();
     this.startCloseTimer();
-    const host = this.host;
-    // The failing close frame is on its way: the connection is CLOSING when 'error' is heard, and the
-    // frame leaves now rather than with the rest of the chunk's replies.
-    if (host._readyState === ReadyState.OPEN) host._readyState = ReadyState.CLOSING;
+    // The failing close frame is on its way (the Connection is CLOSING): it leaves now rather than with
+    // the rest of the chunk's replies.
     const socket = this.socket;
     while (socket.writableCorked > 0) socket.uncork();
     this.lengthBeforeChunk = -1;
-    if (!host._errorEmitted) {
-      host._errorEmitted = true;
-      host.emit('error', err);
-    }
+    this.host._emitError(err);
   }
 
   /** @internal */
@@ -198,9 +200,8 @@ export class Driver implements Sink {
 
   /** Arms the close timer once (ws's closeTimeout): the socket is destroyed if the peer never answers. */
   startCloseTimer(): void {
-    const host = this.host;
-    if (host._closeTimer !== null) return;
-    host._closeTimer = setTimeout(destroySocket, host._closeTimeout, this.socket);
+    if (this.closeTimer !== null) return;
+    this.closeTimer = setTimeout(destroySocket, this.host._closeTimeout, this.socket);
   }
 
   private stopReading(): void {
@@ -212,13 +213,13 @@ export class Driver implements Sink {
 }
 
 function deferredMessage(driver: Driver, data: Buffer | Buffer[], isBinary: boolean): void {
-  if (driver.host._readyState !== ReadyState.CLOSED) driver.host._deliver(data, isBinary);
-  driver.conn.parser.resume();
+  if (driver.conn.readyState !== ReadyState.CLOSED) driver.host._deliver(data, isBinary);
+  driver.conn.resumeInput();
 }
 
 function deferredControl(driver: Driver, event: string, data: Buffer): void {
-  if (driver.host._readyState !== ReadyState.CLOSED) driver.host.emit(event, data);
-  driver.conn.parser.resume();
+  if (driver.conn.readyState !== ReadyState.CLOSED) driver.host.emit(event, data);
+  driver.conn.resumeInput();
 }
 
 function destroySocket(socket: Duplex): void {
@@ -231,8 +232,8 @@ function resumeSocket(socket: Duplex): void {
 
 function socketOnData(this: SocketWithDriver, chunk: Buffer): void {
   const driver = this[kDriver] as Driver;
-  // Any received byte is a sign of life for the opt-in heartbeat (a field write: free when it is off).
-  driver.host._heartbeatSeen = true;
+  // Any received byte is a sign of life for the opt-in heartbeat.
+  driver.heard = true;
   // Replies sent while this chunk's messages are handled (an echo, a pong, several pipelined answers)
   // leave in one writev instead of one write syscall each; order and callbacks are unchanged.
   driver.lengthBeforeChunk = this.writableLength;
@@ -255,7 +256,7 @@ function socketOnDrain(this: SocketWithDriver): void {
 
 function socketOnEnd(this: SocketWithDriver): void {
   const driver = this[kDriver] as Driver;
-  driver.host._readyState = ReadyState.CLOSING;
+  driver.conn.transportEnding();
   // Usually our side has ended already (after the close handshake): ending again would only build an
   // ERR_STREAM_ALREADY_FINISHED error object (with its stack) per connection for nothing.
   if (!this.writableEnded) this.end();
@@ -267,7 +268,7 @@ function socketOnError(this: SocketWithDriver): void {
   // A second error from a socket being torn down must not crash the process.
   this.on('error', noop);
   if (driver !== undefined) {
-    driver.host._readyState = ReadyState.CLOSING;
+    driver.conn.transportEnding();
     this.destroy();
   }
 }
@@ -278,12 +279,12 @@ function socketOnClose(this: SocketWithDriver): void {
   this.removeListener('data', socketOnData);
   this.removeListener('end', socketOnEnd);
   this.removeListener('drain', socketOnDrain);
-  driver.host._readyState = ReadyState.CLOSING;
   const conn = driver.conn;
+  conn.transportEnding();
 
   // Bytes the socket read but nobody consumed (it was paused) may still hold the peer's close frame.
   const state = this._readableState;
-  if (state !== undefined && !state.endEmitted && !conn.closeReceived && !conn.failed && state.length !== 0) {
+  if (state !== undefined && !state.endEmitted && !conn.inputClosed && state.length !== 0) {
     const chunk = this.read(state.length) as Buffer | null;
     if (chunk !== null) conn.receiveData(chunk);
   }
@@ -294,14 +295,13 @@ function socketOnClose(this: SocketWithDriver): void {
 
 /** The socket is closed and every byte it delivered has been processed: emit 'close'. */
 function closed(driver: Driver): void {
-  const host = driver.host;
   driver.conn.closed();
   driver.socket[kDriver] = undefined;
-  if (host._closeTimer !== null) {
-    clearTimeout(host._closeTimer);
-    host._closeTimer = null;
+  if (driver.closeTimer !== null) {
+    clearTimeout(driver.closeTimer);
+    driver.closeTimer = null;
   }
-  host.emitClose();
+  driver.host.emitClose();
 }
 
 function noop(): void {}

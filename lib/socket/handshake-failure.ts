@@ -13,7 +13,7 @@ import type { WebSocket } from '../websocket';
  * 'close' as ws does.
  */
 export function abortHandshake(ws: WebSocket, stream: ClientRequest | Duplex | null, message: string): void {
-  ws._readyState = ReadyState.CLOSING;
+  ws._handshakeState = ReadyState.CLOSING;
   const err = new Error(message);
   Error.captureStackTrace(err, abortHandshake);
   const req = stream as (ClientRequest & { [kAborted]?: boolean }) | null;
@@ -36,8 +36,7 @@ export const kAborted = Symbol('weft-aborted');
 
 /** @internal */
 export function emitErrorAndClose(ws: WebSocket, err: Error): void {
-  ws._readyState = ReadyState.CLOSING;
-  ws._errorEmitted = true;
-  ws.emit('error', err);
+  ws._handshakeState = ReadyState.CLOSING;
+  ws._emitError(err);
   ws.emitClose();
 }

@@ -18,8 +18,8 @@ export interface HeartbeatOptions {
 
 /** What the wheel needs from a connection. */
 export interface HeartbeatMember {
-  /** @internal Set by the transport on every received chunk; the wheel clears it when it sweeps. */
-  _heartbeatSeen: boolean;
+  /** @internal The open connection's driver: it sets `heard` on every received chunk; the wheel clears it. */
+  _driver: { heard: boolean } | null;
   /** @internal Sweeps of silence so far, and sweeps since the ping (-1: no ping outstanding). */
   _heartbeatIdle: number;
   /** @internal */
@@ -59,7 +59,7 @@ export class HeartbeatWheel {
 
   /** Starts watching a connection (call when it opens). */
   add(member: HeartbeatMember): void {
-    member._heartbeatSeen = false;
+    if (member._driver !== null) member._driver.heard = false;
     member._heartbeatIdle = 0;
     member._heartbeatPinged = -1;
     this.members.add(member);
@@ -81,9 +81,10 @@ export class HeartbeatWheel {
   /** One sweep: ping the silent, terminate those silent since their ping for `timeout`. */
   tick(): void {
     for (const m of this.members) {
-      if (m._heartbeatSeen) {
+      const driver = m._driver;
+      if (driver !== null && driver.heard) {
         // Life: anything arrived since the last sweep (a pong, or any other frame).
-        m._heartbeatSeen = false;
+        driver.heard = false;
         m._heartbeatIdle = 0;
         m._heartbeatPinged = -1;
         continue;

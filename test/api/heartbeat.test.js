@@ -72,7 +72,7 @@ describe('heartbeat', () => {
     assert.strictEqual(a, b);
     assert.notStrictEqual(a, wheelFor({ interval: 2000, timeout: 500 }));
     assert.throws(() => wheelFor({ interval: 0, timeout: 1 }), RangeError);
-    const member = { ping() {}, terminate() {} };
+    const member = { _driver: null, ping() {}, terminate() {} };
     a.add(member);
     assert.ok(a.timer !== null && a.timer.hasRef() === false, 'unref\'d timer');
     a.delete(member);
