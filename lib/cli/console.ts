@@ -44,12 +44,52 @@ function loadHistory(file: string): string[] {
 
 const HISTORY_SIZE = 500;
 
-class InteractiveConsole implements CliConsole {
+/** What both consoles share: one readline over stdin, held back, resumed and stopped alike. */
+abstract class LineConsole implements CliConsole {
+  abstract readonly interactive: boolean;
+  protected rl: readline.Interface | null = null;
+
+  abstract start(onLine: (line: string) => void, onEnd: () => void): void;
+  abstract message(text: string): void;
+  abstract info(text: string): void;
+  abstract error(text: string): void;
+
+  /** Reads from `rl` from now on; `onEnd` when its input ends (not when `stop()` closes it). */
+  protected use(rl: readline.Interface, onEnd: () => void): void {
+    this.rl = rl;
+    rl.on('close', () => {
+      if (this.rl === null) return;
+      this.rl = null;
+      onEnd();
+    });
+  }
+
+  pause(): void {
+    if (this.rl) this.rl.pause();
+  }
+  resume(): void {
+    if (this.rl) this.rl.resume();
+  }
+  stop(): void {
+    const rl = this.rl;
+    this.rl = null;
+    if (rl) {
+      rl.close();
+      this.stopped();
+    }
+    process.stdin.pause();
+  }
+  /** After `stop()` closed the reader. */
+  protected stopped(): void {}
+}
+
+class InteractiveConsole extends LineConsole {
   readonly interactive = true;
-  private rl: readline.Interface | null = null;
   private readonly tty = process.stdout.isTTY === true;
 
-  constructor(private readonly opts: ConsoleOptions) {}
+  constructor(private readonly opts: ConsoleOptions) {
+    super();
+  }
 
   start(onLine: (line: string) => void, onEnd: () => void): void {
     const { historyFile } = this.opts;
@@ -62,7 +102,7 @@ class InteractiveConsole implements CliConsole {
       history: historyFile ? loadHistory(historyFile) : [],
       removeHistoryDuplicates: true,
     });
-    this.rl = rl;
+    this.use(rl, onEnd);
     if (historyFile) {
       rl.on('history', (history: string[]) => {
         try {
@@ -75,11 +115,6 @@ class InteractiveConsole implements CliConsole {
     rl.on('line', (line) => {
       onLine(line);
       if (this.rl) rl.prompt();
-    });
-    rl.on('close', () => {
-      if (this.rl === null) return;
-      this.rl = null;
-      onEnd();
     });
     rl.on('SIGINT', this.opts.onInterrupt);
     rl.prompt();
@@ -106,40 +141,22 @@ class InteractiveConsole implements CliConsole {
   error(text: string): void {
     this.print(process.stderr, text);
   }
-  pause(): void {
-    if (this.rl) this.rl.pause();
-  }
-  resume(): void {
-    if (this.rl) this.rl.resume();
-  }
-  stop(): void {
-    const rl = this.rl;
-    this.rl = null;
-    if (rl) {
-      rl.close();
-      // the prompt goes away, so that what follows starts on a clean line
-      if (this.tty) {
-        readline.clearLine(process.stdout, 0);
-        readline.cursorTo(process.stdout, 0);
-      }
+  protected override stopped(): void {
+    // the prompt goes away, so that what follows starts on a clean line
+    if (this.tty) {
+      readline.clearLine(process.stdout, 0);
+      readline.cursorTo(process.stdout, 0);
     }
-    process.stdin.pause();
   }
 }
 
-class PipeConsole implements CliConsole {
+class PipeConsole extends LineConsole {
   readonly interactive = false;
-  private rl: readline.Interface | null = null;
 
   start(onLine: (line: string) => void, onEnd: () => void): void {
     const rl = readline.createInterface({ input: process.stdin, terminal: false, crlfDelay: Infinity });
-    this.rl = rl;
+    this.use(rl, onEnd);
     rl.on('line', onLine);
-    rl.on('close', () => {
-      if (this.rl === null) return;
-      this.rl = null;
-      onEnd();
-    });
   }
   message(text: string): void {
     process.stdout.write(text + '\n');
@@ -149,18 +166,6 @@ class PipeConsole implements CliConsole {
   }
   error(text: string): void {
     process.stderr.write(text + '\n');
-  }
-  pause(): void {
-    if (this.rl) this.rl.pause();
-  }
-  resume(): void {
-    if (this.rl) this.rl.resume();
-  }
-  stop(): void {
-    const rl = this.rl;
-    this.rl = null;
-    if (rl) rl.close();
-    process.stdin.pause();
   }
 }
 
