@@ -8,7 +8,7 @@ const net = require('net');
 const zlib = require('zlib');
 const ws = require('ws');
 const weft = require('../..');
-const { frame, closePayload, upgradeRequest, rawClient, FrameReader, portOf, once } = require('../fixtures/server-helpers');
+const { frame, closePayload, upgradeRequest, rawClient, FrameReader, portOf, once } = require('../support/server');
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 

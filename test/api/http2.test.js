@@ -9,7 +9,7 @@ const https = require('https');
 const zlib = require('zlib');
 const WebSocket = require('../..');
 const { WebSocketServer } = WebSocket;
-const { TLS, once, frame, closePayload, FrameReader } = require('../fixtures/server-helpers');
+const { TLS, once, frame, closePayload, FrameReader } = require('../support/server');
 const { validateConnectRequest } = require('../../dist/lib/protocol/handshake');
 
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;

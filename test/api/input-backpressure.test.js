@@ -8,7 +8,7 @@ const crypto = require('crypto');
 const net = require('net');
 const zlib = require('zlib');
 const weft = require('../..');
-const { frame, upgradeRequest, rawClient, portOf, once } = require('../fixtures/server-helpers');
+const { frame, upgradeRequest, rawClient, portOf, once } = require('../support/server');
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /**

@@ -30,7 +30,7 @@ const {
   fakeRequest,
   assertHttpError,
   FrameReader,
-} = require('../fixtures/server-helpers');
+} = require('../support/server');
 
 describe('WebSocketServer handshake', function () {
   const track = new Tracker();

@@ -22,7 +22,7 @@ const {
   FrameReader,
   statusOf,
   traceServer,
-} = require('../fixtures/server-helpers');
+} = require('../support/server');
 
 const SEED = Number(process.env.WEFT_HOSTILE_SEED || 0x5eed1e55);
 const CONNECTIONS = Number(process.env.WEFT_HOSTILE_CONNECTIONS || 1200);

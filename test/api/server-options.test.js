@@ -22,7 +22,7 @@ const {
   fakeRequest,
   statusOf,
   traceServer,
-} = require('../fixtures/server-helpers');
+} = require('../support/server');
 
 const INVALID_UTF8 = Buffer.from([0x68, 0x69, 0xc3, 0x28]);
 

@@ -9,8 +9,8 @@ const net = require('net');
 const os = require('os');
 const path = require('path');
 const { WebSocketServer } = require('../..');
-const { TLS } = require('../fixtures/server-helpers');
-const { start, run, killAll, rawPeer, serverFrame } = require('./helpers');
+const { TLS } = require('../support/server');
+const { start, run, killAll, rawPeer, serverFrame } = require('../support/cli');
 
 const CA = path.join(__dirname, '..', 'fixtures', 'certificate.pem');
 
