@@ -81,13 +81,6 @@ function killAll() {
   running.clear();
 }
 
-/** A server frame (unmasked). */
-function serverFrame(opcode, payload = Buffer.alloc(0)) {
-  const data = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
-  if (data.length > 125) throw new Error('serverFrame: short payloads only');
-  return Buffer.concat([Buffer.from([0x80 | opcode, data.length]), data]);
-}
-
 /**
  * A raw peer: a net server that answers the upgrade by hand, then calls `onFrame(frame, socket, frames)`
  * for each client frame (a FrameReader's: payload unmasked, `masked` says how it came). `onOpen(socket)`
@@ -128,4 +121,4 @@ async function rawPeer({ onOpen = () => {}, onFrame = () => {}, respond = true }
   return { server, port: server.address().port, peers };
 }
 
-module.exports = { start, run, killAll, rawPeer, serverFrame };
+module.exports = { start, run, killAll, rawPeer };
