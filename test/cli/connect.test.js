@@ -9,8 +9,9 @@ const net = require('net');
 const os = require('os');
 const path = require('path');
 const { WebSocketServer } = require('../..');
-const { TLS } = require('../fixtures/server-helpers');
-const { start, run, killAll, rawPeer, serverFrame } = require('./helpers');
+const { TLS } = require('../support/server');
+const { start, run, killAll, rawPeer } = require('../support/cli');
+const { frame } = require('../support/frames');
 
 const CA = path.join(__dirname, '..', 'fixtures', 'certificate.pem');
 
@@ -141,7 +142,7 @@ describe('weft connect', function () {
         await rawPeer({
           onOpen: (socket) => socket.write(masked),
           onFrame: (f, socket) => {
-            if (f.opcode === 8) socket.end(serverFrame(8, f.payload));
+            if (f.opcode === 8) socket.end(frame({ opcode: 8, payload: f.payload, mask: false }));
           },
         }),
       );
@@ -238,7 +239,7 @@ describe('weft connect', function () {
       const peer = trackRaw(
         await rawPeer({
           onFrame: (f, socket) => {
-            if (f.opcode === 8) socket.end(serverFrame(8, f.payload));
+            if (f.opcode === 8) socket.end(frame({ opcode: 8, payload: f.payload, mask: false }));
           },
         }),
       );
@@ -333,7 +334,7 @@ describe('weft connect', function () {
       const peer = trackRaw(
         await rawPeer({
           onFrame: (f, socket) => {
-            if (f.opcode === 8) socket.end(serverFrame(8, f.payload));
+            if (f.opcode === 8) socket.end(frame({ opcode: 8, payload: f.payload, mask: false }));
           },
         }),
       );

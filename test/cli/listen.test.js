@@ -4,8 +4,8 @@
 const assert = require('assert');
 const net = require('net');
 const WebSocket = require('../..');
-const { TLS } = require('../fixtures/server-helpers');
-const { start, run, killAll } = require('./helpers');
+const { TLS } = require('../support/server');
+const { start, run, killAll } = require('../support/cli');
 
 /** Resolves with the arguments of the next `event`. */
 function once(emitter, event) {

@@ -9,7 +9,7 @@ const net = require('net');
 const WS = require('ws');
 const { WebSocketServer, Server } = require('../../dist/lib/server');
 const { WebSocket } = require('../../dist/lib/websocket');
-const { Tracker, portOf, once, rawExchange, withoutDate, statusOf } = require('../fixtures/server-helpers');
+const { Tracker, portOf, once, rawExchange, withoutDate, statusOf } = require('../support/server');
 
 const ONE_OF = 'One and only one of the "port", "server", or "noServer" options must be specified';
 

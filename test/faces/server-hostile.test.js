@@ -17,12 +17,10 @@ const {
   once,
   prng,
   upgradeRequest,
-  frame,
-  closePayload,
-  FrameReader,
   statusOf,
   traceServer,
-} = require('../fixtures/server-helpers');
+} = require('../support/server');
+const { frame, closePayload, FrameReader } = require('../support/frames');
 
 const SEED = Number(process.env.WEFT_HOSTILE_SEED || 0x5eed1e55);
 const CONNECTIONS = Number(process.env.WEFT_HOSTILE_CONNECTIONS || 1200);
@@ -224,7 +222,7 @@ describe('WebSocketServer under hostile traffic', function () {
       const end = data.indexOf('\r\n\r\n');
       assert.notStrictEqual(end, -1, `no response head: ${JSON.stringify(data.toString('latin1'))}`);
       const head = data.subarray(0, end).toString('latin1');
-      const reader = new FrameReader();
+      const reader = new FrameReader({ masked: false });
       reader.push(data.subarray(end + 4));
       return { head, frames: reader.frames, rest: reader.buffer };
     }

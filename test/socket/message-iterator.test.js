@@ -6,7 +6,7 @@ const assert = require('assert');
 const http = require('http');
 const net = require('net');
 const WebSocket = require('../..');
-const { once } = require('./client-support');
+const { once } = require('../support/client');
 
 describe('WebSocket async iteration', () => {
   let wss;

@@ -16,13 +16,12 @@ const {
   upgradeRequest,
   rawClient,
   framesFrom,
-  frame,
-  closePayload,
   duplexPair,
   fakeRequest,
   statusOf,
   traceServer,
-} = require('../fixtures/server-helpers');
+} = require('../support/server');
+const { frame, closePayload } = require('../support/frames');
 
 const INVALID_UTF8 = Buffer.from([0x68, 0x69, 0xc3, 0x28]);
 

@@ -9,7 +9,7 @@ const https = require('https');
 const WS = require('ws');
 const { WebSocketServer } = require('../../dist/lib/server');
 const { WebSocket } = require('../../dist/lib/websocket');
-const { TLS, Tracker, portOf, once, rawExchange, upgradeRequest } = require('../fixtures/server-helpers');
+const { TLS, Tracker, portOf, once, rawExchange, upgradeRequest } = require('../support/server');
 
 describe('WebSocketServer: ws README examples', function () {
   const track = new Tracker();

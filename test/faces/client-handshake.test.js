@@ -15,7 +15,7 @@ const net = require('net');
 
 const underWs = process.env.WEFT_CLIENT_UNDER_TEST === 'ws';
 const WebSocket = underWs ? require('ws') : require('../../dist/lib/websocket').WebSocket;
-const { once, outcome } = require('./client-support');
+const { once, outcome } = require('../support/client');
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 

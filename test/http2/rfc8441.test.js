@@ -9,7 +9,8 @@ const https = require('https');
 const zlib = require('zlib');
 const WebSocket = require('../..');
 const { WebSocketServer } = WebSocket;
-const { TLS, once, frame, closePayload, FrameReader } = require('../fixtures/server-helpers');
+const { TLS, once } = require('../support/server');
+const { frame, closePayload, FrameReader } = require('../support/frames');
 const { validateConnectRequest } = require('../../dist/lib/protocol/handshake');
 
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;
@@ -104,7 +105,7 @@ async function openStream(session, { path = '/', headers = {}, plain = false } =
     { endStream: false },
   );
   stream.on('error', () => {});
-  const reader = new FrameReader();
+  const reader = new FrameReader({ masked: false });
   const chunks = [];
   stream.on('data', (chunk) => {
     chunks.push(chunk);

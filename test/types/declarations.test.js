@@ -6,7 +6,7 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { run, hasTsgo, MODES } = require('../types/run');
+const { run, hasTsgo, MODES } = require('./run');
 
 const root = path.join(__dirname, '..', '..');
 // The declarations of what the entries expose (the files a user's editor shows).

@@ -6,7 +6,7 @@
 const assert = require('assert');
 const ws = require('ws');
 const weft = require('../..');
-const { once } = require('../fixtures/server-helpers');
+const { once } = require('../support/server');
 
 const LIBS = { ws, weft };
 const PMD = { perMessageDeflate: { threshold: 0 } };

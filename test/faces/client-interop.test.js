@@ -11,7 +11,7 @@ const { WebSocketServer } = require('ws');
 
 const underWs = process.env.WEFT_CLIENT_UNDER_TEST === 'ws';
 const WebSocket = underWs ? require('ws') : require('../../dist/lib/websocket').WebSocket;
-const { once } = require('./client-support');
+const { once } = require('../support/client');
 
 /** Resolves with the arguments of the next `event` on `emitter`. */
 

@@ -8,7 +8,8 @@ const crypto = require('crypto');
 const net = require('net');
 const zlib = require('zlib');
 const weft = require('../..');
-const { frame, upgradeRequest, rawClient, portOf, once } = require('../fixtures/server-helpers');
+const { upgradeRequest, rawClient, portOf, once } = require('../support/server');
+const { frame } = require('../support/frames');
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /**

@@ -20,7 +20,7 @@ const { WebSocketServer } = require('ws');
 
 const underWs = process.env.WEFT_CLIENT_UNDER_TEST === 'ws';
 const WebSocket = underWs ? require('ws') : require('../../dist/lib/websocket').WebSocket;
-const { once } = require('./client-support');
+const { once } = require('../support/client');
 
 const fixtures = path.join(__dirname, '..', 'fixtures');
 const cert = fs.readFileSync(path.join(fixtures, 'certificate.pem'));

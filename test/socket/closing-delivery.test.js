@@ -8,7 +8,8 @@ const net = require('net');
 const zlib = require('zlib');
 const ws = require('ws');
 const weft = require('../..');
-const { frame, closePayload, upgradeRequest, rawClient, FrameReader, portOf, once } = require('../fixtures/server-helpers');
+const { upgradeRequest, rawClient, portOf, once } = require('../support/server');
+const { frame, closePayload, FrameReader } = require('../support/frames');
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 

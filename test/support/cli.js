@@ -1,11 +1,12 @@
 'use strict';
 // Helpers of the CLI tests: spawn `node bin/weft.js`, and a raw WebSocket peer on net that speaks the
-// opening handshake by hand and reads the client's masked frames.
+// opening handshake by hand and reads the client's frames (support/frames.js).
 
 const { spawn } = require('child_process');
 const crypto = require('crypto');
 const net = require('net');
 const path = require('path');
+const { FrameReader } = require('./frames');
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'weft.js');
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -80,65 +81,23 @@ function killAll() {
   running.clear();
 }
 
-/** A server frame (unmasked). */
-function serverFrame(opcode, payload = Buffer.alloc(0)) {
-  const data = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
-  if (data.length > 125) throw new Error('serverFrame: short payloads only');
-  return Buffer.concat([Buffer.from([0x80 | opcode, data.length]), data]);
-}
-
-/** Reads a client's frames, unmasking them: `{ fin, opcode, masked, payload }`. */
-class ClientFrames {
-  constructor() {
-    this.buffer = Buffer.alloc(0);
-    this.frames = [];
-  }
-  push(chunk) {
-    this.buffer = Buffer.concat([this.buffer, chunk]);
-    for (;;) {
-      const b = this.buffer;
-      if (b.length < 2) return;
-      let len = b[1] & 0x7f;
-      let offset = 2;
-      if (len === 126) {
-        if (b.length < 4) return;
-        len = b.readUInt16BE(2);
-        offset = 4;
-      } else if (len === 127) {
-        if (b.length < 10) return;
-        len = Number(b.readBigUInt64BE(2));
-        offset = 10;
-      }
-      const masked = (b[1] & 0x80) !== 0;
-      const key = masked ? b.subarray(offset, offset + 4) : null;
-      if (masked) offset += 4;
-      if (b.length < offset + len) return;
-      const payload = Buffer.from(b.subarray(offset, offset + len));
-      if (key) for (let i = 0; i < payload.length; i++) payload[i] ^= key[i & 3];
-      this.frames.push({ fin: (b[0] & 0x80) !== 0, opcode: b[0] & 0x0f, masked, payload });
-      this.buffer = b.subarray(offset + len);
-    }
-  }
-}
-
 /**
  * A raw peer: a net server that answers the upgrade by hand, then calls `onFrame(frame, socket, frames)`
- * for each client frame. `onOpen(socket)` runs right after the 101. Resolves with `{ server, port, peers }`
- * where `peers` collects `{ socket, request, frames }` per connection.
+ * for each client frame (a FrameReader's: payload unmasked, `masked` says how it came). `onOpen(socket)`
+ * runs right after the 101. Resolves with `{ server, port, peers }` where `peers` collects
+ * `{ socket, request, frames }` per connection (`frames` the connection's FrameReader).
  */
 async function rawPeer({ onOpen = () => {}, onFrame = () => {}, respond = true } = {}) {
   const peers = [];
   const server = net.createServer((socket) => {
-    const peer = { socket, request: '', frames: new ClientFrames() };
+    const peer = { socket, request: '', frames: new FrameReader() };
     peers.push(peer);
     socket.on('error', () => {});
     let head = Buffer.alloc(0);
     let upgraded = false;
     socket.on('data', (chunk) => {
       if (upgraded) {
-        const before = peer.frames.frames.length;
-        peer.frames.push(chunk);
-        for (const f of peer.frames.frames.slice(before)) onFrame(f, socket, peer.frames.frames);
+        for (const f of peer.frames.push(chunk)) onFrame(f, socket, peer.frames.frames);
         return;
       }
       head = Buffer.concat([head, chunk]);
@@ -162,4 +121,4 @@ async function rawPeer({ onOpen = () => {}, onFrame = () => {}, respond = true }
   return { server, port: server.address().port, peers };
 }
 
-module.exports = { start, run, killAll, rawPeer, serverFrame };
+module.exports = { start, run, killAll, rawPeer };
