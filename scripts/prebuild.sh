@@ -38,7 +38,7 @@ arm64 musl -nostdlib
 # prebuildify leaves build/ empty; a local build for development comes back with `npm run build:native`.
 rm -rf build
 
-# What they were built from: test/package/prebuilds.test.js fails when native/ changes without a rebuild.
+# What they were built from: test/package/package.test.js fails when native/ changes without a rebuild.
 sha256sum binding.gyp native/*.c native/*.h >prebuilds/SOURCES.sha256
 ls -l prebuilds/*/
 bash scripts/test-prebuilds.sh

@@ -1,13 +1,9 @@
 'use strict';
 // Helpers shared by the client test files.
 
-/**
- * Resolves with the arguments of the next `event` (unlike events.once, an 'error' meanwhile does not
- * reject: several tests wait for 'close' after an expected 'error').
- */
-function once(emitter, event) {
-  return new Promise((resolve) => emitter.once(event, (...args) => resolve(args)));
-}
+// once(emitter, event): the next event's arguments; unlike events.once, an 'error' meanwhile does not
+// reject (several tests wait for 'close' after an expected 'error').
+const { once } = require('./server');
 
 /**
  * Records a client's 'open', 'error' and 'close' in order, with the readyState seen at each; resolves
