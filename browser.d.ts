@@ -24,7 +24,16 @@ interface ServerOnly {
   readonly native: never;
 }
 
-declare const WebSocket: PlatformWebSocket & ServerOnly & { readonly WebSocket: PlatformWebSocket & ServerOnly };
+/** WHATWG's WebSocketStream and WebSocketError: the platform's, where its "dom" lib declares them. */
+type Platform<K extends string> = typeof globalThis extends { [P in K]: infer T } ? T : never;
+interface PlatformStreams {
+  readonly WebSocketStream: Platform<'WebSocketStream'>;
+  readonly WebSocketError: Platform<'WebSocketError'>;
+}
+
+declare const WebSocket: PlatformWebSocket &
+  ServerOnly &
+  PlatformStreams & { readonly WebSocket: PlatformWebSocket & ServerOnly & PlatformStreams };
 type WebSocket = globalThis.WebSocket;
 
 export = WebSocket;

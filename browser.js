@@ -51,6 +51,18 @@ for (const name of [
 ]) {
   statics[name] = serverOnly(name);
 }
+// WHATWG's WebSocketStream: the platform's where it has one (Chromium does), else a stub that says so.
+for (const name of ['WebSocketStream', 'WebSocketError']) {
+  const own = typeof globalThis !== 'undefined' ? globalThis[name] : undefined;
+  statics[name] =
+    typeof own === 'function'
+      ? own
+      : {
+          [name]: function () {
+            throw new Error(`weft: ${name} is not available: this browser has no ${name} of its own`);
+          },
+        }[name];
+}
 statics.extension = { parse: serverOnly('extension.parse'), format: serverOnly('extension.format') };
 statics.subprotocol = { parse: serverOnly('subprotocol.parse') };
 for (const [name, value] of Object.entries(statics)) {
