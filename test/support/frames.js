@@ -1,7 +1,8 @@
 'use strict';
 // WebSocket frames as the tests see them on the wire (RFC 6455 §5.2), in either direction: `frame()`
 // builds one (masked, as a client sends it, unless `mask: false`), `closePayload()` a close frame's body,
-// and `FrameReader` reads a stream of frames back from chunks of any size.
+// `FrameReader` reads a stream of frames back from chunks of any size, and `parseFrames()` reads a buffer
+// that holds whole frames only (what a recording sink wrote, say) in one go.
 
 const assert = require('assert');
 const crypto = require('crypto');
@@ -49,8 +50,9 @@ function closePayload(code, reason = '') {
  * frame may be split across chunks, or a chunk hold several frames) and returns the frames it
  * completed; `frames` holds all of them, in order, and `buffer` the bytes of a frame not yet complete.
  *
- * Each frame is `{ fin, rsv, opcode, masked, mask, payload }`: `rsv` the RSV1-3 bits (0..7), `masked`
- * whether it was sent masked, `mask` its 4-byte key (null when unmasked), `payload` unmasked.
+ * Each frame is `{ fin, rsv, opcode, masked, mask, payload, bytes }`: `rsv` the RSV1-3 bits (0..7),
+ * `masked` whether it was sent masked, `mask` its 4-byte key (null when unmasked), `payload` unmasked,
+ * `bytes` the whole frame as it came on the wire (header, key and masked payload).
  *
  * `new FrameReader({ masked: false })` reads what a server sends and `{ masked: true }` what a client
  * sends: a frame masked the other way fails an assertion (RFC 6455 §5.1) as soon as its header is
@@ -101,6 +103,8 @@ class FrameReader {
         masked,
         mask: mask && Buffer.from(mask),
         payload,
+        // A view, not a copy: `b` is the reader's own (push() concatenates into a new buffer).
+        bytes: b.subarray(0, offset + len),
       };
       this.frames.push(f);
       completed.push(f);
@@ -117,4 +121,15 @@ class FrameReader {
   }
 }
 
-module.exports = { frame, closePayload, FrameReader };
+/**
+ * The frames of `buffer`, which must hold whole frames only: a truncated last frame fails an
+ * assertion rather than being read short. `options` as FrameReader's (`{ masked }` checks the sender's role).
+ */
+function parseFrames(buffer, options) {
+  const reader = new FrameReader(options);
+  reader.push(buffer);
+  assert.strictEqual(reader.buffer.length, 0, `${reader.buffer.length} bytes of an incomplete frame after ${reader.frames.length} frames`);
+  return reader.frames;
+}
+
+module.exports = { frame, closePayload, FrameReader, parseFrames };
