@@ -11,7 +11,8 @@ const { Limiter, getLimiter } = require('../../dist/lib/deflate/limiter');
 const { Connection } = require('../../dist/lib/protocol/connection');
 const { kStatusCode } = require('../../dist/lib/protocol/constants');
 const { RecordingSink, frame, hex } = require('../protocol/helpers');
-const { countingCodec, trackZlib, negotiatedPair, accepted, frames, turns } = require('./helpers');
+const { countingCodec, trackZlib, negotiatedPair, accepted, turns } = require('./helpers');
+const { parseFrames } = require('../support/frames');
 
 const call = (p, method, data, fin) =>
   new Promise((resolve) => p[method](data, fin, (err, out) => resolve({ err, out })));
@@ -123,7 +124,8 @@ describe('permessage-deflate codec', function () {
       const bytes = Buffer.concat([frame({ rsv1: true, opcode: 1, payload: Buffer.from('garbage!!!') }), frame({ opcode: 1, payload: Buffer.from('after') })]);
       const { sink } = await clientParse(bytes);
       assert.deepStrictEqual(sink.trace.filter((t) => t[0] !== 'end'), [['error', 'Z_DATA_ERROR', 1007]]);
-      const closes = sink.written.flatMap((b) => frames(b)).filter((f) => f.opcode === 8);
+      // A client's frames: masked.
+      const closes = parseFrames(Buffer.concat(sink.written), { masked: true }).filter((f) => f.opcode === 8);
       assert.strictEqual(closes.length, 1);
       assert.strictEqual(closes[0].payload.readUInt16BE(0), 1007);
     });
@@ -189,7 +191,7 @@ describe('permessage-deflate codec', function () {
         return sink;
       });
       assert.deepStrictEqual(result.trace.filter((t) => t[0] !== 'end'), [['error', 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 1009]]);
-      const closes = result.written.flatMap((b) => frames(b)).filter((f) => f.opcode === 8);
+      const closes = parseFrames(Buffer.concat(result.written), { masked: true }).filter((f) => f.opcode === 8);
       assert.deepStrictEqual(closes.map((f) => f.payload.readUInt16BE(0)), [1009]);
       assert.ok(inflated > LIMIT && inflated <= LIMIT + 16 * 1024, `inflated ${inflated}`);
     });
@@ -245,7 +247,11 @@ describe('permessage-deflate codec', function () {
       const conn = new Connection(sink, { isServer, codec: pmd.codec() });
       await new Promise((r) => conn.sendMessage(Buffer.alloc(size, 97), true, true, compress, r));
       pmd.cleanup();
-      return frames(Buffer.concat(sink.written))[0].rsv1;
+      const written = parseFrames(Buffer.concat(sink.written), { masked: !isServer });
+      assert.strictEqual(written.length, 1);
+      // RSV1 or nothing: RSV2 and RSV3 have no meaning here.
+      assert.ok(written[0].rsv === 4 || written[0].rsv === 0, `rsv ${written[0].rsv}`);
+      return written[0].rsv === 4;
     }
 
     it('applies the threshold only when our side has no context takeover, as ws 8.23', async function () {
@@ -273,8 +279,8 @@ describe('permessage-deflate codec', function () {
       conn.sendMessage('Hello, ', false, false, true);
       conn.sendMessage('compressed ', false, false, true);
       await new Promise((r) => conn.sendMessage('world', false, true, true, r));
-      const fs = frames(Buffer.concat(sink.written));
-      assert.deepStrictEqual(fs.map((f) => [f.opcode, f.rsv1, f.fin]), [[1, true, false], [0, false, false], [0, false, true]]);
+      const fs = parseFrames(Buffer.concat(sink.written), { masked: false });
+      assert.deepStrictEqual(fs.map((f) => [f.opcode, f.rsv, f.fin]), [[1, 4, false], [0, 0, false], [0, 0, true]]);
       const rsink = new RecordingSink();
       const codec = countingCodec(client);
       const rconn = new Connection(rsink, { isServer: false, codec });

@@ -1,6 +1,6 @@
 'use strict';
 // Helpers for the permessage-deflate tests: zlib stream tracking, negotiated PerMessageDeflate pairs,
-// two core Connections wired to each other, and a frame splitter for traces.
+// and two core Connections wired to each other. (Frames on the wire: ../support/frames.js.)
 
 const zlib = require('zlib');
 const ws = require('ws');
@@ -153,27 +153,6 @@ function connectionPair(serverCodec, clientCodec, options = {}) {
   return { server, client, serverSink, clientSink };
 }
 
-/** Splits written bytes into frames: [{ fin, rsv1, opcode, payload }] (unmasks client frames). */
-function frames(buf) {
-  const out = [];
-  let pos = 0;
-  while (pos < buf.length) {
-    const b0 = buf[pos];
-    const b1 = buf[pos + 1];
-    let len = b1 & 0x7f;
-    let off = pos + 2;
-    if (len === 126) { len = buf.readUInt16BE(off); off += 2; }
-    else if (len === 127) { len = Number(buf.readBigUInt64BE(off)); off += 8; }
-    let key = null;
-    if (b1 & 0x80) { key = buf.subarray(off, off + 4); off += 4; }
-    const payload = Buffer.from(buf.subarray(off, off + len));
-    if (key) for (let i = 0; i < len; i++) payload[i] ^= key[i & 3];
-    out.push({ fin: !!(b0 & 0x80), rsv1: !!(b0 & 0x40), opcode: b0 & 0x0f, payload });
-    pos = off + len;
-  }
-  return out;
-}
-
 /** Compressible but not trivial data: words from a small random vocabulary (seeded). */
 function text(size, seed = 1) {
   const rnd = prng(seed);
@@ -230,4 +209,4 @@ async function turns(n = 5) {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 }
 
-module.exports = { countingCodec, trackZlib, negotiatedPair, accepted, PipeSink, connectionPair, frames, text, turns };
+module.exports = { countingCodec, trackZlib, negotiatedPair, accepted, PipeSink, connectionPair, text, turns };

@@ -10,7 +10,8 @@ const { Connection } = require('../../dist/lib/protocol/connection');
 const { PerMessageDeflate } = require('../../dist/lib/deflate/permessage-deflate');
 const { negotiateServer, clientOffer, acceptClientResponse } = require('../../dist/lib/deflate/handshake-steps');
 const { RecordingSink } = require('../protocol/helpers');
-const { countingCodec, frames, text } = require('./helpers');
+const { countingCodec, text } = require('./helpers');
+const { parseFrames } = require('../support/frames');
 
 /** A fake socket for ws's Sender: collects bytes. */
 function socket() {
@@ -108,8 +109,14 @@ function check(got) {
   });
 }
 
-function rsv1Count(bytes) {
-  return frames(bytes).filter((f) => f.rsv1).length;
+/**
+ * How many of the frames in `bytes` (a client's when `fromClient`: masked; a server's: unmasked) carry
+ * RSV1; RSV2 and RSV3 must be clear everywhere.
+ */
+function rsv1Count(bytes, fromClient) {
+  const frames = parseFrames(bytes, { masked: fromClient });
+  assert.ok(frames.every((f) => (f.rsv & 3) === 0), 'no RSV2/RSV3');
+  return frames.filter((f) => f.rsv === 4).length;
 }
 
 const SETUPS = [
@@ -132,7 +139,7 @@ describe('permessage-deflate interop with ws (bytes)', function () {
       const { extension: server, header } = negotiateServer(offer, { perMessageDeflate: serverOpts });
       wsClient.accept(ws.extension.parse(header)['permessage-deflate']);
       const bytes = await wsSend(wsClient, false);
-      assert.ok(rsv1Count(bytes) > 0);
+      assert.ok(rsv1Count(bytes, true) > 0);
       check(await weftParse(bytes, server, true));
       server.cleanup();
       wsClient.cleanup();
@@ -145,7 +152,7 @@ describe('permessage-deflate interop with ws (bytes)', function () {
       const response = ws.extension.format({ 'permessage-deflate': [wsServer.accept(ws.extension.parse(offer)['permessage-deflate'])] });
       assert.strictEqual(acceptClientResponse(response, client), client);
       const bytes = await weftSend(client.codec(), false);
-      assert.ok(rsv1Count(bytes) > 0);
+      assert.ok(rsv1Count(bytes, true) > 0);
       check(await wsParse(bytes, wsServer, true));
       client.cleanup();
       wsServer.cleanup();
@@ -157,7 +164,7 @@ describe('permessage-deflate interop with ws (bytes)', function () {
       const { extension: server, header } = negotiateServer(offer, { perMessageDeflate: serverOpts });
       wsClient.accept(ws.extension.parse(header)['permessage-deflate']);
       const bytes = await weftSend(server.codec(), true);
-      assert.ok(rsv1Count(bytes) > 0);
+      assert.ok(rsv1Count(bytes, false) > 0);
       check(await wsParse(bytes, wsClient, false));
       server.cleanup();
       wsClient.cleanup();
@@ -169,7 +176,7 @@ describe('permessage-deflate interop with ws (bytes)', function () {
       const response = ws.extension.format({ 'permessage-deflate': [wsServer.accept(ws.extension.parse(offer)['permessage-deflate'])] });
       acceptClientResponse(response, client);
       const bytes = await wsSend(wsServer, true);
-      assert.ok(rsv1Count(bytes) > 0);
+      assert.ok(rsv1Count(bytes, false) > 0);
       check(await weftParse(bytes, client, false));
       client.cleanup();
       wsServer.cleanup();
@@ -197,7 +204,7 @@ describe('permessage-deflate interop with ws (bytes)', function () {
     const accepted = server.accept(ws.extension.parse(ws.extension.format({ 'permessage-deflate': client.offer() }))['permessage-deflate']);
     client.accept(ws.extension.parse(ws.extension.format({ 'permessage-deflate': [accepted] }))['permessage-deflate']);
     const bytes = await wsSend(client, false);
-    assert.ok(rsv1Count(bytes) > 0);
+    assert.ok(rsv1Count(bytes, true) > 0);
     check(await wsParse(bytes, server, true));
     client.cleanup();
     server.cleanup();

@@ -5,7 +5,8 @@
 
 const assert = require('assert');
 const { getLimiter } = require('../../dist/lib/deflate/limiter');
-const { negotiatedPair, connectionPair, frames, text, countingCodec } = require('./helpers');
+const { negotiatedPair, connectionPair, text, countingCodec } = require('./helpers');
+const { parseFrames } = require('../support/frames');
 
 const BIG = text(4 * 1024 * 1024, 7);
 const MEDIUM = text(200 * 1024, 8);
@@ -89,11 +90,12 @@ describe('permessage-deflate round trips through the core', function () {
       await Promise.all([pair.serverSink.waitFor(fromClient.length), pair.clientSink.waitFor(fromServer.length)]);
       expectMessages(pair.serverSink, fromClient);
       expectMessages(pair.clientSink, fromServer);
-      // Compression really happened: RSV1 on first frames, never on continuations.
-      const written = frames(Buffer.concat(pair.clientSink.written));
-      assert.ok(written.some((f) => f.rsv1 && f.opcode === 2));
-      assert.ok(written.every((f) => !(f.rsv1 && f.opcode === 0)));
-      const big = written.find((f) => f.rsv1 && f.opcode === 2);
+      // Compression really happened: RSV1 on first frames, never on continuations (nor RSV2/RSV3
+      // anywhere). The client's frames: masked.
+      const written = parseFrames(Buffer.concat(pair.clientSink.written), { masked: true });
+      assert.ok(written.some((f) => f.rsv === 4 && f.opcode === 2));
+      assert.ok(written.every((f) => f.rsv === 0 || (f.rsv === 4 && (f.opcode === 1 || f.opcode === 2))));
+      const big = written.find((f) => f.rsv === 4 && f.opcode === 2);
       assert.ok(big.payload.length < BIG.length * 0.8, `the 4 MiB message was compressed (${big.payload.length})`);
       await Promise.all([sc.whenIdle(), cc.whenIdle()]);
       // No context takeover: no zlib stream kept between messages.
