@@ -8,6 +8,7 @@ const zlib = require('zlib');
 const { once } = require('events');
 const WsClient = require('ws');
 const { WebSocketServer } = require('../..');
+const { FrameReader } = require('../support/frames');
 
 /** Everything a test opened; `closeAll()` in afterEach. */
 class Resources {
@@ -41,9 +42,10 @@ class Resources {
   }
 
   /**
-   * A raw TCP client that completes the handshake (offering `extensions` if given) and then parses the
-   * server's frames into `raw.frames` (`{ fin, rsv1, opcode, payload, bytes }`). `stall: true` stops
-   * reading after the handshake (a slow reader). Resolves with `{ raw, server }`.
+   * A raw TCP client that completes the handshake (offering `extensions` if given) and then reads the
+   * server's frames into `raw.frames` (a FrameReader's: `{ fin, rsv, opcode, masked, mask, payload, bytes }`;
+   * a masked frame fails). `stall: true` stops reading after the handshake (a slow reader) until
+   * `raw.resume()`. Resolves with `{ raw, server }`.
    */
   async raw(wss, { extensions, stall = false } = {}) {
     const connection = once(wss, 'connection');
@@ -58,29 +60,28 @@ class Resources {
         (extensions ? `Sec-WebSocket-Extensions: ${extensions}\r\n` : '') +
         '\r\n',
     );
-    const raw = { socket, frames: [], response: '', waiters: [] };
-    let buffer = Buffer.alloc(0);
+    const reader = new FrameReader({ masked: false });
+    const raw = { socket, frames: reader.frames, response: '', waiters: [] };
+    let head = Buffer.alloc(0);
     let inHead = true;
+    // The bytes that came with the end of the head while stalled: read on resume().
+    let stalled = null;
     const onData = (chunk) => {
-      buffer = Buffer.concat([buffer, chunk]);
       if (inHead) {
-        const end = buffer.indexOf('\r\n\r\n');
+        head = Buffer.concat([head, chunk]);
+        const end = head.indexOf('\r\n\r\n');
         if (end === -1) return;
-        raw.response = buffer.subarray(0, end).toString('latin1');
-        buffer = buffer.subarray(end + 4);
+        raw.response = head.subarray(0, end).toString('latin1');
+        chunk = head.subarray(end + 4);
         inHead = false;
         if (stall) {
+          stalled = chunk;
           socket.removeListener('data', onData);
           socket.pause();
           return;
         }
       }
-      for (;;) {
-        const frame = parseFrame(buffer);
-        if (frame === null) break;
-        buffer = buffer.subarray(frame.bytes.length);
-        raw.frames.push(frame);
-      }
+      reader.push(chunk);
       for (const w of raw.waiters.splice(0)) w();
     };
     socket.on('data', onData);
@@ -88,6 +89,11 @@ class Resources {
     raw.resume = () => {
       socket.on('data', onData);
       socket.resume();
+      if (stalled !== null) {
+        const pending = stalled;
+        stalled = null;
+        onData(pending);
+      }
     };
     /** Resolves once at least `n` frames arrived. */
     raw.waitFrames = (n) =>
@@ -115,30 +121,6 @@ class Resources {
   }
 }
 
-/** Parses one unmasked server frame at the start of `buf`, or returns null if it is incomplete. */
-function parseFrame(buf) {
-  if (buf.length < 2) return null;
-  let length = buf[1] & 0x7f;
-  let offset = 2;
-  if (length === 126) {
-    if (buf.length < 4) return null;
-    length = buf.readUInt16BE(2);
-    offset = 4;
-  } else if (length === 127) {
-    if (buf.length < 10) return null;
-    length = Number(buf.readBigUInt64BE(2));
-    offset = 10;
-  }
-  if (buf.length < offset + length) return null;
-  return {
-    fin: (buf[0] & 0x80) !== 0,
-    rsv1: (buf[0] & 0x40) !== 0,
-    opcode: buf[0] & 0x0f,
-    payload: Buffer.from(buf.subarray(offset, offset + length)),
-    bytes: Buffer.from(buf.subarray(0, offset + length)),
-  };
-}
-
 /** Inflates a permessage-deflate payload (RFC 7692 §7.2.2: append 00 00 ff ff first). */
 function inflate(payload) {
   return zlib.inflateRawSync(Buffer.concat([payload, Buffer.from([0, 0, 0xff, 0xff])]), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
@@ -149,4 +131,4 @@ async function until(predicate) {
   while (!predicate()) await new Promise((r) => setTimeout(r, 5));
 }
 
-module.exports = { Resources, parseFrame, inflate, until };
+module.exports = { Resources, inflate, until };
