@@ -16,6 +16,7 @@ const net = require('net');
 const underWs = process.env.WEFT_CLIENT_UNDER_TEST === 'ws';
 const WebSocket = underWs ? require('ws') : require('../../dist/lib/websocket').WebSocket;
 const { once, outcome } = require('../support/client');
+const { FrameReader } = require('../support/frames');
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
@@ -36,18 +37,6 @@ function frame(opcode, payload, fin = true) {
   const data = Buffer.from(payload);
   assert(data.length < 126);
   return Buffer.concat([Buffer.from([(fin ? 0x80 : 0) | opcode, data.length]), data]);
-}
-
-/** Reads one masked client frame (payload < 126 bytes) from the front of `buf`. */
-function readClientFrame(buf) {
-  assert.strictEqual(buf[1] & 0x80, 0x80, 'client frames are masked');
-  const length = buf[1] & 0x7f;
-  assert(length < 126);
-  const mask = buf.subarray(2, 6);
-  const raw = buf.subarray(6, 6 + length);
-  const payload = Buffer.alloc(length);
-  for (let i = 0; i < length; i++) payload[i] = raw[i] ^ mask[i & 3];
-  return { fin: (buf[0] & 0x80) !== 0, opcode: buf[0] & 0x0f, mask: Buffer.from(mask), raw: Buffer.from(raw), payload };
 }
 
 /** Resolves with the arguments of the next `event` on `emitter`. */
@@ -529,11 +518,12 @@ describe('client handshake (raw server)', function () {
     it('masks with generateMask: zero mask, then a fixed one', async function () {
       let onFrames;
       const got = new Promise((resolve) => { onFrames = resolve; });
+      // A client's frames: a frame not masked fails the reader.
+      const reader = new FrameReader({ masked: true });
       const server = await acceptingServer((socket) => {
-        let buf = Buffer.alloc(0);
         socket.on('data', (chunk) => {
-          buf = Buffer.concat([buf, chunk]);
-          if (buf.length >= 2 * (6 + 5)) onFrames(buf);
+          reader.push(chunk);
+          if (reader.frames.length >= 2) onFrames(reader.frames);
         });
       });
       const masks = [Buffer.alloc(4), Buffer.from([1, 2, 3, 4])];
@@ -541,11 +531,14 @@ describe('client handshake (raw server)', function () {
       await once(ws, 'open');
       ws.send('hello');
       ws.send('world');
-      const buf = await got;
-      assert.deepStrictEqual(buf.subarray(0, 11), Buffer.from([0x81, 0x85, 0, 0, 0, 0, ...Buffer.from('hello')]));
-      const second = readClientFrame(buf.subarray(11));
+      const [first, second] = await got;
+      // The exact bytes on the wire: the zero mask leaves the payload as is, the second is XORed with 1 2 3 4.
+      assert.deepStrictEqual(first.bytes, Buffer.from([0x81, 0x85, 0, 0, 0, 0, ...Buffer.from('hello')]));
+      assert.deepStrictEqual(first.mask, Buffer.alloc(4));
+      assert.strictEqual(first.payload.toString(), 'hello');
+      const world = Buffer.from('world').map((b, i) => b ^ (i % 4) + 1);
+      assert.deepStrictEqual(second.bytes, Buffer.from([0x81, 0x85, 1, 2, 3, 4, ...world]));
       assert.deepStrictEqual(second.mask, Buffer.from([1, 2, 3, 4]));
-      assert.deepStrictEqual(second.raw, Buffer.from('world').map((b, i) => b ^ (i % 4) + 1));
       assert.strictEqual(second.payload.toString(), 'world');
     });
 
@@ -587,21 +580,15 @@ describe('client handshake (raw server)', function () {
         });
         const ws = client(server.url, options);
         ws.on('ping', () => ws.send('marker'));
-        const frames = [];
-        let buf = Buffer.alloc(0);
+        // A client's frames: a frame not masked fails the reader.
+        const reader = new FrameReader({ masked: true });
         await once(ws, 'open');
         await new Promise((resolve) => {
           socket.on('data', (chunk) => {
-            buf = Buffer.concat([buf, chunk]);
-            while (buf.length >= 2 && buf.length >= 6 + (buf[1] & 0x7f)) {
-              const f = readClientFrame(buf);
-              buf = buf.subarray(6 + f.payload.length);
-              frames.push([f.opcode, f.payload.toString()]);
-              if (f.opcode === 1) resolve();
-            }
+            for (const f of reader.push(chunk)) if (f.opcode === 1) resolve();
           });
         });
-        return frames;
+        return reader.frames.map((f) => [f.opcode, f.payload.toString()]);
       }
       assert.deepStrictEqual(await framesAfterPing({}), [[0xa, 'p'], [1, 'marker']]);
       assert.deepStrictEqual(await framesAfterPing({ autoPong: false }), [[1, 'marker']]);
