@@ -230,7 +230,15 @@ describe('permessage-deflate codec', function () {
   });
 
   describe('threshold and per-send compress (RSV1 on the first frame only)', function () {
-    /** RSV1 of the first frame ws's Sender writes with ws's PerMessageDeflate. */
+    /** Whether the one frame in `bytes` (masked unless from a server) has RSV1; RSV2/RSV3 must be clear. */
+    function rsv1Of(bytes, isServer) {
+      const written = parseFrames(bytes, { masked: !isServer });
+      assert.strictEqual(written.length, 1);
+      assert.ok(written[0].rsv === 4 || written[0].rsv === 0, `rsv ${written[0].rsv}`);
+      return written[0].rsv === 4;
+    }
+
+    /** RSV1 of the frame ws's Sender writes with ws's PerMessageDeflate. */
     async function wsRsv1(header, isServer, size) {
       const out = [];
       const socket = { cork() {}, uncork() {}, write(b, cb) { out.push(Buffer.from(b)); if (cb) process.nextTick(cb); return true; } };
@@ -238,7 +246,7 @@ describe('permessage-deflate codec', function () {
       const sender = new ws.Sender(socket, { 'permessage-deflate': pmd });
       await new Promise((r) => sender.send(Buffer.alloc(size, 97), { binary: true, compress: true, fin: true, mask: !isServer }, r));
       pmd.cleanup();
-      return (out[0][0] & 0x40) !== 0;
+      return rsv1Of(Buffer.concat(out), isServer);
     }
 
     async function weftRsv1(header, isServer, size, compress = true) {
@@ -247,11 +255,7 @@ describe('permessage-deflate codec', function () {
       const conn = new Connection(sink, { isServer, codec: pmd.codec() });
       await new Promise((r) => conn.sendMessage(Buffer.alloc(size, 97), true, true, compress, r));
       pmd.cleanup();
-      const written = parseFrames(Buffer.concat(sink.written), { masked: !isServer });
-      assert.strictEqual(written.length, 1);
-      // RSV1 or nothing: RSV2 and RSV3 have no meaning here.
-      assert.ok(written[0].rsv === 4 || written[0].rsv === 0, `rsv ${written[0].rsv}`);
-      return written[0].rsv === 4;
+      return rsv1Of(Buffer.concat(sink.written), isServer);
     }
 
     it('applies the threshold only when our side has no context takeover, as ws 8.23', async function () {
