@@ -203,12 +203,9 @@ export class WebSocket extends EventEmitter {
 
   /** Bytes queued to be sent but not yet handed to the network, framing included. */
   get bufferedAmount(): number {
-    const socket = this._socket;
     const driver = this._driver;
-    if (socket === null || driver === null) return this._bufferedAmount;
-    // (Replies corked while a received chunk is handled are not counted: ws would have written them.)
-    const written = driver.lengthBeforeChunk >= 0 && socket.writableCorked > 0 ? driver.lengthBeforeChunk : socket.writableLength;
-    return written + driver.conn.queuedBytes + this._bufferedAmount;
+    if (driver === null) return this._bufferedAmount;
+    return driver.bufferedBytes() + driver.conn.queuedBytes + this._bufferedAmount;
   }
 
   /** Names of the negotiated extensions, comma-separated ('' when none). */
@@ -357,7 +354,7 @@ export class WebSocket extends EventEmitter {
     const driver = this._driver;
     if (state === ReadyState.CLOSING) {
       // (No driver: a handshake that failed is closing; its 'close' is on its way.)
-      if (driver !== null && driver.conn.closeDone) (this._socket as Duplex).end();
+      if (driver !== null && driver.conn.closeDone) driver.wire.end();
       return;
     }
     // OPEN: there is a Connection. It throws ws's TypeError/RangeError before any state changes.
@@ -373,14 +370,12 @@ export class WebSocket extends EventEmitter {
       this._abortHandshake('WebSocket was closed before the connection was established');
       return;
     }
-    const socket = this._socket;
     const driver = this._driver;
-    if (socket !== null && driver !== null) {
+    if (driver !== null) {
       driver.conn.transportEnding();
-      // Writes made while a received chunk is handled are corked (one writev per chunk): hand them to
-      // the kernel first, so that terminate() loses no more than ws's would (only what the kernel refuses).
-      while (socket.writableCorked > 0) socket.uncork();
-      socket.destroy();
+      // Writes made while a received chunk is handled are corked (one writev per chunk): they go to the
+      // kernel first, so that terminate() loses no more than ws's would (only what the kernel refuses).
+      driver.destroyWire();
     }
   }
 
@@ -389,7 +384,10 @@ export class WebSocket extends EventEmitter {
     const state = this.readyState;
     if (state === ReadyState.CONNECTING || state === ReadyState.CLOSED) return;
     this._paused = true;
-    (this._socket as Duplex).pause();
+    const driver = this._driver;
+    // A failed handshake has no socket: ws throws this TypeError here, and so does weft.
+    if (driver === null) throw new TypeError("Cannot read properties of null (reading 'pause')");
+    driver.pauseReading();
   }
 
   /** Resumes reading after `pause()`. */
@@ -397,10 +395,10 @@ export class WebSocket extends EventEmitter {
     const state = this.readyState;
     if (state === ReadyState.CONNECTING || state === ReadyState.CLOSED) return;
     this._paused = false;
-    const socket = this._socket;
+    const driver = this._driver;
     // A failed handshake has no socket: ws throws this TypeError here, and so does weft.
-    if (socket === null) throw new TypeError("Cannot read properties of null (reading '_writableState')");
-    (this._driver as Driver).resumeReading();
+    if (driver === null) throw new TypeError("Cannot read properties of null (reading '_writableState')");
+    driver.resumeReading();
   }
 
   /**
@@ -469,12 +467,12 @@ export class WebSocket extends EventEmitter {
    * (or, without it, the socket's high-water mark) — wait for 'drain' before sending more.
    */
   _status(): SendStatusValue {
-    const socket = this._socket as Duplex;
-    const buffered = socket.writableLength + (this._driver as Driver).conn.queuedBytes;
+    const driver = this._driver as Driver;
+    const buffered = driver.wire.writableLength + driver.conn.queuedBytes;
     const extra = this._extra;
-    const limit = extra !== null && extra.maxBackpressure > 0 ? extra.maxBackpressure : socket.writableHighWaterMark;
+    const limit = extra !== null && extra.maxBackpressure > 0 ? extra.maxBackpressure : driver.highWaterMark;
     if (buffered <= limit) return SendStatus.SENT;
-    (this._driver as Driver).watchDrain();
+    driver.watchDrain();
     return SendStatus.BACKPRESSURE;
   }
 
@@ -582,7 +580,7 @@ export class WebSocket extends EventEmitter {
    * ws's error, on the next tick (outside the promise chain, so that a throwing callback is not swallowed).
    */
   private _blobLost(conn: Connection, ticket: number, cb: WriteCallback | undefined): boolean {
-    if (this._socket === null || !this._socket.destroyed) return false;
+    if (this._driver === null || !this._driver.wire.destroyed) return false;
     process.nextTick(abandonBlob, conn, ticket, cb);
     return true;
   }
@@ -592,7 +590,7 @@ export class WebSocket extends EventEmitter {
     conn.cancel(ticket);
     if (cb) process.nextTick(cb, err);
     if (this.readyState === ReadyState.CLOSED) return;
-    if (this._socket !== null) this._socket.end();
+    if (this._driver !== null) this._driver.wire.end();
     this._emitError(err);
   }
 

@@ -23,7 +23,6 @@ import { Opcode, ReadyState } from '../protocol/constants';
 import { buildFrame } from '../protocol/frame';
 import type { WebSocket } from '../websocket';
 import { SendStatus, exceedsLimit } from '../socket/connection-options';
-import { corkOnce } from './cork';
 import { isBlob, toBuffer } from '../util/convert';
 
 /** Options of `publish`. */
@@ -337,12 +336,8 @@ function fanOut(
       if (plain === null) plain = buildFrame(payload, { opcode, fin: true, rsv1: false, maskKey: null, merge: true })[0];
       frame = plain;
     }
-    // 4. Write, in order with everything else this socket sends: corked until the end of the tick while
-    //    the batch stays within the socket's high-water mark; past it, flushed now (holding a large
-    //    batch to the end of the tick would only hold memory, and count against maxBackpressure).
-    const socket = driver.socket;
-    if (socket.writableLength + frame.length <= socket.writableHighWaterMark) corkOnce(socket);
-    else while (socket.writableCorked !== 0) socket.uncork();
+    // 4. Write, in order with everything else this socket sends, batched with the tick's other writes.
+    driver.batchWrite(frame.length);
     driver.conn.sendRaw(frame, null, undefined);
     if (ws._status() === SendStatus.SENT) result.sent++;
     else result.backpressure++;

@@ -60,8 +60,8 @@ const methods = {
   drop(this: Host, reasonCode = 1002, description?: string, skipCloseFrame = false): void {
     const text = description === undefined ? describeCloseCode(reasonCode) : description;
     this[kDropped] = { code: reasonCode, description: text };
-    const socket = this._socket as Duplex | null;
-    if (this.readyState === ReadyState.CONNECTING || socket === null) {
+    const driver = this._driver;
+    if (this.readyState === ReadyState.CONNECTING || driver === null) {
       this.terminate();
       return;
     }
@@ -69,18 +69,12 @@ const methods = {
       const reason = Buffer.byteLength(text) <= 123 ? text : undefined;
       this.close(reasonCode, reason);
     }
-    (this._driver as NonNullable<Host['_driver']>).conn.transportEnding();
+    driver.conn.transportEnding();
     // The close frame is queued ahead of the FIN. What the kernel took goes out after destroy() too;
     // what is still queued here is dropped with the socket.
-    socket.end();
-    if (skipCloseFrame || socket.writableFinished || socket.writableLength > 0) socket.destroy();
-    else socket.once('finish', destroyAfterFinish);
+    driver.endThenDestroy(skipCloseFrame);
   },
 };
-
-function destroyAfterFinish(this: Duplex): void {
-  this.destroy();
-}
 
 const getters: Record<string, (this: Host) => unknown> = {
   /** WebSocket-Node: the close code (-1 until closed). */

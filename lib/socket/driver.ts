@@ -8,6 +8,8 @@ import { Connection, type Sink } from '../protocol/connection';
 import type { WsError } from '../protocol/errors';
 import type { Codec } from '../protocol/codec';
 import { writePair } from '../transport/write';
+import type { Wire } from '../transport/wire';
+import { corkOnce } from '../transport/cork';
 import type { WriteCallback } from '../protocol/writer';
 import { ReadyState } from '../protocol/constants';
 
@@ -53,7 +55,10 @@ export interface DriverOptions {
 /** The Sink between a Connection and a socket. */
 export class Driver implements Sink {
   readonly host: DriverHost;
+  /** The socket as integrations see it (`ws._socket`). */
   readonly socket: SocketWithDriver;
+  /** What the bytes go through: the socket itself (any Duplex is a Wire). */
+  readonly wire: Wire;
   readonly conn: Connection;
   /** The core holds input back (an inflate is pending, events are deferred): the socket is paused. */
   inputHeld: boolean;
@@ -70,6 +75,7 @@ export class Driver implements Sink {
   constructor(host: DriverHost, socket: Duplex, options: DriverOptions) {
     this.host = host;
     this.socket = socket as SocketWithDriver;
+    this.wire = socket;
     this.conn = new Connection(this, options);
     this.inputHeld = false;
     this.lengthBeforeChunk = -1;
@@ -101,9 +107,63 @@ export class Driver implements Sink {
     if (socket.listeners('drain').indexOf(socketOnDrain) === -1) socket.on('drain', socketOnDrain);
   }
 
+  /**
+   * Bytes written to the wire and not yet taken by the kernel. While a received chunk is handled (its
+   * replies corked), the count from before the chunk: ws would have written each reply at once.
+   */
+  bufferedBytes(): number {
+    const wire = this.wire;
+    return this.lengthBeforeChunk >= 0 && wire.writableCorked > 0 ? this.lengthBeforeChunk : wire.writableLength;
+  }
+
+  /** The buffered bytes past which a send reports backpressure (the wire's high-water mark). */
+  get highWaterMark(): number {
+    return this.wire.writableHighWaterMark;
+  }
+
+  /** Hands writes held by a cork (a chunk's replies, a tick's broadcasts) to the wire now. */
+  flushCorked(): void {
+    const wire = this.wire;
+    while (wire.writableCorked > 0) wire.uncork();
+  }
+
+  /**
+   * A broadcast frame of `length` bytes is about to be written: corked until the end of the tick while
+   * the batch stays within the high-water mark; past it, what is held is flushed now (holding a large
+   * batch to the end of the tick would only hold memory, and count against maxBackpressure).
+   */
+  batchWrite(length: number): void {
+    const wire = this.wire;
+    if (wire.writableLength + length <= wire.writableHighWaterMark) corkOnce(wire);
+    else this.flushCorked();
+  }
+
+  /** `terminate()`: what is corked goes to the kernel (so nothing ws would have sent is lost), then the wire is destroyed. */
+  destroyWire(): void {
+    this.flushCorked();
+    this.wire.destroy();
+  }
+
+  /**
+   * WebSocket-Node's `drop()`: the FIN follows what is queued; the wire is destroyed at once when
+   * `now` or bytes remain queued in this process (a peer that does not read would never let them, or
+   * the FIN, go), else as soon as the FIN is out.
+   */
+  endThenDestroy(now: boolean): void {
+    const wire = this.wire;
+    wire.end();
+    if (now || wire.writableFinished || wire.writableLength > 0) wire.destroy();
+    else this.socket.once('finish', destroyAfterFinish);
+  }
+
+  /** The user's `pause()`. */
+  pauseReading(): void {
+    this.wire.pause();
+  }
+
   /** The user's `resume()`: the socket flows again unless the core is still holding input back. */
   resumeReading(): void {
-    if (!this.inputHeld) this.socket.resume();
+    if (!this.inputHeld) this.wire.resume();
   }
 
   // --- Sink ---------------------------------------------------------------------------------------
@@ -224,6 +284,10 @@ function deferredControl(driver: Driver, event: string, data: Buffer): void {
 
 function destroySocket(socket: Duplex): void {
   socket.destroy();
+}
+
+function destroyAfterFinish(this: Duplex): void {
+  this.destroy();
 }
 
 function resumeSocket(socket: Duplex): void {
