@@ -231,6 +231,8 @@ export class TcpTransport {
   readonly sock: SockAddr;
   /** `write()` returns false once this many bytes are buffered (the socket's writableHighWaterMark). */
   readonly highWaterMark: number;
+  /** The socket's allowHalfOpen: when false, the peer's FIN ends our side too (after onTransportEnd). */
+  readonly allowHalfOpen: boolean;
 
   /** OPEN, CLOSING or CLOSED. */
   state: number;
@@ -275,6 +277,7 @@ export class TcpTransport {
     this.peer = peer;
     this.sock = sock;
     this.highWaterMark = socket.writableHighWaterMark;
+    this.allowHalfOpen = socket.allowHalfOpen === true;
     this.state = OPEN;
     this.reading = false;
     this.started = false;
@@ -476,10 +479,13 @@ export class TcpTransport {
     this.reading = false;
     if (this.owner !== null) this.owner.onTransportEnd();
     if (this.state !== OPEN) return;
-    // The shell's own 'end' (net semantics: without allowHalfOpen the shell ends our side in turn).
+    // The shell's own 'end', for listeners on it.
     this.socket.emit('end');
-    if (this.owner === null) this.end();
-    if (this.shutdownDone) this.close(false);
+    if (this.state !== OPEN) return;
+    // As a net.Socket would: without allowHalfOpen (net.Server's default) our side ends in turn. An
+    // http.Server's sockets allow half-open connections: there the owner decides (the driver ends).
+    if (!this.ending && (!this.allowHalfOpen || this.owner === null)) this.end();
+    else if (this.shutdownDone) this.close(false);
   }
 
   // --- ending ---
@@ -780,23 +786,27 @@ const DetachedSocketProto: Record<string, unknown> = Object.create(SocketProto, 
   // Reading belongs to the transport (net's _read would wait for a 'connect' that never comes).
   _read: { value: noop, writable: true, configurable: true },
   _write: {
-    value(this: Shell, chunk: Buffer, _encoding: string, cb: WriteCallback): void {
+    value(this: Shell, chunk: Buffer | string, encoding: BufferEncoding, cb: WriteCallback): void {
       const t = transportOfShell(this);
       if (t === undefined) cb(destroyedError());
-      else t.write(chunk, null, cb);
+      // net.Socket keeps strings as they are (decodeStrings: false): they are encoded here.
+      else t.write(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk, null, cb);
     },
     writable: true,
     configurable: true,
   },
   _writev: {
-    value(this: Shell, chunks: { chunk: Buffer }[], cb: WriteCallback): void {
+    value(this: Shell, chunks: { chunk: Buffer | string; encoding: BufferEncoding }[], cb: WriteCallback): void {
       const t = transportOfShell(this);
       if (t === undefined) {
         cb(destroyedError());
         return;
       }
       t.cork();
-      for (let i = 0; i < chunks.length; i++) t.write(chunks[i].chunk, null, i === chunks.length - 1 ? cb : undefined);
+      for (let i = 0; i < chunks.length; i++) {
+        const { chunk, encoding } = chunks[i];
+        t.write(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk, null, i === chunks.length - 1 ? cb : undefined);
+      }
       t.uncork();
     },
     writable: true,
@@ -962,6 +972,8 @@ function tapIfData(s: Shell, event: string | symbol): void {
 
 // --- adoption ------------------------------------------------------------------------------------------------
 
+const HTTP_LISTENER_WRAPPERS = ['on', 'addListener', 'prependListener'];
+
 /** The transport an adopted socket (its shell) belongs to, if any. */
 export function transportOf(socket: object): TcpTransport | null {
   const t = (socket as { [kTransport]?: TcpTransport })[kTransport];
@@ -978,7 +990,8 @@ export function transportOf(socket: object): TcpTransport | null {
  *   not a TCP or Pipe stream handle;
  * - it is connecting, destroyed, ended in either direction, or has bytes not yet written (a corked or
  *   pending write: they would have to leave before anything the transport writes);
- * - it has 'data' or 'readable' listeners (someone else reads it), a decoder (setEncoding) or objectMode.
+ * - it has 'data' or 'readable' listeners (someone else reads it), a decoder (setEncoding) or objectMode,
+ *   or an HTTP parser still attached (http.Server detaches its parser before 'upgrade').
  */
 export function adopt(socket: net.Socket, head?: Buffer | null, options?: AdoptOptions): TcpTransport | null {
   if (tcpHandleUnavailable() !== null) return null;
@@ -1005,6 +1018,8 @@ export function adopt(socket: net.Socket, head?: Buffer | null, options?: AdoptO
   if (rs === undefined || ws === undefined || rs.ended || rs.endEmitted || rs.decoder || rs.objectMode) return null;
   if (ws.ended || ws.length !== 0 || s.writableCorked !== 0) return null;
   if (s.listenerCount('data') !== 0 || s.listenerCount('readable') !== 0) return null;
+  // An HTTP parser still attached may be consuming the handle's reads (http.Server frees it on upgrade).
+  if ((s as { parser?: unknown }).parser != null) return null;
 
   const readMode: ReadMode = options !== undefined && options.read !== undefined ? options.read : 'copy';
 
@@ -1033,7 +1048,11 @@ export function adopt(socket: net.Socket, head?: Buffer | null, options?: AdoptO
   handle.onread = onRead;
   if (readMode !== 'alloc') handle.useUserBuffer(sharedReadBuffer());
 
-  // The shell.
+  // The shell. http.Server gave the socket its own on/addListener/prependListener (to take its parser
+  // off the handle when someone listens for 'data'); with the parser gone they only shadow ours.
+  for (const name of HTTP_LISTENER_WRAPPERS) {
+    if (Object.prototype.hasOwnProperty.call(s, name)) delete (s as unknown as Record<string, unknown>)[name];
+  }
   s._handle = null;
   s[kTransport] = t;
   Object.setPrototypeOf(s, DetachedSocketProto);
