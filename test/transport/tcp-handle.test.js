@@ -316,6 +316,31 @@ describe('transport/tcp-handle', function () {
       });
     }
 
+    it("'view': writing the view itself is safe (the transport copies it), even when the write waits", async () => {
+      let owner;
+      const { server, port } = await adoptingServer((t) => {
+        // Echo each view twice over, so that writes queue up behind a slow reader.
+        owner = new Recorder((chunk, tt) => tt.write(chunk, chunk));
+        owner.t = t;
+        t.start(owner);
+      }, { read: 'view' });
+      const client = await connect(port);
+      client.pause();
+      const sent = pattern(4 << 20, 11);
+      for (let off = 0; off < sent.length; off += 65536) client.write(sent.subarray(off, off + 65536));
+      await new Promise((r) => setTimeout(r, 200));
+      const echoed = readBytes(client, 2 * sent.length);
+      client.resume();
+      const got = await echoed;
+      // Each read came back twice in a row: undo that and compare.
+      const expected = Buffer.concat(owner.chunks.flatMap((c) => [c, c]));
+      assert.ok(got.equals(expected));
+      assert.ok(Buffer.concat(owner.chunks).equals(sent));
+      client.destroy();
+      await owner.closed;
+      await closeServer(server);
+    });
+
     it("'copy' and 'alloc' chunks are the owner's to keep; 'view' chunks share one buffer", async () => {
       const kept = { copy: [], view: [], alloc: [] };
       for (const read of Object.keys(kept)) {
@@ -708,6 +733,25 @@ describe('transport/tcp-handle', function () {
       assert.strictEqual(owner.errors.length, 1);
       assert.strictEqual(owner.errors[0].code, 'ECONNRESET');
       assert.strictEqual(owner.errors[0].syscall, 'read');
+      assert.deepStrictEqual(owner.events, ['error', 'close(error)']);
+      await closeServer(server);
+    });
+
+    it('an owner that destroys the transport from onTransportError still closes with hadError', async () => {
+      let owner;
+      const { server, port } = await adoptingServer((t) => {
+        owner = new Recorder();
+        owner.onTransportError = function (err) {
+          this.events.push('error');
+          this.errors.push(err);
+          t.destroy();
+        };
+        t.start(owner);
+      });
+      const client = await connect(port);
+      await new Promise((r) => setTimeout(r, 20));
+      client.resetAndDestroy();
+      assert.strictEqual(await owner.closed, true);
       assert.deepStrictEqual(owner.events, ['error', 'close(error)']);
       await closeServer(server);
     });
