@@ -5,6 +5,9 @@
  *   loadgen --mode=echo    --port=P --conns=50 --pacing=threads --size=32 [--text]
  *                          one blocking thread per connection, one message in flight each: every
  *                          connection sends its next message as soon as its own echo is back
+ *   loadgen --mode=echo    --port=P --conns=50 --pacing=threads --raw --size=32
+ *                          the same with no WebSocket at all (a transport benchmark, bench/transport.js):
+ *                          no upgrade, `size` raw bytes out, the same bytes back, checked
  *   loadgen --mode=connect --port=P --conns=C            connect/upgrade/close cycles, C at a time
  *   loadgen --mode=fanout  --port=P --conns=M [--inflight=2] [--size=32]
  *   loadgen --mode=idle    --port=P --conns=10000        open, report, hold until stdin says so
@@ -419,6 +422,7 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--text") == 0) o.text = 1;
     else if (strcmp(a, "--deflate") == 0) o.deflate = 1;
     else if (strcmp(a, "--prime") == 0) o.prime = 1;
+    else if (strcmp(a, "--raw") == 0) o.raw = 1;
     else {
       fprintf(stderr, "loadgen: unknown argument %s\n", a);
       return 2;
@@ -443,6 +447,10 @@ int main(int argc, char **argv) {
   }
   if (o.port <= 0) {
     fprintf(stderr, "loadgen: --port is required\n");
+    return 2;
+  }
+  if (o.raw && (!o.threads || strcmp(o.mode, "echo") || o.deflate || o.size == 0)) {
+    fprintf(stderr, "loadgen: --raw is for the echo mode with --pacing=threads and --size >= 1\n");
     return 2;
   }
   if (o.threads) {

@@ -89,6 +89,7 @@ typedef struct {
   int handshakes;     /* max concurrent handshakes while connecting many sockets */
   const char *path;   /* request path */
   int threads;        /* echo: --pacing=threads, one blocking thread per connection (paced.c) */
+  int raw;            /* echo with threads: no upgrade, no frames: `size` bytes out, the same back */
 } opts_t;
 
 int run_server(const opts_t *o);      /* server.c: tiny epoll echo server for the client-side rows */

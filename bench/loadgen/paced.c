@@ -79,9 +79,24 @@ static int fill(pconn *c) {
   }
 }
 
+/* --raw: reads exactly `size` bytes and checks them against what was sent. */
+static int read_raw_echo(pconn *c) {
+  size_t got = 0, size = c->o->size;
+  while (got < size) {
+    if (c->rx_off == c->rx_have && fill(c) < 0) return note(c, "read failed or EOF"), -1;
+    size_t avail = c->rx_have - c->rx_off;
+    size_t take = size - got < avail ? size - got : avail;
+    if (memcmp(c->plain + got, c->rx + c->rx_off, take) != 0) return note(c, "echo payload differs"), -1;
+    got += take;
+    c->rx_off += take;
+  }
+  return 0;
+}
+
 /* Reads one whole echo and checks it against what was sent. */
 static int read_echo(pconn *c) {
   const opts_t *o = c->o;
+  if (o->raw) return read_raw_echo(c);
   frame_rx r;
   size_t got = 0;
   int want_op = o->text ? 1 : 2, first = 1;
@@ -115,6 +130,7 @@ static int read_echo(pconn *c) {
 
 static int handshake(pconn *c) {
   const opts_t *o = c->o;
+  if (o->raw) return 0; /* --raw: bytes from the first write on */
   const char *key = c->key;
   char req[512], want[29], accept[64];
   int n = snprintf(req, sizeof req,
@@ -173,6 +189,13 @@ static void *conn_main(void *arg) {
       c->bytes += o->size;
     }
   }
+  if (o->raw) {
+    /* End our side and wait for the server to end its own. */
+    shutdown(c->fd, SHUT_WR);
+    while (fill(c) == 0) c->rx_off = c->rx_have;
+    close(c->fd);
+    return NULL;
+  }
   /* Close politely (1000) and wait for the server to close TCP. */
   uint8_t frame[16], code[2] = {0x03, 0xE8};
   size_t n = ws_frame(frame, 1, 0, 8, code, 2, c->close_key);
@@ -207,7 +230,12 @@ int run_paced(const opts_t *o) {
     rng_fill(c->close_key, 4);
     rng_fill(key, 4);
     c->frame = malloc(o->size + 14);
-    c->frame_len = ws_frame(c->frame, 1, 0, o->text ? 1 : 2, c->plain, o->size, key);
+    if (o->raw) {
+      memcpy(c->frame, c->plain, o->size);
+      c->frame_len = o->size;
+    } else {
+      c->frame_len = ws_frame(c->frame, 1, 0, o->text ? 1 : 2, c->plain, o->size, key);
+    }
     c->rx = malloc(RXBUF + 1);
   }
   for (int i = 0; i < n; i++) pthread_create(&th[i], &at, conn_main, &cs[i]);

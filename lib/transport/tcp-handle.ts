@@ -1,0 +1,1082 @@
+/**
+ * A transport past net.Socket's stream layer: reads and writes a plain TCP (or Unix-socket) connection
+ * through Node's libuv handle directly — `readStart`/`onread` in, `writeBuffer`/`writev` out — with no
+ * Readable/Writable machinery in between (no push, no 'data' event, no write queue, no afterWrite tick).
+ *
+ * `adopt(socket, head)` takes the handle out of an upgraded `net.Socket` and returns a `TcpTransport`, or
+ * null when it cannot (TLS, any other Duplex, a subclass of net.Socket, Node internals unavailable, bytes
+ * the socket holds that cannot be carried over): the caller then stays on the stream path. The
+ * `net.Socket` itself stays behind as a *shell*: it keeps its place in its server's connection count
+ * (`server.close()` waits for it), keeps its 'close' listeners (they hear it when the connection really
+ * closes), keeps answering `remoteAddress` & co., and its methods (`destroy`, `end`, `write`,
+ * `setKeepAlive`, `setTimeout`, …) act on the transport. It is what `ws._socket` can stay.
+ *
+ * Node internals used (checked on Node 18, 20, 22, 24; refused outside 18–24):
+ * - `process.binding('stream_wrap')`: `WriteWrap`, `ShutdownWrap`, `streamBaseState` and its indexes
+ *   `kReadBytesOrError`, `kArrayBufferOffset`, `kBytesWritten`, `kLastWriteWasAsync`. Never called when
+ *   `process.binding` is wrapped by --pending-deprecation (it would print DEP0111, or throw on a later
+ *   tick under --throw-deprecation); a throw (the permission model) means unavailable.
+ * - the TCPWrap/PipeWrap handle: `readStart`, `readStop`, `onread`, `useUserBuffer`, `writeBuffer`,
+ *   `writev`, `shutdown`, `close`, `reset`, `getpeername`, `getsockname`, `setNoDelay`, `setKeepAlive`,
+ *   `ref`, `unref`, `bytesRead`, `bytesWritten`.
+ * - net.Socket's private `_handle`, `_readableState`, `_getpeername`/`_getsockname`, `_destroy` (called
+ *   once the handle is closed: with `_handle` null it only does the server's bookkeeping and emits
+ *   'close').
+ *
+ * Per connection: one TcpTransport object, no closures. The handle, the write requests and the shell find
+ * their transport through a field, and every callback is a module-level function.
+ */
+import * as net from 'net';
+import { getSystemErrorName } from 'util';
+
+// --- Node internals --------------------------------------------------------------------------------
+
+/** The slice of `process.binding('stream_wrap')` this module uses. */
+interface StreamWrapBinding {
+  WriteWrap: new () => WriteReq;
+  ShutdownWrap: new () => ShutdownReq;
+  streamBaseState: Int32Array;
+  kReadBytesOrError: number;
+  kArrayBufferOffset: number;
+  kBytesWritten: number;
+  kLastWriteWasAsync: number;
+}
+
+/** A write request (a `WriteWrap`): its fields are ours; C++ calls `oncomplete(status)` with it as `this`. */
+interface WriteReq {
+  oncomplete: (this: WriteReq, status: number) => void;
+  transport: TcpTransport | null;
+  /** The bytes in flight, kept alive until the kernel has them (the buffer, or the array of buffers). */
+  data: Buffer | Buffer[] | null;
+  /** The callbacks of the writes this request carries (one function, an array, or null). */
+  cbs: WriteCallback | WriteCallback[] | null;
+  bytes: number;
+}
+
+interface ShutdownReq {
+  oncomplete: (this: ShutdownReq, status: number) => void;
+  transport: TcpTransport | null;
+}
+
+/** A libuv stream handle as Node's `TCP`/`Pipe` wrap exposes it. */
+interface StreamHandle {
+  onread: (this: StreamHandle, ab?: ArrayBuffer) => undefined;
+  reading: boolean;
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+  readStart(): number;
+  readStop(): number;
+  useUserBuffer(buf: Uint8Array): number;
+  writeBuffer(req: WriteReq, buf: Uint8Array): number;
+  writev(req: WriteReq, chunks: Buffer[], allBuffers: boolean): number;
+  shutdown(req: ShutdownReq): number;
+  close(cb: (this: StreamHandle) => void): void;
+  reset?(cb: (this: StreamHandle) => void): number;
+  getpeername?(out: object): number;
+  getsockname?(out: object): number;
+  setNoDelay?(on: boolean): number;
+  setKeepAlive?(on: boolean, delaySecs: number): number;
+  ref(): void;
+  unref(): void;
+  [kTransport]?: TcpTransport;
+}
+
+/** What a net.Socket carries that this module reads (private fields). */
+interface SocketInternals {
+  _handle: StreamHandle | null;
+  _readableState: { length: number; ended: boolean; endEmitted: boolean; decoder: unknown; objectMode: boolean };
+  _writableState: { length: number; ended: boolean };
+  [kTransport]?: TcpTransport;
+}
+
+type NetSocket = net.Socket & SocketInternals;
+
+const kTransport = Symbol('weft-tcp-transport');
+/** libuv's UV_EOF (the same on every platform). */
+const UV_EOF = -4095;
+const UV_ENOTCONN = -107;
+/**
+ * The shared read buffer: what libuv is offered per read(2) in the 'copy' and 'view' modes. Larger than
+ * Node's 64 KiB: a large message then arrives in fewer reads (fewer callbacks, fewer allocations); in
+ * bench/transport.js a 64 KiB echo went from 1.24 reads and 1.6 page faults per message to 1.00 and
+ * 0.04, a 1 MiB echo from 16.6 reads to 4.6. One buffer per process. WEFT_TCP_READ_BUFFER overrides it
+ * (read once, when the first socket is adopted; for benchmarks).
+ */
+const READ_BUFFER_SIZE = 256 * 1024;
+/** Versions whose internals were checked (engines: ^18 || ^20 || ^22 || ^24). */
+const MIN_MAJOR = 18;
+const MAX_MAJOR = 24;
+
+let binding: StreamWrapBinding | null = null;
+let unavailable: string | null | undefined; // undefined: not probed yet; null: available
+let streamState: Int32Array = new Int32Array(4);
+let kReadBytesOrError = 0;
+let kArrayBufferOffset = 1;
+let kLastWriteWasAsync = 3;
+
+/**
+ * Why the handle transport cannot be used in this process, or null when it can. Probed once, on first
+ * use (importing this module touches nothing).
+ */
+export function tcpHandleUnavailable(): string | null {
+  if (unavailable === undefined) unavailable = probe();
+  return unavailable;
+}
+
+function probe(): string | null {
+  const env = process.env.WEFT_TCP_HANDLE;
+  if (env === '0' || env === 'false' || env === 'off') return 'disabled by WEFT_TCP_HANDLE';
+  const major = Number(process.versions.node.split('.')[0]);
+  if (!(major >= MIN_MAJOR && major <= MAX_MAJOR)) return `Node ${process.versions.node} is not one the handle transport was checked on`;
+  const p = process as unknown as { binding?: ((name: string) => unknown) & { name: string } };
+  // --pending-deprecation (or NODE_PENDING_DEPRECATION=1) wraps process.binding in util.deprecate: calling
+  // it would print DEP0111, and under --throw-deprecation throw on a later tick, out of reach of a catch.
+  if (typeof p.binding !== 'function' || p.binding.name !== 'binding') return 'process.binding is deprecated in this process (--pending-deprecation)';
+  let b: Partial<StreamWrapBinding>;
+  try {
+    b = p.binding('stream_wrap') as Partial<StreamWrapBinding>;
+  } catch (err) {
+    // The permission model (--permission, --experimental-permission) refuses process.binding.
+    return `process.binding('stream_wrap') failed: ${(err as Error).message}`;
+  }
+  if (
+    b === null ||
+    typeof b !== 'object' ||
+    typeof b.WriteWrap !== 'function' ||
+    typeof b.ShutdownWrap !== 'function' ||
+    !(b.streamBaseState instanceof Int32Array) ||
+    typeof b.kReadBytesOrError !== 'number' ||
+    typeof b.kArrayBufferOffset !== 'number' ||
+    typeof b.kLastWriteWasAsync !== 'number' ||
+    typeof b.kBytesWritten !== 'number' ||
+    Math.max(b.kReadBytesOrError, b.kArrayBufferOffset, b.kLastWriteWasAsync, b.kBytesWritten) >= b.streamBaseState.length
+  ) {
+    return "process.binding('stream_wrap') does not have the expected shape";
+  }
+  binding = b as StreamWrapBinding;
+  streamState = binding.streamBaseState;
+  kReadBytesOrError = binding.kReadBytesOrError;
+  kArrayBufferOffset = binding.kArrayBufferOffset;
+  kLastWriteWasAsync = binding.kLastWriteWasAsync;
+  return null;
+}
+
+// --- the read buffer ---------------------------------------------------------------------------------
+
+/**
+ * How received bytes reach the owner:
+ * - `'copy'` (default): libuv reads into one 256 KiB buffer shared by every adopted handle; each read is
+ *   copied into a buffer of its own size (Node's 8 KiB pool below 4 KiB). The owner may keep the chunk.
+ * - `'view'`: the chunk is a view of that shared buffer, valid only during `onTransportData`: the owner
+ *   must copy what it keeps (`write()` copies a view of that buffer it is given: a write libuv finishes
+ *   later would send bytes the next read has overwritten). For consumers that never keep views.
+ * - `'alloc'`: Node's own allocation (a fresh 64 KiB buffer per read, shrunk to its length); no copy.
+ */
+export type ReadMode = 'copy' | 'view' | 'alloc';
+
+let readBuffer: Buffer | null = null;
+
+function sharedReadBuffer(): Buffer {
+  // One buffer for all handles is safe: a read lands in it and is handed to JS before the loop reads
+  // again, on any handle. It must stay referenced (C++ keeps only its address).
+  if (readBuffer === null) {
+    const size = Number(process.env.WEFT_TCP_READ_BUFFER);
+    readBuffer = Buffer.allocUnsafeSlow(size >= 1024 && size <= 16 * 1024 * 1024 ? Math.floor(size) : READ_BUFFER_SIZE);
+  }
+  return readBuffer;
+}
+
+// --- the owner's interface -----------------------------------------------------------------------------
+
+export type WriteCallback = (err?: Error | null) => void;
+
+/**
+ * What a transport reports to (the driver, in phase 2). Prefixed names, so that a class that is also the
+ * protocol's Sink (with its own onClose/onError/onDrain) can implement both.
+ */
+export interface TransportOwner {
+  /**
+   * Bytes from the peer. Replies written during this call leave together, in one writev, when it returns.
+   * With `read: 'view'` the chunk is valid only during the call.
+   */
+  onTransportData(chunk: Buffer): void;
+  /** The peer ended its side (FIN). Reading has stopped; writing may go on until `end()`. */
+  onTransportEnd(): void;
+  /** A read or write failed (ECONNRESET, EPIPE, …): reported once, then the transport closes. */
+  onTransportError(err: Error): void;
+  /** The handle is closed; nothing more will be reported. */
+  onTransportClose(hadError: boolean): void;
+  /** A write had returned false, and everything written has now been handed to the kernel. */
+  onTransportDrain(): void;
+}
+
+export interface AdoptOptions {
+  /** How received bytes are handed over (see ReadMode). */
+  read?: ReadMode;
+}
+
+const OPEN = 0;
+/** `destroy()` (or an error) closed the handle; waiting for libuv's close callback. */
+const CLOSING = 1;
+const CLOSED = 2;
+
+interface SockAddr {
+  address?: string;
+  family?: string;
+  port?: number;
+}
+
+// --- the transport ---------------------------------------------------------------------------------------
+
+/** One adopted connection. */
+export class TcpTransport {
+  /** The handle (kept after close for `bytesRead`/`bytesWritten`). */
+  handle: StreamHandle;
+  owner: TransportOwner | null;
+  /** The net.Socket the handle came from: finished (server bookkeeping, 'close') once the handle closes. */
+  readonly socket: net.Socket;
+  readonly readMode: ReadMode;
+  /** The peer's and our address, as the shell reports them. */
+  readonly peer: SockAddr;
+  readonly sock: SockAddr;
+  /** `write()` returns false once this many bytes are buffered (the socket's writableHighWaterMark). */
+  readonly highWaterMark: number;
+  /** The socket's allowHalfOpen: when false, the peer's FIN ends our side too (after onTransportEnd). */
+  readonly allowHalfOpen: boolean;
+
+  /** OPEN, CLOSING or CLOSED. */
+  state: number;
+  /** Reading was requested (started and not paused). */
+  private reading: boolean;
+  private started: boolean;
+  private paused: boolean;
+  /** The peer's FIN has been read. */
+  readEnded: boolean;
+  /** `end()` was called: no more writes; the shutdown is on its way or done. */
+  ending: boolean;
+  private shutdownDone: boolean;
+  /** The connection closed because of an error (or `destroy(err)`). */
+  private hadError: boolean;
+  private errorReported: boolean;
+  /** Nesting of cork()/read callbacks: writes are queued while it is above 0. */
+  corked: number;
+  /** Writes waiting for the next flush (one writev). */
+  private queue: Buffer[] | null;
+  /** @internal The callbacks of the queued writes. */
+  queueCbs: WriteCallback[] | null;
+  /** Bytes in `queue`. */
+  queuedBytes: number;
+  /** Bytes handed to libuv that it has not finished writing (whole writes, as Node counts them). */
+  writingBytes: number;
+  /** @internal A write returned false: `onTransportDrain` is due once everything is written. */
+  needDrain: boolean;
+  /** @internal Bytes received before `start()` (the upgrade's head, bytes the socket had read). */
+  head: Buffer | null;
+  /** Set by the shell's setTimeout: refreshed by every read and write; emits 'timeout' on the shell. */
+  idleTimer: NodeJS.Timeout | null;
+  /** Someone listens for 'data' on the shell: each read is emitted there too. */
+  tapData: boolean;
+  private finalBytesRead: number;
+  private finalBytesWritten: number;
+
+  constructor(handle: StreamHandle, socket: net.Socket, readMode: ReadMode, peer: SockAddr, sock: SockAddr, head: Buffer | null) {
+    this.handle = handle;
+    this.owner = null;
+    this.socket = socket;
+    this.readMode = readMode;
+    this.peer = peer;
+    this.sock = sock;
+    this.highWaterMark = socket.writableHighWaterMark;
+    this.allowHalfOpen = socket.allowHalfOpen === true;
+    this.state = OPEN;
+    this.reading = false;
+    this.started = false;
+    this.paused = false;
+    this.readEnded = false;
+    this.ending = false;
+    this.shutdownDone = false;
+    this.hadError = false;
+    this.errorReported = false;
+    this.corked = 0;
+    this.queue = null;
+    this.queueCbs = null;
+    this.queuedBytes = 0;
+    this.writingBytes = 0;
+    this.needDrain = false;
+    this.head = head;
+    this.idleTimer = null;
+    this.tapData = false;
+    this.finalBytesRead = 0;
+    this.finalBytesWritten = 0;
+  }
+
+  /**
+   * Starts reading and hands every event to `owner`. Bytes that arrived before adoption are delivered on
+   * the next tick (after the caller's synchronous setup, as a stream's unshifted head would be).
+   */
+  start(owner: TransportOwner): void {
+    if (this.started) return;
+    this.started = true;
+    this.owner = owner;
+    if (this.state === CLOSED) {
+      // Closed before it started (its shell destroyed): the owner still hears it, once.
+      process.nextTick(lateClose, this);
+      return;
+    }
+    if (this.state !== OPEN) return;
+    if (this.head !== null) process.nextTick(deliverHead, this);
+    if (!this.paused) this.readStart();
+  }
+
+  /** Bytes buffered on our side: queued for the next flush plus handed to libuv and not yet written. */
+  get bufferedBytes(): number {
+    return this.queuedBytes + this.writingBytes;
+  }
+
+  get destroyed(): boolean {
+    return this.state !== OPEN;
+  }
+
+  get bytesRead(): number {
+    return this.state === CLOSED ? this.finalBytesRead : this.handle.bytesRead;
+  }
+
+  get bytesWritten(): number {
+    return this.state === CLOSED ? this.finalBytesWritten : this.handle.bytesWritten;
+  }
+
+  get closedWithError(): boolean {
+    return this.hadError;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  // --- writing ---
+
+  /**
+   * Writes `first` and, when given, `second` right behind it (a header and its payload). Outside a read
+   * callback and uncorked, they leave at once (one write or writev); otherwise with the rest of the batch.
+   * `cb` runs once the bytes are with the kernel, in write order, never synchronously; with an error if
+   * the connection failed or was closed first. Returns false when the caller should wait for
+   * `onTransportDrain`.
+   */
+  write(first: Buffer, second: Buffer | null, cb?: WriteCallback): boolean {
+    if (this.state !== OPEN || this.ending) {
+      if (cb !== undefined) process.nextTick(cb, this.state !== OPEN ? destroyedError() : writeAfterEndError());
+      return false;
+    }
+    if (this.readMode === 'view') {
+      // A view of the shared read buffer would be overwritten by the next read before a write that
+      // libuv finishes later has sent it: such bytes are copied.
+      if (first.buffer === (readBuffer as Buffer).buffer) first = Buffer.from(first);
+      if (second !== null && second.buffer === (readBuffer as Buffer).buffer) second = Buffer.from(second);
+    }
+    let q = this.queue;
+    if (q === null) q = this.queue = [];
+    q.push(first);
+    let bytes = first.length;
+    if (second !== null) {
+      q.push(second);
+      bytes += second.length;
+    }
+    this.queuedBytes += bytes;
+    if (cb !== undefined) {
+      if (this.queueCbs === null) this.queueCbs = [];
+      this.queueCbs.push(cb);
+    }
+    if (this.corked === 0) this.flush();
+    if (this.queuedBytes + this.writingBytes < this.highWaterMark) return true;
+    this.needDrain = true;
+    return false;
+  }
+
+  /** Holds writes back until the matching `uncork()` (nestable); they then leave in one writev. */
+  cork(): void {
+    this.corked++;
+  }
+
+  uncork(): void {
+    if (this.corked === 0) return;
+    if (--this.corked === 0) this.flush();
+  }
+
+  /** Hands the queued writes to libuv now, in one writev, whatever the cork. */
+  flush(): void {
+    const q = this.queue;
+    if (q === null || q.length === 0 || this.state !== OPEN) return;
+    const bytes = this.queuedBytes;
+    const cbs = takeCallbacks(this);
+    this.queuedBytes = 0;
+    const handle = this.handle;
+    let req = spareReq;
+    if (req === null) req = newWriteReq();
+    req.transport = this;
+    const single = q.length === 1;
+    const err = single ? handle.writeBuffer(req, q[0]) : handle.writev(req, q, true);
+    if (this.idleTimer !== null) this.idleTimer.refresh();
+    if (err !== 0) {
+      q.length = 0;
+      req.transport = null;
+      // C++ may have wrapped and disposed of the request: never reuse it.
+      if (spareReq === req) spareReq = null;
+      const e = errnoError(err, 'write');
+      if (cbs !== null) process.nextTick(callCallbacks, cbs, e);
+      this.fail(e);
+      return;
+    }
+    if (streamState[kLastWriteWasAsync] !== 0) {
+      // libuv holds on to the buffers' memory until the write completes: the request keeps them alive.
+      spareReq = null;
+      if (single) {
+        req.data = q[0];
+        q.length = 0;
+      } else {
+        req.data = q;
+        this.queue = null;
+      }
+      req.cbs = cbs;
+      req.bytes = bytes;
+      this.writingBytes += bytes;
+      return;
+    }
+    // Written in full at once: the request was never handed to C++ and serves the next write too.
+    spareReq = req;
+    req.transport = null;
+    q.length = 0;
+    if (cbs !== null) process.nextTick(callCallbacks, cbs, null);
+    if (this.needDrain && this.writingBytes === 0 && this.queuedBytes === 0) process.nextTick(drained, this);
+  }
+
+  // --- reading ---
+
+  /** Stops reading (readStop) until `resume()`. */
+  pause(): void {
+    this.paused = true;
+    if (this.reading) {
+      this.reading = false;
+      this.handle.readStop();
+    }
+  }
+
+  resume(): void {
+    this.paused = false;
+    if (this.started) this.readStart();
+  }
+
+  private readStart(): void {
+    if (this.reading || this.readEnded || this.state !== OPEN) return;
+    const err = this.handle.readStart();
+    if (err !== 0 && err !== UV_ENOTCONN) {
+      this.fail(errnoError(err, 'read'));
+      return;
+    }
+    this.reading = true;
+  }
+
+  /** @internal A read callback with `nread` bytes at the start of the shared buffer / in `ab`. */
+  received(chunk: Buffer): void {
+    if (this.idleTimer !== null) this.idleTimer.refresh();
+    const owner = this.owner as TransportOwner;
+    // Replies made while this chunk is handled leave together, in one writev, when it is done.
+    this.corked++;
+    try {
+      owner.onTransportData(chunk);
+      if (this.tapData && this.state === OPEN) {
+        this.socket.emit('data', this.readMode === 'view' ? Buffer.from(chunk) : chunk);
+      }
+    } finally {
+      if (--this.corked === 0) this.flush();
+    }
+  }
+
+  /** @internal The peer's FIN. */
+  eof(): void {
+    this.readEnded = true;
+    this.reading = false;
+    if (this.owner !== null) this.owner.onTransportEnd();
+    if (this.state !== OPEN) return;
+    // The shell's own 'end', for listeners on it.
+    this.socket.emit('end');
+    if (this.state !== OPEN) return;
+    // As a net.Socket would: without allowHalfOpen (net.Server's default) our side ends in turn. An
+    // http.Server's sockets allow half-open connections: there the owner decides (the driver ends).
+    if (!this.ending && (!this.allowHalfOpen || this.owner === null)) this.end();
+    else if (this.shutdownDone) this.close(false);
+  }
+
+  // --- ending ---
+
+  /**
+   * Ends our side: flushes what is queued, then shuts the write side down (libuv waits for the writes in
+   * flight). The handle is closed once the peer has ended its side too (or on `destroy()`).
+   */
+  end(): void {
+    if (this.ending || this.state !== OPEN) return;
+    this.ending = true;
+    this.flush();
+    if (this.state !== OPEN) return;
+    const req = new (binding as StreamWrapBinding).ShutdownWrap();
+    req.oncomplete = onShutdownComplete;
+    req.transport = this;
+    const err = this.handle.shutdown(req);
+    if (err === 1 || err === UV_ENOTCONN) {
+      // Finished synchronously (Node's net treats both so).
+      req.transport = null;
+      process.nextTick(shutdownFinished, this);
+    } else if (err !== 0) {
+      req.transport = null;
+      this.fail(errnoError(err, 'shutdown'));
+    }
+  }
+
+  /** @internal */
+  afterShutdown(): void {
+    this.shutdownDone = true;
+    if (this.readEnded && this.state === OPEN) this.close(false);
+  }
+
+  /** Closes the connection now: queued writes fail; `onTransportClose(hadError)` follows. */
+  destroy(err?: Error | null): void {
+    this.close(err !== undefined && err !== null);
+  }
+
+  /** Closes with a TCP RST instead of a FIN (Node's `resetAndDestroy`); a plain close where unsupported. */
+  reset(): void {
+    if (this.state !== OPEN) return;
+    const handle = this.handle;
+    if (typeof handle.reset !== 'function') {
+      this.close(false);
+      return;
+    }
+    this.beginClose(false);
+    if (handle.reset(onHandleClose) !== 0) handle.close(onHandleClose);
+  }
+
+  /** @internal A read or write failed: report it once, then close. */
+  fail(err: Error): void {
+    if (this.state !== OPEN) return;
+    // Set first: an owner that destroys the transport from onTransportError still closes with an error.
+    this.hadError = true;
+    if (!this.errorReported) {
+      this.errorReported = true;
+      if (this.owner !== null) this.owner.onTransportError(err);
+      // ws keeps an 'error' listener on its socket; the shell has at least adopt()'s no-op.
+      this.socket.emit('error', err);
+    }
+    this.close(true);
+  }
+
+  private close(hadError: boolean): void {
+    if (this.state !== OPEN) return;
+    this.beginClose(hadError);
+    this.handle.close(onHandleClose);
+  }
+
+  private beginClose(hadError: boolean): void {
+    this.state = CLOSING;
+    if (hadError) this.hadError = true;
+    this.reading = false;
+    if (this.idleTimer !== null) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+    }
+    // Writes never handed to libuv fail now; those in flight fail (ECANCELED) when the handle closes.
+    const cbs = takeCallbacks(this);
+    this.queuedBytes = 0;
+    if (this.queue !== null) this.queue.length = 0;
+    if (cbs !== null) process.nextTick(callCallbacks, cbs, destroyedError());
+    // The shell is destroyed at once (as net destroys a socket before its handle is closed): writes to
+    // it fail quietly from now on. Its 'close' and the server's bookkeeping wait for the handle.
+    const socket = this.socket;
+    if (!socket.destroyed) socket.destroy();
+  }
+
+  /** @internal libuv closed the handle. */
+  closed(): void {
+    this.state = CLOSED;
+    const handle = this.handle;
+    this.finalBytesRead = handle.bytesRead;
+    this.finalBytesWritten = handle.bytesWritten;
+    handle[kTransport] = undefined;
+    // The shell: the server counts the connection out (server.close() may complete) and its 'close'
+    // listeners hear it, on the next tick (net.Socket's own _destroy, with no handle left to close).
+    (SocketProto as unknown as { _destroy(err: Error | null, cb: (err?: Error | null) => void): void })._destroy.call(
+      this.socket,
+      null,
+      noop,
+    );
+    const owner = this.owner;
+    if (owner !== null) owner.onTransportClose(this.hadError);
+  }
+
+  /** @internal */
+  afterWrite(req: WriteReq, status: number): void {
+    this.writingBytes -= req.bytes;
+    const cbs = req.cbs;
+    req.cbs = null;
+    req.data = null;
+    req.transport = null;
+    if (status < 0) {
+      const err = this.state !== OPEN ? destroyedError() : errnoError(status, 'write');
+      if (cbs !== null) callCallbacks(cbs, err);
+      this.fail(err);
+      return;
+    }
+    if (this.idleTimer !== null) this.idleTimer.refresh();
+    if (cbs !== null) callCallbacks(cbs, null);
+    if (this.needDrain && this.writingBytes === 0 && this.queuedBytes === 0 && this.state === OPEN) drained(this);
+  }
+
+  // --- socket options ---
+
+  setNoDelay(enable: boolean): void {
+    const handle = this.handle;
+    if (this.state === OPEN && typeof handle.setNoDelay === 'function') handle.setNoDelay(enable);
+  }
+
+  setKeepAlive(enable: boolean, initialDelayMs: number): void {
+    const handle = this.handle;
+    if (this.state === OPEN && typeof handle.setKeepAlive === 'function') {
+      handle.setKeepAlive(enable, Math.trunc(initialDelayMs / 1000));
+    }
+  }
+
+  ref(): void {
+    if (this.state === OPEN) this.handle.ref();
+  }
+
+  unref(): void {
+    if (this.state === OPEN) this.handle.unref();
+  }
+
+  /** Node's socket.setTimeout: 'timeout' on the shell after `ms` without a read or a write (0: off). */
+  setIdleTimeout(ms: number): void {
+    if (this.idleTimer !== null) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+    }
+    if (ms > 0 && this.state === OPEN) {
+      this.idleTimer = setTimeout(onIdle, ms, this);
+      this.idleTimer.unref();
+    }
+  }
+}
+
+// --- module-level callbacks (no closures per connection) -------------------------------------------------
+
+/** Write requests whose write completed synchronously never reach C++: one is kept for the next write. */
+let spareReq: WriteReq | null = null;
+
+function newWriteReq(): WriteReq {
+  const req = new (binding as StreamWrapBinding).WriteWrap();
+  req.oncomplete = onWriteComplete;
+  req.transport = null;
+  req.data = null;
+  req.cbs = null;
+  req.bytes = 0;
+  return req;
+}
+
+function onWriteComplete(this: WriteReq, status: number): void {
+  const t = this.transport;
+  if (t !== null) t.afterWrite(this, status);
+}
+
+function onShutdownComplete(this: ShutdownReq): void {
+  const t = this.transport;
+  this.transport = null;
+  if (t !== null) t.afterShutdown();
+}
+
+function shutdownFinished(t: TcpTransport): void {
+  t.afterShutdown();
+}
+
+function onHandleClose(this: StreamHandle): void {
+  const t = this[kTransport];
+  if (t !== undefined) t.closed();
+}
+
+/** The handle's onread: `this` is the handle; the count (or error) is in streamBaseState. */
+function onRead(this: StreamHandle, ab?: ArrayBuffer): undefined {
+  const t = this[kTransport];
+  if (t === undefined || t.state !== OPEN) return undefined;
+  const nread = streamState[kReadBytesOrError];
+  if (nread > 0) {
+    let chunk: Buffer;
+    if (ab !== undefined) {
+      chunk = Buffer.from(ab, streamState[kArrayBufferOffset], nread);
+    } else if (t.readMode === 'copy') {
+      chunk = Buffer.allocUnsafe(nread);
+      (readBuffer as Buffer).copy(chunk, 0, 0, nread);
+    } else {
+      chunk = (readBuffer as Buffer).subarray(0, nread);
+    }
+    t.received(chunk);
+    // Returning anything but undefined would install it as the next read buffer (useUserBuffer).
+    return undefined;
+  }
+  if (nread === 0) return undefined;
+  if (nread === UV_EOF) t.eof();
+  else t.fail(errnoError(nread, 'read'));
+  return undefined;
+}
+
+function deliverHead(t: TcpTransport): void {
+  const head = t.head;
+  t.head = null;
+  if (head !== null && t.state === OPEN) t.received(head);
+}
+
+function lateClose(t: TcpTransport): void {
+  if (t.owner !== null) t.owner.onTransportClose(t.closedWithError);
+}
+
+function drained(t: TcpTransport): void {
+  if (!t.needDrain || t.state !== OPEN || t.bufferedBytes !== 0) return;
+  t.needDrain = false;
+  if (t.owner !== null) t.owner.onTransportDrain();
+}
+
+function onIdle(t: TcpTransport): void {
+  t.idleTimer = null;
+  if (t.state === OPEN) t.socket.emit('timeout');
+}
+
+function takeCallbacks(t: TcpTransport): WriteCallback | WriteCallback[] | null {
+  const cbs = t.queueCbs;
+  if (cbs === null || cbs.length === 0) return null;
+  t.queueCbs = null;
+  return cbs.length === 1 ? cbs[0] : cbs;
+}
+
+function callCallbacks(cbs: WriteCallback | WriteCallback[], err: Error | null): void {
+  if (typeof cbs === 'function') {
+    cbs(err);
+    return;
+  }
+  for (let i = 0; i < cbs.length; i++) cbs[i](err);
+}
+
+function errnoError(errno: number, syscall: string): NodeJS.ErrnoException {
+  let code: string;
+  try {
+    code = getSystemErrorName(errno);
+  } catch {
+    code = `E${-errno}`;
+  }
+  const err = new Error(`${syscall} ${code}`) as NodeJS.ErrnoException;
+  err.errno = errno;
+  err.code = code;
+  err.syscall = syscall;
+  return err;
+}
+
+function destroyedError(): Error {
+  const err = new Error('Cannot call write after a stream was destroyed') as NodeJS.ErrnoException;
+  err.code = 'ERR_STREAM_DESTROYED';
+  return err;
+}
+
+function writeAfterEndError(): Error {
+  const err = new Error('write after end') as NodeJS.ErrnoException;
+  err.code = 'ERR_STREAM_WRITE_AFTER_END';
+  return err;
+}
+
+function noop(): void {}
+
+// --- the shell: the net.Socket left behind ------------------------------------------------------------------
+
+const SocketProto = net.Socket.prototype as net.Socket & Record<string, unknown>;
+
+type Shell = NetSocket & Record<string, unknown>;
+
+function transportOfShell(s: Shell): TcpTransport | undefined {
+  return s[kTransport];
+}
+
+/**
+ * The prototype an adopted socket is switched to: net.Socket's, with what needs the handle redirected to
+ * the transport. Nothing per connection: the methods find their transport through a field.
+ */
+const DetachedSocketProto: Record<string, unknown> = Object.create(SocketProto, {
+  // Reading belongs to the transport (net's _read would wait for a 'connect' that never comes).
+  _read: { value: noop, writable: true, configurable: true },
+  _write: {
+    value(this: Shell, chunk: Buffer | string, encoding: BufferEncoding, cb: WriteCallback): void {
+      const t = transportOfShell(this);
+      if (t === undefined) cb(destroyedError());
+      // net.Socket keeps strings as they are (decodeStrings: false): they are encoded here.
+      else t.write(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk, null, cb);
+    },
+    writable: true,
+    configurable: true,
+  },
+  _writev: {
+    value(this: Shell, chunks: { chunk: Buffer | string; encoding: BufferEncoding }[], cb: WriteCallback): void {
+      const t = transportOfShell(this);
+      if (t === undefined) {
+        cb(destroyedError());
+        return;
+      }
+      t.cork();
+      for (let i = 0; i < chunks.length; i++) {
+        const { chunk, encoding } = chunks[i];
+        t.write(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk, null, i === chunks.length - 1 ? cb : undefined);
+      }
+      t.uncork();
+    },
+    writable: true,
+    configurable: true,
+  },
+  _final: {
+    value(this: Shell, cb: WriteCallback): void {
+      const t = transportOfShell(this);
+      if (t !== undefined) t.end();
+      cb();
+    },
+    writable: true,
+    configurable: true,
+  },
+  _destroy: {
+    // The user destroyed the shell (socket.destroy(), server shutdown code): close the connection. The
+    // shell's 'close' and the server's count follow when the handle is closed (TcpTransport.closed).
+    value(this: Shell, err: Error | null, cb: WriteCallback): void {
+      const t = transportOfShell(this);
+      if (t !== undefined && t.state === OPEN) t.destroy(err);
+      cb(err);
+    },
+    writable: true,
+    configurable: true,
+  },
+  _getpeername: {
+    value(this: Shell): SockAddr {
+      const t = transportOfShell(this);
+      return t !== undefined ? t.peer : {};
+    },
+    writable: true,
+    configurable: true,
+  },
+  _getsockname: {
+    value(this: Shell): SockAddr {
+      const t = transportOfShell(this);
+      return t !== undefined ? t.sock : {};
+    },
+    writable: true,
+    configurable: true,
+  },
+  setNoDelay: {
+    value(this: Shell, enable?: boolean): Shell {
+      const t = transportOfShell(this);
+      if (t !== undefined) t.setNoDelay(enable === undefined ? true : !!enable);
+      return this;
+    },
+    writable: true,
+    configurable: true,
+  },
+  setKeepAlive: {
+    value(this: Shell, enable?: boolean | number, initialDelay?: number): Shell {
+      const t = transportOfShell(this);
+      if (typeof enable === 'number') {
+        initialDelay = enable;
+        enable = false;
+      }
+      if (t !== undefined) t.setKeepAlive(!!enable, initialDelay === undefined ? 0 : initialDelay);
+      return this;
+    },
+    writable: true,
+    configurable: true,
+  },
+  setTimeout: {
+    value(this: Shell, ms: number, cb?: () => void): Shell {
+      const t = transportOfShell(this);
+      if (t !== undefined) t.setIdleTimeout(ms);
+      if (cb !== undefined) {
+        if (ms === 0) this.removeListener('timeout', cb);
+        else this.once('timeout', cb);
+      }
+      return this;
+    },
+    writable: true,
+    configurable: true,
+  },
+  ref: {
+    value(this: Shell): Shell {
+      const t = transportOfShell(this);
+      if (t !== undefined) t.ref();
+      return this;
+    },
+    writable: true,
+    configurable: true,
+  },
+  unref: {
+    value(this: Shell): Shell {
+      const t = transportOfShell(this);
+      if (t !== undefined) t.unref();
+      return this;
+    },
+    writable: true,
+    configurable: true,
+  },
+  resetAndDestroy: {
+    value(this: Shell): Shell {
+      const t = transportOfShell(this);
+      if (t !== undefined) t.reset();
+      else this.destroy();
+      return this;
+    },
+    writable: true,
+    configurable: true,
+  },
+  bytesRead: {
+    get(this: Shell): number {
+      const t = transportOfShell(this);
+      return t !== undefined ? t.bytesRead : 0;
+    },
+    configurable: true,
+  },
+  bytesWritten: {
+    get(this: Shell): number {
+      const t = transportOfShell(this);
+      return t !== undefined ? t.bytesWritten + this._writableState.length : 0;
+    },
+    configurable: true,
+  },
+  bufferSize: {
+    get(this: Shell): number {
+      const t = transportOfShell(this);
+      return (t !== undefined ? t.bufferedBytes : 0) + this._writableState.length;
+    },
+    configurable: true,
+  },
+  writableLength: {
+    get(this: Shell): number {
+      const t = transportOfShell(this);
+      return (t !== undefined ? t.bufferedBytes : 0) + this._writableState.length;
+    },
+    configurable: true,
+  },
+  // net's `pending` is "no handle or connecting": an adopted socket is connected.
+  pending: {
+    get(this: Shell): boolean {
+      return false;
+    },
+    configurable: true,
+  },
+  on: { value: shellOn, writable: true, configurable: true },
+  addListener: { value: shellOn, writable: true, configurable: true },
+  prependListener: {
+    value(this: Shell, event: string | symbol, listener: (...args: unknown[]) => void): Shell {
+      tapIfData(this, event);
+      return (SocketProto.prependListener as (e: string | symbol, l: unknown) => Shell).call(this, event, listener);
+    },
+    writable: true,
+    configurable: true,
+  },
+});
+
+function shellOn(this: Shell, event: string | symbol, listener: (...args: unknown[]) => void): Shell {
+  tapIfData(this, event);
+  return (SocketProto.on as (e: string | symbol, l: unknown) => Shell).call(this, event, listener);
+}
+
+/** A 'data' listener on the shell gets every read too (as it would on a net.Socket). */
+function tapIfData(s: Shell, event: string | symbol): void {
+  if (event !== 'data') return;
+  const t = transportOfShell(s);
+  if (t !== undefined) t.tapData = true;
+}
+
+// --- adoption ------------------------------------------------------------------------------------------------
+
+const HTTP_LISTENER_WRAPPERS = ['on', 'addListener', 'prependListener'];
+
+/** The transport an adopted socket (its shell) belongs to, if any. */
+export function transportOf(socket: object): TcpTransport | null {
+  const t = (socket as { [kTransport]?: TcpTransport })[kTransport];
+  return t === undefined ? null : t;
+}
+
+/**
+ * Takes the handle out of `socket` (a connected, plain-TCP or Unix-socket `net.Socket`, e.g. the one an
+ * http.Server's 'upgrade' hands over after the 101 was written) and returns a transport that owns it, not
+ * yet reading (call `start(owner)`), with `head` and any bytes the socket had read but not delivered to be
+ * delivered first. Returns null — the socket untouched — when it cannot:
+ * - the handle internals are unavailable (see `tcpHandleUnavailable()`);
+ * - `socket` is not exactly a net.Socket (a tls.TLSSocket, a subclass, any other Duplex), or its handle is
+ *   not a TCP or Pipe stream handle;
+ * - it is connecting, destroyed, ended in either direction, or has bytes not yet written (a corked or
+ *   pending write: they would have to leave before anything the transport writes);
+ * - it has 'data' or 'readable' listeners (someone else reads it), a decoder (setEncoding) or objectMode,
+ *   or an HTTP parser still attached (http.Server detaches its parser before 'upgrade').
+ */
+export function adopt(socket: net.Socket, head?: Buffer | null, options?: AdoptOptions): TcpTransport | null {
+  if (tcpHandleUnavailable() !== null) return null;
+  if (socket === null || typeof socket !== 'object' || Object.getPrototypeOf(socket) !== SocketProto) return null;
+  const s = socket as NetSocket;
+  const handle = s._handle;
+  if (handle === null || handle === undefined || typeof handle !== 'object') return null;
+  const kind = (handle as { constructor?: { name?: string } }).constructor?.name;
+  if (kind !== 'TCP' && kind !== 'Pipe') return null;
+  if (
+    typeof handle.readStart !== 'function' ||
+    typeof handle.readStop !== 'function' ||
+    typeof handle.useUserBuffer !== 'function' ||
+    typeof handle.writeBuffer !== 'function' ||
+    typeof handle.writev !== 'function' ||
+    typeof handle.shutdown !== 'function' ||
+    typeof handle.close !== 'function'
+  ) {
+    return null;
+  }
+  if (s.connecting || s.destroyed || !s.readable || !s.writable) return null;
+  const rs = s._readableState;
+  const ws = s._writableState;
+  if (rs === undefined || ws === undefined || rs.ended || rs.endEmitted || rs.decoder || rs.objectMode) return null;
+  if (ws.ended || ws.length !== 0 || s.writableCorked !== 0) return null;
+  if (s.listenerCount('data') !== 0 || s.listenerCount('readable') !== 0) return null;
+  // An HTTP parser still attached may be consuming the handle's reads (http.Server frees it on upgrade).
+  if ((s as { parser?: unknown }).parser != null) return null;
+
+  const readMode: ReadMode = options !== undefined && options.read !== undefined ? options.read : 'copy';
+
+  // Bytes the socket read after the handshake and still holds: they go first (after `head`).
+  let bytes: Buffer | null = head !== undefined && head !== null && head.length > 0 ? head : null;
+  if (rs.length !== 0) {
+    const buffered = s.read() as Buffer | null;
+    if (buffered !== null && buffered.length > 0) bytes = bytes === null ? buffered : Buffer.concat([bytes, buffered]);
+  }
+
+  // The addresses, read once while the handle is still the socket's.
+  const peer: SockAddr = {};
+  const sock: SockAddr = {};
+  if (typeof handle.getpeername === 'function') handle.getpeername(peer);
+  if (typeof handle.getsockname === 'function') handle.getsockname(sock);
+
+  // The socket's idle timer would fire on a connection it no longer sees.
+  s.setTimeout(0);
+
+  const t = new TcpTransport(handle, socket, readMode, peer, sock, bytes);
+
+  // Take the handle over: no reads reach net.Socket's onStreamRead from now on.
+  handle.readStop();
+  handle.reading = false;
+  handle[kTransport] = t;
+  handle.onread = onRead;
+  if (readMode !== 'alloc') handle.useUserBuffer(sharedReadBuffer());
+
+  // The shell. http.Server gave the socket its own on/addListener/prependListener (to take its parser
+  // off the handle when someone listens for 'data'); with the parser gone they only shadow ours.
+  for (const name of HTTP_LISTENER_WRAPPERS) {
+    if (Object.prototype.hasOwnProperty.call(s, name)) delete (s as unknown as Record<string, unknown>)[name];
+  }
+  s._handle = null;
+  s[kTransport] = t;
+  Object.setPrototypeOf(s, DetachedSocketProto);
+  // As ws does with its sockets: an error the shell emits never becomes an uncaught exception.
+  s.on('error', noop);
+  return t;
+}
