@@ -7,6 +7,7 @@
  *   harness -> {id, cmd: 'start'}  snapshot process.cpuUsage() and the op counters
  *   harness -> {id, cmd: 'stop'}   reply {cpuUs, ops, conns, wallMs} for the window since 'start'
  *   harness -> {id, cmd: 'mem'}    global.gc() a few times, reply {rss, heapUsed, external, clients}
+ *   harness -> {id, cmd: 'snapshot', file}  write a V8 heap snapshot to `file` (bench/idle.js --breakdown)
  *   harness -> {id, cmd: 'exit'}   close and exit
  *
  * process.cpuUsage() is the whole process (main thread + libuv pool + GC threads), which is what a
@@ -108,6 +109,11 @@ function serve(info, clients, close) {
       }
       case 'mem':
         reply = { ...(await memory()), clients: clients() };
+        break;
+      case 'snapshot':
+        await memory();
+        require('v8').writeHeapSnapshot(msg.file);
+        reply = { file: msg.file, clients: clients() };
         break;
       case 'exit':
         close();
