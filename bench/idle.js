@@ -5,7 +5,8 @@
  * net.Socket server, and (--breakdown) which objects one weft connection keeps.
  *
  *   node bench/idle.js [--conns=10000] [--rounds=5] [--impls=weft,ws,net]
- *   node bench/idle.js --breakdown [--conns=2000] [--impl=weft] [--top=40]
+ *   node bench/idle.js --base=../other-checkout      adds `base`: weft built in another checkout (before/after)
+ *   node bench/idle.js --breakdown [--conns=2000] [--impl=weft|ws|net|base] [--top=40]
  *
  * Each measurement is a fresh server process (bench/servers/echo.js, or net-echo.js for `net`: the
  * upgrade answered by hand, one small object and three listeners per socket, no library) started with
@@ -32,7 +33,19 @@ for (const a of process.argv.slice(2)) {
   args[m[1]] = m[2] === undefined ? true : m[2];
 }
 
-const SERVER = { weft: 'echo', ws: 'echo', 'ws-js': 'echo', net: 'net-echo' };
+const SERVER = { weft: 'echo', base: 'echo', ws: 'echo', 'ws-js': 'echo', net: 'net-echo' };
+
+/** Starts `impl`'s server; `base` is weft loaded from the --base checkout (its own dist/). */
+async function startServer(impl) {
+  if (impl !== 'base') return P.startServer(SERVER[impl], impl);
+  if (!args.base) throw new Error('impl base needs --base=<checkout>');
+  process.env.WEFT_ROOT = path.resolve(String(args.base));
+  try {
+    return await P.startServer('echo', 'weft');
+  } finally {
+    delete process.env.WEFT_ROOT;
+  }
+}
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -44,7 +57,7 @@ const kib = (b) => `${(b / 1024).toFixed(2)} KiB`;
 
 /** Opens `conns` idle connections to a fresh `impl` server; `atFull(server)` runs while they are open. */
 async function withConnections(impl, conns, atFull) {
-  const server = await P.startServer(SERVER[impl], impl);
+  const server = await startServer(impl);
   try {
     const before = await server.request('mem');
     let full = null;
@@ -65,7 +78,7 @@ async function withConnections(impl, conns, atFull) {
 async function measure() {
   const conns = Number(args.conns || 10000);
   const rounds = Number(args.rounds || 5);
-  const impls = String(args.impls || 'weft,ws,net').split(',');
+  const impls = String(args.impls || (args.base ? 'base,weft,ws,net' : 'weft,ws,net')).split(',');
   const samples = Object.fromEntries(impls.map((i) => [i, []]));
   console.log(`idle connections: ${conns}, ${rounds} interleaved rounds, fresh server per measurement (Node ${process.version})`);
   for (let r = 0; r < rounds; r++) {
@@ -90,7 +103,7 @@ async function measure() {
     const lh = (k) => `${kib(Math.min(...col(k)))}–${kib(Math.max(...col(k)))}`;
     console.log(`| ${impl} | ${kib(med[impl].rss)} | ${lh('rss')} | ${kib(med[impl].heap)} | ${lh('heap')} | ${median(col('external')).toFixed(0)} B |`);
   }
-  for (const other of ['ws', 'net']) {
+  for (const other of ['base', 'ws', 'net']) {
     if (!med.weft || !med[other]) continue;
     const paired = samples.weft.map((s, i) => s.rss / samples[other][i].rss);
     console.log(
@@ -196,7 +209,7 @@ async function breakdown() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-idle-'));
   const f0 = path.join(dir, 'before.heapsnapshot');
   const f1 = path.join(dir, 'after.heapsnapshot');
-  const server = await P.startServer(SERVER[impl], impl);
+  const server = await startServer(impl);
   let mem0;
   let mem1;
   try {

@@ -17,9 +17,12 @@ const path = require('path');
 
 const ROOT = path.join(__dirname, '..', '..');
 
-/** Loads 'weft' (this repo's dist/) or 'ws' (ws-js is ws with WS_NO_* set by the harness). */
+/**
+ * Loads 'weft' (this repo's dist/, or the checkout named by WEFT_ROOT: bench/idle.js --base compares
+ * two builds) or 'ws' (ws-js is ws with WS_NO_* set by the harness).
+ */
 function load(impl) {
-  if (impl === 'weft') return require(ROOT);
+  if (impl === 'weft') return require(process.env.WEFT_ROOT || ROOT);
   if (impl === 'ws' || impl === 'ws-js') return require('ws');
   throw new Error(`unknown implementation ${impl}`);
 }
