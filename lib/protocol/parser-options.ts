@@ -41,13 +41,19 @@ export interface ParserOptions {
   assemble?: boolean;
   /** Largest single frame payload (WebSocket-Node's maxReceivedFrameSize); 0 = off. */
   maxFrameSize?: number;
+  /**
+   * Not the parser's: the Connection's limit on automatic pongs awaiting their flush, kept in the same
+   * shared ParserLimits (0 = off).
+   */
+  maxPendingAutoPongs?: number;
   /** The negotiated permessage-deflate codec, if any: it makes RSV1 legal on a message's first frame. */
   codec?: Codec | null;
 }
 
 /**
- * The parser's role and limits, as it keeps them: the same for every connection a server accepts, so
- * one frozen object is shared by all of them (`ParserLimits.of`) instead of seven fields per parser.
+ * The core's role and limits, as the parser (and its Connection) keep them: the same for every
+ * connection a server accepts, so one frozen object is shared by all of them (`ParserLimits.of`)
+ * instead of eight fields per connection.
  */
 export class ParserLimits {
   readonly isServer: boolean;
@@ -57,6 +63,7 @@ export class ParserLimits {
   readonly skipUTF8: boolean;
   readonly assemble: boolean;
   readonly maxFrameSize: number;
+  readonly maxPendingAutoPongs: number;
 
   private constructor(
     isServer: boolean,
@@ -66,6 +73,7 @@ export class ParserLimits {
     skipUTF8: boolean,
     assemble: boolean,
     maxFrameSize: number,
+    maxPendingAutoPongs: number,
   ) {
     this.isServer = isServer;
     this.maxPayload = maxPayload;
@@ -74,6 +82,7 @@ export class ParserLimits {
     this.skipUTF8 = skipUTF8;
     this.assemble = assemble;
     this.maxFrameSize = maxFrameSize;
+    this.maxPendingAutoPongs = maxPendingAutoPongs;
     Object.freeze(this);
   }
 
@@ -89,6 +98,7 @@ export class ParserLimits {
     const skipUTF8 = !!options.skipUTF8Validation;
     const assemble = options.assemble !== false;
     const maxFrameSize = (options.maxFrameSize || 0) | 0;
+    const maxPendingAutoPongs = (options.maxPendingAutoPongs || 0) | 0;
     for (let i = recent.length - 1; i >= 0; i--) {
       const l = recent[i];
       if (
@@ -98,12 +108,22 @@ export class ParserLimits {
         l.maxBufferedChunks === maxBufferedChunks &&
         l.skipUTF8 === skipUTF8 &&
         l.assemble === assemble &&
-        l.maxFrameSize === maxFrameSize
+        l.maxFrameSize === maxFrameSize &&
+        l.maxPendingAutoPongs === maxPendingAutoPongs
       ) {
         return l;
       }
     }
-    const limits = new ParserLimits(isServer, maxPayload, maxFragments, maxBufferedChunks, skipUTF8, assemble, maxFrameSize);
+    const limits = new ParserLimits(
+      isServer,
+      maxPayload,
+      maxFragments,
+      maxBufferedChunks,
+      skipUTF8,
+      assemble,
+      maxFrameSize,
+      maxPendingAutoPongs,
+    );
     if (recent.length === RECENT) recent.shift();
     recent.push(limits);
     return limits;

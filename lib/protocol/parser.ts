@@ -88,7 +88,8 @@ export class FrameParser {
   readonly limits: ParserLimits;
   /** `fragments` binaryType: keep one Buffer per frame instead of joining. */
   fragments: boolean;
-  private codec: Codec | null;
+  /** The negotiated permessage-deflate codec, or null. */
+  readonly codec: Codec | null;
 
   private state: number;
   /** Bytes of a header that straddles chunks, kept in `rare.hdr` (0: none). */
