@@ -117,9 +117,8 @@ export class WebSocket extends EventEmitter {
   _bufferedAmount: number;
   /** @internal The opt-in heartbeat wheel this connection joins when it opens (see heartbeat.ts). */
   _heartbeat: HeartbeatWheel | null;
-  /** @internal Heartbeat bookkeeping (sweeps of silence, sweeps since the ping; see heartbeat.ts). */
-  _heartbeatIdle: number;
-  /** @internal */ _heartbeatPinged: number;
+  /** @internal Sweeps of silence, or (negative) since the heartbeat's ping: see heartbeat.ts. */
+  _heartbeatTicks: number;
   /** @internal WebSocket-Node-style options, only when one was given (most connections pay nothing). */
   _extra: ExtraOptions | null;
   /** @internal Members most connections leave at their defaults (see Rare): null until one is set. */
@@ -155,8 +154,7 @@ export class WebSocket extends EventEmitter {
     this._allowSynchronousEvents = true;
     this._bufferedAmount = 0;
     this._heartbeat = null;
-    this._heartbeatIdle = 0;
-    this._heartbeatPinged = -1;
+    this._heartbeatTicks = 0;
     this._extra = null;
     this._rare = null;
     this._topics = null;
