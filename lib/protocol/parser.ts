@@ -41,6 +41,13 @@ const FINISH_REPORTED = 16;
 /** Inside `drain()` (a handler that resumes us from within leaves the loop to it). */
 const DRAINING = 32;
 const WAITING = INFLATING | SUSPENDED;
+// Bits of `flags` about messages.
+/** `fragments` binaryType: keep one Buffer per frame instead of joining. */
+const FRAGMENTS = 64;
+/** The message being received is compressed (RSV1 on its first frame). */
+const COMPRESSED = 128;
+/** The text message being received is checked piece by piece (in `rare.utf8`). */
+const STREAMING_UTF8 = 256;
 
 /**
  * Bytes of input the parser holds back (while an inflate is pending or events are deferred) before
@@ -86,8 +93,6 @@ export class FrameParser {
   handler: ParserHandler;
   /** Role and limits: shared by every parser made with the same options (a server's connections). */
   readonly limits: ParserLimits;
-  /** `fragments` binaryType: keep one Buffer per frame instead of joining. */
-  fragments: boolean;
   /** The negotiated permessage-deflate codec, or null. */
   readonly codec: Codec | null;
 
@@ -110,14 +115,11 @@ export class FrameParser {
 
   // The message being assembled.
   private msgOpcode: number;
-  private compressed: boolean;
   private readonly parts: Buffer[];
   private msgBytes: number;
   private numFragments: number;
-  /** The text message being received is checked piece by piece (in `rare.utf8`). */
-  private streamingUtf8: boolean;
 
-  /** INFLATING | SUSPENDED | BLOCKED | ENDED | FINISH_REPORTED | DRAINING. */
+  /** Input held back (INFLATING, SUSPENDED, ...) and message bits (FRAGMENTS, COMPRESSED, STREAMING_UTF8). */
   private flags: number;
   /** What few connections need (see RareState): null until then. */
   private rare: RareState | null;
@@ -125,7 +127,6 @@ export class FrameParser {
   constructor(handler: ParserHandler, options: ParserOptions) {
     this.handler = handler;
     this.limits = ParserLimits.of(options);
-    this.fragments = !!options.fragments;
     this.codec = options.codec || null;
     this.state = HEADER;
     this.hdrFill = 0;
@@ -138,13 +139,21 @@ export class FrameParser {
     this.mask = 0;
     this.frameStart = 0;
     this.msgOpcode = 0;
-    this.compressed = false;
     this.parts = [];
     this.msgBytes = 0;
     this.numFragments = 0;
-    this.streamingUtf8 = false;
-    this.flags = 0;
+    this.flags = options.fragments ? FRAGMENTS : 0;
     this.rare = null;
+  }
+
+  /** `fragments` binaryType: keep one Buffer per frame instead of joining (may change between messages). */
+  get fragments(): boolean {
+    return (this.flags & FRAGMENTS) !== 0;
+  }
+
+  set fragments(on: boolean) {
+    if (on) this.flags |= FRAGMENTS;
+    else this.flags &= ~FRAGMENTS;
   }
 
   /** Largest message in bytes (0: no limit). */
@@ -446,7 +455,7 @@ export class FrameParser {
     if (opcode < Opcode.CLOSE) {
       if (opcode !== Opcode.CONTINUATION) {
         this.msgOpcode = opcode;
-        this.compressed = rsv1;
+        this.flags = rsv1 ? this.flags | COMPRESSED : this.flags & ~COMPRESSED;
       }
       this.msgBytes += length;
       this.frameStart = this.parts.length;
@@ -470,7 +479,7 @@ export class FrameParser {
         this.deferMask =
           n !== this.payloadLength &&
           this.opcode < Opcode.CLOSE &&
-          (this.msgOpcode === Opcode.BINARY || this.compressed || this.limits.skipUTF8);
+          (this.msgOpcode === Opcode.BINARY || (this.flags & COMPRESSED) !== 0 || this.limits.skipUTF8);
       }
       if (!this.deferMask) unmask(piece, keyAt(this.mask, offset)); // §5.3, in place
     }
@@ -503,12 +512,12 @@ export class FrameParser {
     // Text is checked as it arrives, unless the whole message is this one piece (checked once at the end).
     if (
       this.msgOpcode === Opcode.TEXT &&
-      !this.compressed &&
+      (this.flags & COMPRESSED) === 0 &&
       !this.limits.skipUTF8 &&
-      (this.streamingUtf8 || n !== this.payloadLength || !this.fin || this.parts.length !== 1)
+      ((this.flags & STREAMING_UTF8) !== 0 || n !== this.payloadLength || !this.fin || this.parts.length !== 1)
     ) {
       // (The fast path is taken only for a piece that is the whole message, so no earlier piece skipped this.)
-      this.streamingUtf8 = true;
+      this.flags |= STREAMING_UTF8;
       if (!this.validator().push(piece)) return this.failUtf8();
     }
 
@@ -555,7 +564,7 @@ export class FrameParser {
       return;
     }
 
-    if (this.compressed) {
+    if ((this.flags & COMPRESSED) !== 0) {
       // Hand this frame's compressed bytes to the codec and wait: nothing re-enters until it answers.
       const start = this.frameStart;
       const parts = this.parts;
@@ -577,7 +586,7 @@ export class FrameParser {
       this.frameOut(opcode);
       return;
     }
-    if (this.fragments && this.parts.length - this.frameStart > 1) this.joinFrame();
+    if ((this.flags & FRAGMENTS) !== 0 && this.parts.length - this.frameStart > 1) this.joinFrame();
     if (this.fin) this.messageDone();
   }
 
@@ -586,7 +595,7 @@ export class FrameParser {
     const parts = this.parts;
     const fin = this.fin;
     if (fin && this.msgOpcode === Opcode.TEXT && !this.limits.skipUTF8) {
-      const ok = this.streamingUtf8 ? this.validator().end() : parts.length === 0 || isValidUTF8(parts[0]);
+      const ok = (this.flags & STREAMING_UTF8) !== 0 ? this.validator().end() : parts.length === 0 || isValidUTF8(parts[0]);
       if (!ok) {
         this.failUtf8();
         return;
@@ -597,10 +606,9 @@ export class FrameParser {
     this.frameStart = 0;
     if (fin) {
       this.msgOpcode = 0;
-      this.compressed = false;
+      this.flags &= ~(COMPRESSED | STREAMING_UTF8);
       this.msgBytes = 0;
       this.numFragments = 0;
-      this.streamingUtf8 = false;
     }
     if (this.handler.onFrame !== undefined) this.handler.onFrame(opcode, fin, payload);
   }
@@ -639,7 +647,7 @@ export class FrameParser {
       }
       this.parts.push(out);
       if (this.msgOpcode === Opcode.TEXT && !this.limits.skipUTF8) {
-        this.streamingUtf8 = true;
+        this.flags |= STREAMING_UTF8;
         if (!this.validator().push(out)) {
           this.failUtf8();
           return;
@@ -657,7 +665,7 @@ export class FrameParser {
 
     if (!isBinary && !this.limits.skipUTF8) {
       // §8.1: text must be valid UTF-8, also when its last code point was split across frames.
-      const ok = this.streamingUtf8
+      const ok = (this.flags & STREAMING_UTF8) !== 0
         ? this.validator().end()
         : parts.length === 0 || isValidUTF8(parts[0]);
       if (!ok) {
@@ -667,7 +675,7 @@ export class FrameParser {
     }
 
     let data: Buffer | Buffer[];
-    if (isBinary && this.fragments) {
+    if (isBinary && (this.flags & FRAGMENTS) !== 0) {
       data = parts.slice();
     } else if (parts.length === 1) {
       data = parts[0];
@@ -679,11 +687,10 @@ export class FrameParser {
 
     parts.length = 0;
     this.msgOpcode = 0;
-    this.compressed = false;
+    this.flags &= ~(COMPRESSED | STREAMING_UTF8);
     this.msgBytes = 0;
     this.numFragments = 0;
     this.frameStart = 0;
-    this.streamingUtf8 = false;
     this.handler.onMessage(data, isBinary);
   }
 
