@@ -66,7 +66,8 @@ export type ReadyStateValue = 0 | 1 | 2 | 3;
 
 /**
  * A WebSocket's members that most connections leave at their defaults (a server's sockets never have a
- * URL or a request, few speak draft 8 or sit behind a trusted proxy): made the first time one is set.
+ * URL or a request, few speak draft 8, sit behind a trusted proxy, turn automatic pongs off or send
+ * after closing): made the first time one is set to anything else.
  */
 class Rare {
   url: string | undefined = undefined;
@@ -75,6 +76,8 @@ class Rare {
   senderCompat: SenderCompat | null = null;
   protocolVersion = 13;
   remoteAddress: string | undefined = undefined;
+  autoPong: boolean = true;
+  bufferedAmount = 0;
 }
 
 /** A WebSocket connection, client or server side, with ws's API. */
@@ -111,10 +114,7 @@ export class WebSocket extends EventEmitter {
   /** @internal */ _closeTimeout: number;
   /** @internal */ _errorEmitted: boolean;
   /** @internal */ _paused: boolean;
-  /** @internal */ _autoPong: boolean;
   /** @internal */ _allowSynchronousEvents: boolean;
-  /** @internal Bytes passed to send() while not open (part of bufferedAmount). */
-  _bufferedAmount: number;
   /** @internal The opt-in heartbeat wheel this connection joins when it opens (see heartbeat.ts). */
   _heartbeat: HeartbeatWheel | null;
   /** @internal Sweeps of silence, or (negative) since the heartbeat's ping: see heartbeat.ts. */
@@ -150,9 +150,7 @@ export class WebSocket extends EventEmitter {
     this._closeTimeout = DEFAULT_CLOSE_TIMEOUT;
     this._errorEmitted = false;
     this._paused = false;
-    this._autoPong = true;
     this._allowSynchronousEvents = true;
-    this._bufferedAmount = 0;
     this._heartbeat = null;
     this._heartbeatTicks = 0;
     this._extra = null;
@@ -230,6 +228,26 @@ export class WebSocket extends EventEmitter {
   /** @internal */
   set _req(req: ClientRequest | null) {
     if (req !== null || this._rare !== null) this._rareState().req = req;
+  }
+
+  /** @internal Answer pings automatically (the `autoPong` option; default true). */
+  get _autoPong(): boolean {
+    return this._rare === null ? true : this._rare.autoPong;
+  }
+
+  /** @internal */
+  set _autoPong(on: boolean) {
+    if (on !== true || this._rare !== null) this._rareState().autoPong = on;
+  }
+
+  /** @internal Bytes passed to send() while not open (part of bufferedAmount). */
+  get _bufferedAmount(): number {
+    return this._rare === null ? 0 : this._rare.bufferedAmount;
+  }
+
+  /** @internal */
+  set _bufferedAmount(bytes: number) {
+    if (bytes !== 0 || this._rare !== null) this._rareState().bufferedAmount = bytes;
   }
 
   /** @internal The protocol version spoken: 13, or 8 for draft-hybi-10 peers. */

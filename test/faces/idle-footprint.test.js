@@ -51,6 +51,8 @@ describe('idle connection footprint', () => {
     assert.strictEqual(a._url, undefined);
     assert.strictEqual(a._req, null);
     assert.strictEqual(a._protocolVersion, 13);
+    assert.strictEqual(a._autoPong, true);
+    assert.strictEqual(a._bufferedAmount, 0);
     assert.deepStrictEqual(a._extensions, {});
     assert.strictEqual(a._rare, null);
   });
