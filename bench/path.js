@@ -4,6 +4,7 @@
  *
  *   node bench/path.js [--size=32] [--role=server|client|both] [--batch=1] [--read=65536] [--rounds=7]
  *                      [--detail]   every round's µs/msg, minor page faults per message and system share
+ *                      [--base=../other-checkout]   adds weft built there (its dist/): weft/base, before/after
  *
  * A fake socket (a Duplex whose writes complete at once and go nowhere) carries a chunk holding
  * `batch` frames, cut into reads of at most `--read` bytes (Node reads 64 KiB at a time), as from TCP; the 'message' handler sends each message back, as the
@@ -39,6 +40,7 @@ const impls = {
   weft: require(path.join(__dirname, '..')),
   ws: require('ws'),
 };
+if (args.base) impls.base = require(path.resolve(String(args.base)));
 
 /** A Duplex standing in for a net.Socket: writes complete synchronously, reads are pushed by hand. */
 class FakeSocket extends Duplex {
@@ -146,14 +148,16 @@ function median(xs) {
 
 async function main() {
   console.log(`echo of ${SIZE} B, ${BATCH} message(s) per chunk, reads of ${READ} B, ${ROUNDS} interleaved rounds of ${SLICE_MS} ms`);
-  console.log('| role | weft µs/msg | ws µs/msg | weft/ws | (per-round ratios min–max) |');
-  console.log('|---|--:|--:|--:|--:|');
+  const base = impls.base !== undefined;
+  console.log(`| role | weft µs/msg | ws µs/msg | weft/ws | (per-round ratios min–max) |${base ? ' base µs/msg | weft/base | (min–max) |' : ''}`);
+  console.log(`|---|--:|--:|--:|--:|${base ? '--:|--:|--:|' : ''}`);
   for (const role of ROLES) {
     const sides = { weft: setup('weft', role), ws: setup('ws', role) };
+    if (base) sides.base = setup('base', role);
     await new Promise(setImmediate); // the sockets start flowing on the next tick
     for (const s of Object.values(sides)) await s.run(200); // warm up the JIT
-    const res = { weft: [], ws: [] };
-    const faults = { weft: [], ws: [] };
+    const res = { weft: [], ws: [], base: [] };
+    const faults = { weft: [], ws: [], base: [] };
     for (let r = 0; r < ROUNDS; r++) {
       for (const name of Object.keys(sides)) {
         res[name].push(await sides[name].run(SLICE_MS));
@@ -164,8 +168,14 @@ async function main() {
     const ratios = res.weft.map((w, i) => w / res.ws[i]);
     const mw = median(res.weft);
     const ms = median(res.ws);
+    let extra = '';
+    if (base) {
+      const mb = median(res.base);
+      const rb = res.weft.map((w, i) => w / res.base[i]);
+      extra = ` ${mb.toFixed(3)} | **${(mw / mb).toFixed(3)}** | ${Math.min(...rb).toFixed(2)}–${Math.max(...rb).toFixed(2)} |`;
+    }
     console.log(
-      `| ${role} | ${mw.toFixed(3)} | ${ms.toFixed(3)} | **${(mw / ms).toFixed(2)}** | ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)} |`,
+      `| ${role} | ${mw.toFixed(3)} | ${ms.toFixed(3)} | **${(mw / ms).toFixed(2)}** | ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)} |${extra}`,
     );
   }
 }

@@ -9,6 +9,7 @@ import type { ClientRequest, ClientRequestArgs } from 'http';
 import {
   BINARY_TYPES,
   DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_MAX_PENDING_AUTO_PONGS,
   EMPTY_BUFFER,
   MAX_CONTROL_PAYLOAD,
   READY_STATE_NAMES,
@@ -30,6 +31,7 @@ import { applyEventTarget, type EventTargetMixin } from './socket/event-target';
 import { applyConveniences, type Conveniences } from './socket/conveniences';
 import { applyTopics, leaveTopics, type TopicMethods } from './pubsub/topics';
 import { messageIterator, type Message } from './socket/message-iterator';
+import { compactListeners } from './socket/listeners';
 import type { BufferLike, SendCallback, WebSocketEvents } from './types/events';
 import type { ClientOptions } from './client';
 
@@ -62,6 +64,22 @@ export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
 /** The connection states, CONNECTING (0), OPEN (1), CLOSING (2), CLOSED (3). */
 export type ReadyStateValue = 0 | 1 | 2 | 3;
 
+/**
+ * A WebSocket's members that most connections leave at their defaults (a server's sockets never have a
+ * URL or a request, few speak draft 8, sit behind a trusted proxy, turn automatic pongs off or send
+ * after closing): made the first time one is set to anything else.
+ */
+class Rare {
+  url: string | undefined = undefined;
+  req: ClientRequest | null = null;
+  maxPendingAutoPongs: number | undefined = undefined;
+  senderCompat: SenderCompat | null = null;
+  protocolVersion = 13;
+  remoteAddress: string | undefined = undefined;
+  autoPong: boolean = true;
+  bufferedAmount = 0;
+}
+
 /** A WebSocket connection, client or server side, with ws's API. */
 export class WebSocket extends EventEmitter {
   /** The connection is not yet open. */
@@ -88,35 +106,23 @@ export class WebSocket extends EventEmitter {
   _handshakeState: number;
   /** @internal */ _binaryType: BinaryType;
   /** @internal */ _protocol: string;
-  /** @internal Negotiated extensions by name (ws's shape: `{ 'permessage-deflate': PerMessageDeflate }`). */
-  _extensions: Record<string, unknown>;
+  /** @internal Negotiated extensions by name, null while none (`_extensions` makes the object on demand). */
+  _exts: Record<string, unknown> | null;
   /** @internal */ _isServer: boolean;
   /** @internal */ _socket: Duplex | null;
   /** @internal */ _driver: Driver | null;
-  /** @internal */ _url: string | undefined;
-  /** @internal The client's handshake request while CONNECTING. */
-  _req: ClientRequest | null;
   /** @internal */ _closeTimeout: number;
   /** @internal */ _errorEmitted: boolean;
   /** @internal */ _paused: boolean;
-  /** @internal */ _autoPong: boolean;
   /** @internal */ _allowSynchronousEvents: boolean;
-  /** @internal From the constructor options (ws reads it there); setSocket's own option wins. */
-  _maxPendingAutoPongs: number | undefined;
-  /** @internal Bytes passed to send() while not open (part of bufferedAmount). */
-  _bufferedAmount: number;
-  /** @internal */ _senderCompat: object | null;
   /** @internal The opt-in heartbeat wheel this connection joins when it opens (see heartbeat.ts). */
   _heartbeat: HeartbeatWheel | null;
-  /** @internal Heartbeat bookkeeping (sweeps of silence, sweeps since the ping; see heartbeat.ts). */
-  _heartbeatIdle: number;
-  /** @internal */ _heartbeatPinged: number;
+  /** @internal Sweeps of silence, or (negative) since the heartbeat's ping: see heartbeat.ts. */
+  _heartbeatTicks: number;
   /** @internal WebSocket-Node-style options, only when one was given (most connections pay nothing). */
   _extra: ExtraOptions | null;
-  /** @internal The protocol version spoken: 13, or 8 for draft-hybi-10 peers. */
-  _protocolVersion: number;
-  /** @internal The client's address as a trusted proxy reported it (X-Forwarded-For), if any. */
-  _remoteAddress: string | undefined;
+  /** @internal Members most connections leave at their defaults (see Rare): null until one is set. */
+  _rare: Rare | null;
   /** @internal Pub/sub: the topics this socket is subscribed to (created on first subscribe). */
   _topics: Set<string> | null;
   /** @internal Pub/sub: the hub this socket publishes through (set by its server). */
@@ -133,29 +139,22 @@ export class WebSocket extends EventEmitter {
   constructor(address: string | URL, protocols?: string | string[], options?: ClientOptions | ClientRequestArgs);
   constructor(address: string | URL | null, protocols?: unknown, options?: Record<string, unknown>) {
     super();
+    compactListeners(this);
     this._handshakeState = ReadyState.CONNECTING;
     this._binaryType = 'nodebuffer';
     this._protocol = '';
-    this._extensions = {};
+    this._exts = null;
     this._isServer = true;
     this._socket = null;
     this._driver = null;
-    this._url = undefined;
-    this._req = null;
     this._closeTimeout = DEFAULT_CLOSE_TIMEOUT;
     this._errorEmitted = false;
     this._paused = false;
-    this._autoPong = true;
     this._allowSynchronousEvents = true;
-    this._maxPendingAutoPongs = undefined;
-    this._bufferedAmount = 0;
-    this._senderCompat = null;
     this._heartbeat = null;
-    this._heartbeatIdle = 0;
-    this._heartbeatPinged = -1;
+    this._heartbeatTicks = 0;
     this._extra = null;
-    this._protocolVersion = 13;
-    this._remoteAddress = undefined;
+    this._rare = null;
     this._topics = null;
     this._hub = null;
 
@@ -184,10 +183,91 @@ export class WebSocket extends EventEmitter {
       // timer fires on the next turn). WebSocketServer always passes its own (30 s by default);
       // @fastify/websocket's injectWS relies on this to finish a close over a stream that never ends.
       if (options) this._closeTimeout = typeof o.closeTimeout === 'number' ? o.closeTimeout : 0;
-      if (o.maxPendingAutoPongs !== undefined) this._maxPendingAutoPongs = Number(o.maxPendingAutoPongs);
+      if (o.maxPendingAutoPongs !== undefined) {
+        // (The default needs no slot: the core applies it when none is given.)
+        const max = Number(o.maxPendingAutoPongs);
+        if (max !== DEFAULT_MAX_PENDING_AUTO_PONGS) this._rareState().maxPendingAutoPongs = max;
+      }
       if (o.heartbeat) this._heartbeat = wheelFor(o.heartbeat as HeartbeatOptions);
       this._extra = extraOptions(o);
     }
+  }
+
+  /** @internal */
+  _rareState(): Rare {
+    if (this._rare === null) this._rare = new Rare();
+    return this._rare;
+  }
+
+  /** @internal Negotiated extensions by name (ws's shape: `{ 'permessage-deflate': PerMessageDeflate }`). */
+  get _extensions(): Record<string, unknown> {
+    if (this._exts === null) this._exts = {};
+    return this._exts;
+  }
+
+  /** @internal */
+  set _extensions(extensions: Record<string, unknown>) {
+    this._exts = extensions;
+  }
+
+  /** @internal The URL a client connects to (undefined on a server-side socket). */
+  get _url(): string | undefined {
+    return this._rare === null ? undefined : this._rare.url;
+  }
+
+  /** @internal */
+  set _url(url: string | undefined) {
+    if (url !== undefined || this._rare !== null) this._rareState().url = url;
+  }
+
+  /** @internal The client's handshake request while CONNECTING. */
+  get _req(): ClientRequest | null {
+    return this._rare === null ? null : this._rare.req;
+  }
+
+  /** @internal */
+  set _req(req: ClientRequest | null) {
+    if (req !== null || this._rare !== null) this._rareState().req = req;
+  }
+
+  /** @internal Answer pings automatically (the `autoPong` option; default true). */
+  get _autoPong(): boolean {
+    return this._rare === null ? true : this._rare.autoPong;
+  }
+
+  /** @internal */
+  set _autoPong(on: boolean) {
+    if (on !== true || this._rare !== null) this._rareState().autoPong = on;
+  }
+
+  /** @internal Bytes passed to send() while not open (part of bufferedAmount). */
+  get _bufferedAmount(): number {
+    return this._rare === null ? 0 : this._rare.bufferedAmount;
+  }
+
+  /** @internal */
+  set _bufferedAmount(bytes: number) {
+    if (bytes !== 0 || this._rare !== null) this._rareState().bufferedAmount = bytes;
+  }
+
+  /** @internal The protocol version spoken: 13, or 8 for draft-hybi-10 peers. */
+  get _protocolVersion(): number {
+    return this._rare === null ? 13 : this._rare.protocolVersion;
+  }
+
+  /** @internal */
+  set _protocolVersion(version: number) {
+    if (version !== 13 || this._rare !== null) this._rareState().protocolVersion = version;
+  }
+
+  /** @internal The client's address as a trusted proxy reported it (X-Forwarded-For), if any. */
+  get _remoteAddress(): string | undefined {
+    return this._rare === null ? undefined : this._rare.remoteAddress;
+  }
+
+  /** @internal */
+  set _remoteAddress(address: string | undefined) {
+    if (address !== undefined || this._rare !== null) this._rareState().remoteAddress = address;
   }
 
   /** How binary messages are delivered: 'nodebuffer' (default), 'arraybuffer', 'fragments' or 'blob'. */
@@ -210,7 +290,7 @@ export class WebSocket extends EventEmitter {
 
   /** Names of the negotiated extensions, comma-separated ('' when none). */
   get extensions(): string {
-    return Object.keys(this._extensions).join();
+    return this._exts === null ? '' : Object.keys(this._exts).join();
   }
 
   /** Whether reading is paused (`pause()`). */
@@ -275,8 +355,9 @@ export class WebSocket extends EventEmitter {
    */
   get _sender(): { sendFrame(list: Buffer[], cb?: WriteCallback): void; readonly _bufferedBytes: number } | null {
     if (this._driver === null) return null;
-    if (this._senderCompat === null) this._senderCompat = new SenderCompat(this._driver);
-    return this._senderCompat as SenderCompat;
+    const rare = this._rareState();
+    if (rare.senderCompat === null) rare.senderCompat = new SenderCompat(this._driver);
+    return rare.senderCompat;
   }
 
   /**
@@ -290,7 +371,11 @@ export class WebSocket extends EventEmitter {
       maxFragments: options.maxFragments,
       maxBufferedChunks: options.maxBufferedChunks,
       maxPendingAutoPongs:
-        options.maxPendingAutoPongs !== undefined ? options.maxPendingAutoPongs : this._maxPendingAutoPongs,
+        options.maxPendingAutoPongs !== undefined
+          ? options.maxPendingAutoPongs
+          : this._rare === null
+            ? undefined
+            : this._rare.maxPendingAutoPongs,
       skipUTF8Validation: options.skipUTF8Validation,
       autoPong: this._autoPong,
       fragments: this._binaryType === 'fragments' || this._binaryType === 'blob',
@@ -304,7 +389,7 @@ export class WebSocket extends EventEmitter {
     }
     if (options.allowSynchronousEvents !== undefined) this._allowSynchronousEvents = !!options.allowSynchronousEvents;
     // A negotiated permessage-deflate instance is also the core's codec (RFC 7692 behind the Codec seam).
-    const pmd = this._extensions['permessage-deflate'] as { codec(): DriverOptions['codec'] } | undefined;
+    const pmd = this._exts === null ? undefined : (this._exts['permessage-deflate'] as { codec(): DriverOptions['codec'] } | undefined);
     if (pmd !== undefined) opts.codec = pmd.codec();
     const driver = new Driver(this, socket, opts);
     this._driver = driver;
@@ -325,7 +410,7 @@ export class WebSocket extends EventEmitter {
     leaveTopics(this);
     // (With a Connection, it is CLOSED already: the driver closed it before calling here.)
     if (this._driver === null) this._handshakeState = ReadyState.CLOSED;
-    const pmd = this._extensions['permessage-deflate'] as { cleanup(): void } | undefined;
+    const pmd = this._exts === null ? undefined : (this._exts['permessage-deflate'] as { cleanup(): void } | undefined);
     if (pmd !== undefined) pmd.cleanup();
     if (this._heartbeat !== null) this._heartbeat.delete(this);
     this.emit('close', this._closeCode, this._closeMessage);

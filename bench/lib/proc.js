@@ -124,12 +124,12 @@ async function startServer(script, impl, extraArgs = [], nodeFlags = []) {
     info,
     pid: child.pid,
     child,
-    request(cmd) {
+    request(cmd, extra = {}) {
       if (exited) return Promise.resolve({ error: 'server exited' });
       const id = nextId++;
       const p = new Promise((resolve) => waiting.set(id, resolve));
-      child.send({ id, cmd });
-      return within(p, 30000, `${impl} server '${cmd}'`);
+      child.send({ ...extra, id, cmd });
+      return within(p, 120000, `${impl} server '${cmd}'`);
     },
     async stop() {
       if (exited) return;

@@ -7,6 +7,7 @@
  *   harness -> {id, cmd: 'start'}  snapshot process.cpuUsage() and the op counters
  *   harness -> {id, cmd: 'stop'}   reply {cpuUs, ops, conns, wallMs} for the window since 'start'
  *   harness -> {id, cmd: 'mem'}    global.gc() a few times, reply {rss, heapUsed, external, clients}
+ *   harness -> {id, cmd: 'snapshot', file}  write a V8 heap snapshot to `file` (bench/idle.js --breakdown)
  *   harness -> {id, cmd: 'exit'}   close and exit
  *
  * process.cpuUsage() is the whole process (main thread + libuv pool + GC threads), which is what a
@@ -16,9 +17,12 @@ const path = require('path');
 
 const ROOT = path.join(__dirname, '..', '..');
 
-/** Loads 'weft' (this repo's dist/) or 'ws' (ws-js is ws with WS_NO_* set by the harness). */
+/**
+ * Loads 'weft' (this repo's dist/, or the checkout named by WEFT_ROOT: bench/idle.js --base compares
+ * two builds) or 'ws' (ws-js is ws with WS_NO_* set by the harness).
+ */
 function load(impl) {
-  if (impl === 'weft') return require(ROOT);
+  if (impl === 'weft') return require(process.env.WEFT_ROOT || ROOT);
   if (impl === 'ws' || impl === 'ws-js') return require('ws');
   throw new Error(`unknown implementation ${impl}`);
 }
@@ -108,6 +112,11 @@ function serve(info, clients, close) {
       }
       case 'mem':
         reply = { ...(await memory()), clients: clients() };
+        break;
+      case 'snapshot':
+        await memory();
+        require('v8').writeHeapSnapshot(msg.file);
+        reply = { file: msg.file, clients: clients() };
         break;
       case 'exit':
         close();

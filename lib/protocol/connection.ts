@@ -77,7 +77,6 @@ function orDefault(value: number | undefined, fallback: number): number {
 
 /** One WebSocket connection's protocol state, after the opening handshake. */
 export class Connection {
-  readonly isServer: boolean;
   /**
    * OPEN until a close frame is sent or received or the transport starts going away, CLOSING until the
    * transport is gone, then CLOSED. The one record of the connection's state: the WebSocket face reads
@@ -97,18 +96,16 @@ export class Connection {
   closeReason: Buffer;
 
   autoPong: boolean;
-  private readonly maxPendingAutoPongs: number;
   private autoPongsQueued: number;
-  private codec: Codec | null;
   /** Bound on first use (an idle connection that never pongs or closes pays for no closure). */
   private autoPongFlushed: WriteCallback | null;
   private closeFrameFlushed: WriteCallback | null;
 
   constructor(sink: Sink, options: ConnectionOptions) {
-    this.isServer = options.isServer;
     this.state = ReadyState.OPEN;
     this.sink = sink;
-    this.codec = options.codec || null;
+    const codec = options.codec || null;
+    // (Role and limits are kept once for every connection that has the same: see ParserLimits.)
     this.parser = new FrameParser(this, {
       isServer: options.isServer,
       maxPayload: orDefault(options.maxPayload, DEFAULT_MAX_PAYLOAD),
@@ -118,27 +115,32 @@ export class Connection {
       fragments: !!options.fragments,
       assemble: options.assemble,
       maxFrameSize: options.maxFrameSize,
-      codec: this.codec,
+      maxPendingAutoPongs: orDefault(options.maxPendingAutoPongs, DEFAULT_MAX_PENDING_AUTO_PONGS),
+      codec,
     });
     this.writer = new FrameWriter(sink, {
       mask: !options.isServer,
       generateMask: options.generateMask,
-      codec: this.codec,
+      codec,
     });
     this.closeState = 0;
     this.inputEnded = false;
     this.closeCode = 1006;
     this.closeReason = EMPTY_BUFFER;
     this.autoPong = options.autoPong !== false;
-    this.maxPendingAutoPongs = orDefault(options.maxPendingAutoPongs, DEFAULT_MAX_PENDING_AUTO_PONGS);
     this.autoPongsQueued = 0;
     this.autoPongFlushed = null;
     this.closeFrameFlushed = null;
   }
 
+  /** Server role (frames in are masked, frames out are not). */
+  get isServer(): boolean {
+    return this.parser.limits.isServer;
+  }
+
   /** The negotiated codec (permessage-deflate), or null. */
   get extension(): Codec | null {
-    return this.codec;
+    return this.parser.codec;
   }
 
   /** Automatic pongs queued and not yet flushed (ws's `_pendingAutoPongs`). */
@@ -360,7 +362,8 @@ export class Connection {
     if (opcode === Opcode.PING) {
       // §5.5.2: answer a ping with a pong carrying the same payload (while open, as ws 8.23 does).
       if (this.autoPong && this.state === ReadyState.OPEN) {
-        if (this.maxPendingAutoPongs > 0 && this.autoPongsQueued >= this.maxPendingAutoPongs) {
+        const max = this.parser.limits.maxPendingAutoPongs;
+        if (max > 0 && this.autoPongsQueued >= max) {
           this.sink.terminate();
         } else {
           this.autoPongsQueued++;

@@ -41,6 +41,95 @@ export interface ParserOptions {
   assemble?: boolean;
   /** Largest single frame payload (WebSocket-Node's maxReceivedFrameSize); 0 = off. */
   maxFrameSize?: number;
+  /**
+   * Not the parser's: the Connection's limit on automatic pongs awaiting their flush, kept in the same
+   * shared ParserLimits (0 = off).
+   */
+  maxPendingAutoPongs?: number;
   /** The negotiated permessage-deflate codec, if any: it makes RSV1 legal on a message's first frame. */
   codec?: Codec | null;
 }
+
+/**
+ * The core's role and limits, as the parser (and its Connection) keep them: the same for every
+ * connection a server accepts, so one frozen object is shared by all of them (`ParserLimits.of`)
+ * instead of eight fields per connection.
+ */
+export class ParserLimits {
+  readonly isServer: boolean;
+  readonly maxPayload: number;
+  readonly maxFragments: number;
+  readonly maxBufferedChunks: number;
+  readonly skipUTF8: boolean;
+  readonly assemble: boolean;
+  readonly maxFrameSize: number;
+  readonly maxPendingAutoPongs: number;
+
+  private constructor(
+    isServer: boolean,
+    maxPayload: number,
+    maxFragments: number,
+    maxBufferedChunks: number,
+    skipUTF8: boolean,
+    assemble: boolean,
+    maxFrameSize: number,
+    maxPendingAutoPongs: number,
+  ) {
+    this.isServer = isServer;
+    this.maxPayload = maxPayload;
+    this.maxFragments = maxFragments;
+    this.maxBufferedChunks = maxBufferedChunks;
+    this.skipUTF8 = skipUTF8;
+    this.assemble = assemble;
+    this.maxFrameSize = maxFrameSize;
+    this.maxPendingAutoPongs = maxPendingAutoPongs;
+    Object.freeze(this);
+  }
+
+  /**
+   * The shared limits for these options: one of the few kept from earlier calls when it holds the same
+   * values (a server's connections all do), else a new one that joins them.
+   */
+  static of(options: ParserOptions): ParserLimits {
+    const isServer = !!options.isServer;
+    const maxPayload = options.maxPayload | 0;
+    const maxFragments = options.maxFragments | 0;
+    const maxBufferedChunks = options.maxBufferedChunks | 0;
+    const skipUTF8 = !!options.skipUTF8Validation;
+    const assemble = options.assemble !== false;
+    const maxFrameSize = (options.maxFrameSize || 0) | 0;
+    const maxPendingAutoPongs = (options.maxPendingAutoPongs || 0) | 0;
+    for (let i = recent.length - 1; i >= 0; i--) {
+      const l = recent[i];
+      if (
+        l.isServer === isServer &&
+        l.maxPayload === maxPayload &&
+        l.maxFragments === maxFragments &&
+        l.maxBufferedChunks === maxBufferedChunks &&
+        l.skipUTF8 === skipUTF8 &&
+        l.assemble === assemble &&
+        l.maxFrameSize === maxFrameSize &&
+        l.maxPendingAutoPongs === maxPendingAutoPongs
+      ) {
+        return l;
+      }
+    }
+    const limits = new ParserLimits(
+      isServer,
+      maxPayload,
+      maxFragments,
+      maxBufferedChunks,
+      skipUTF8,
+      assemble,
+      maxFrameSize,
+      maxPendingAutoPongs,
+    );
+    if (recent.length === RECENT) recent.shift();
+    recent.push(limits);
+    return limits;
+  }
+}
+
+/** How many distinct sets of limits are kept for sharing (a process rarely has more than a few). */
+const RECENT = 8;
+const recent: ParserLimits[] = [];

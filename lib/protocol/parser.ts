@@ -18,14 +18,36 @@ import type { Codec } from './codec';
 import { isValidUTF8, mask as maskInto, unmask } from '../util/buffer';
 import { Utf8Validator } from '../util/utf8';
 import { keyAt } from './frame';
-import type { ParserHandler, ParserOptions } from './parser-options';
+import { ParserLimits, type ParserHandler, type ParserOptions } from './parser-options';
 
-export type { ParserHandler, ParserOptions } from './parser-options';
+export { ParserLimits, type ParserHandler, type ParserOptions } from './parser-options';
 
 // Parser states, numeric for V8.
 const HEADER = 0;
 const PAYLOAD = 1;
 const STOPPED = 2;
+
+// Bits of `flags`: the input is held back (an inflate is pending, the consumer suspended us), and the
+// bookkeeping of input queued meanwhile.
+/** Waiting for the codec to answer for the frame handed over. */
+const INFLATING = 1;
+/** `suspend()`: one message per turn; input waits until `resume()`. */
+const SUSPENDED = 2;
+/** `push()` returned false: the handler hears `onDrain()` once the queue is under the high-water mark. */
+const BLOCKED = 4;
+/** `finish()` was called: no more input comes; `onFinish()` follows once the queue is processed. */
+const ENDED = 8;
+const FINISH_REPORTED = 16;
+/** Inside `drain()` (a handler that resumes us from within leaves the loop to it). */
+const DRAINING = 32;
+const WAITING = INFLATING | SUSPENDED;
+// Bits of `flags` about messages.
+/** `fragments` binaryType: keep one Buffer per frame instead of joining. */
+const FRAGMENTS = 64;
+/** The message being received is compressed (RSV1 on its first frame). */
+const COMPRESSED = 128;
+/** The text message being received is checked piece by piece (in `rare.utf8`). */
+const STREAMING_UTF8 = 256;
 
 /**
  * Bytes of input the parser holds back (while an inflate is pending or events are deferred) before
@@ -33,6 +55,24 @@ const STOPPED = 2;
  */
 export const INPUT_HIGH_WATER = 16 * 1024;
 
+/**
+ * The parser's state that most connections never need: made the first time one of these is (a header
+ * or a control frame split across reads, text arriving in pieces, input held back, an inflate).
+ */
+class RareState {
+  /** Scratch for a header that straddles chunks; the parser's `hdrFill` bytes of it are valid. */
+  hdr: Buffer | null = null;
+  /** Control frame payload, gathered here when it straddles chunks. */
+  ctrl: Buffer | null = null;
+  /** Streaming UTF-8 state, used when a text message arrives in more than one piece. */
+  utf8: Utf8Validator | null = null;
+  /** Input held back while an inflate is pending or the consumer asked to wait. */
+  readonly pending: Buffer[] = [];
+  /** Bytes in `pending`. */
+  pendingBytes = 0;
+  /** The codec's callback, bound once per parser. */
+  inflated: ((err: Error | null, data?: Buffer) => void) | null = null;
+}
 
 /** The receiving side's limits and progress, as ws's `Receiver` fields show them (read-only). */
 export interface ReceiveState {
@@ -51,20 +91,13 @@ export interface ReceiveState {
 export class FrameParser {
   /** Handler that receives messages, control frames and errors. */
   handler: ParserHandler;
-  private readonly isServer: boolean;
-  private readonly maxPayload: number;
-  private readonly maxFragments: number;
-  private readonly maxBufferedChunks: number;
-  private readonly skipUTF8: boolean;
-  /** `fragments` binaryType: keep one Buffer per frame instead of joining. */
-  fragments: boolean;
-  private codec: Codec | null;
-  private readonly assemble: boolean;
-  private readonly maxFrameSize: number;
+  /** Role and limits: shared by every parser made with the same options (a server's connections). */
+  readonly limits: ParserLimits;
+  /** The negotiated permessage-deflate codec, or null. */
+  readonly codec: Codec | null;
 
   private state: number;
-  /** Scratch for a header that straddles chunks; `hdrFill` bytes of it are valid. */
-  private hdr: Buffer | null;
+  /** Bytes of a header that straddles chunks, kept in `rare.hdr` (0: none). */
   private hdrFill: number;
 
   // The frame being read.
@@ -77,50 +110,25 @@ export class FrameParser {
   private remaining: number;
   /** The frame's mask key, its 4 bytes as a big-endian uint32. */
   private mask: number;
-  /** Control frame payload, gathered here when it straddles chunks. */
-  private ctrl: Buffer | null;
   /** Index in `parts` where the current frame's payload starts. */
   private frameStart: number;
 
   // The message being assembled.
   private msgOpcode: number;
-  private compressed: boolean;
   private readonly parts: Buffer[];
   private msgBytes: number;
   private numFragments: number;
-  /** Streaming UTF-8 state, used when a text message arrives in more than one piece. */
-  private utf8: Utf8Validator | null;
-  private streamingUtf8: boolean;
 
-  // Input held back while an inflate is pending or the consumer asked to wait.
-  /** Created the first time input has to wait (an idle connection holds no array for it). */
-  private pending: Buffer[] | null;
-  /** Bytes in `pending`. */
-  private pendingBytes: number;
-  /** `push()` returned false: the handler hears `onDrain()` once the queue is under the high-water mark. */
-  private blocked: boolean;
-  /** `finish()` was called: no more input comes; `onFinish()` follows once the queue is processed. */
-  private ended: boolean;
-  private finishReported: boolean;
-  private waitingInflate: boolean;
-  private suspended: boolean;
-  private draining: boolean;
-  /** Bound on first use: connections that never inflate pay for no closure. */
-  private inflated: ((err: Error | null, data?: Buffer) => void) | null;
+  /** Input held back (INFLATING, SUSPENDED, ...) and message bits (FRAGMENTS, COMPRESSED, STREAMING_UTF8). */
+  private flags: number;
+  /** What few connections need (see RareState): null until then. */
+  private rare: RareState | null;
 
   constructor(handler: ParserHandler, options: ParserOptions) {
     this.handler = handler;
-    this.isServer = options.isServer;
-    this.maxPayload = options.maxPayload | 0;
-    this.maxFragments = options.maxFragments | 0;
-    this.maxBufferedChunks = options.maxBufferedChunks | 0;
-    this.skipUTF8 = !!options.skipUTF8Validation;
-    this.fragments = !!options.fragments;
+    this.limits = ParserLimits.of(options);
     this.codec = options.codec || null;
-    this.assemble = options.assemble !== false;
-    this.maxFrameSize = (options.maxFrameSize || 0) | 0;
     this.state = HEADER;
-    this.hdr = null; // allocated the first time a header straddles chunks
     this.hdrFill = 0;
     this.fin = false;
     this.opcode = 0;
@@ -129,24 +137,48 @@ export class FrameParser {
     this.payloadLength = 0;
     this.remaining = 0;
     this.mask = 0;
-    this.ctrl = null;
     this.frameStart = 0;
     this.msgOpcode = 0;
-    this.compressed = false;
     this.parts = [];
     this.msgBytes = 0;
     this.numFragments = 0;
-    this.utf8 = null; // allocated the first time a text message arrives in pieces
-    this.streamingUtf8 = false;
-    this.pending = null;
-    this.pendingBytes = 0;
-    this.blocked = false;
-    this.ended = false;
-    this.finishReported = false;
-    this.waitingInflate = false;
-    this.suspended = false;
-    this.draining = false;
-    this.inflated = null;
+    this.flags = options.fragments ? FRAGMENTS : 0;
+    this.rare = null;
+  }
+
+  /** `fragments` binaryType: keep one Buffer per frame instead of joining (may change between messages). */
+  get fragments(): boolean {
+    return (this.flags & FRAGMENTS) !== 0;
+  }
+
+  set fragments(on: boolean) {
+    if (on) this.flags |= FRAGMENTS;
+    else this.flags &= ~FRAGMENTS;
+  }
+
+  /** Largest message in bytes (0: no limit). */
+  get maxPayload(): number {
+    return this.limits.maxPayload;
+  }
+
+  /** Most data frames in one message (0: no limit). */
+  get maxFragments(): number {
+    return this.limits.maxFragments;
+  }
+
+  /** Most chunks held at once (0: no limit). */
+  get maxBufferedChunks(): number {
+    return this.limits.maxBufferedChunks;
+  }
+
+  /** Text and close reasons are not checked for UTF-8. */
+  get skipUTF8(): boolean {
+    return this.limits.skipUTF8;
+  }
+
+  private rareState(): RareState {
+    if (this.rare === null) this.rare = new RareState();
+    return this.rare;
   }
 
   /** A snapshot of the limits and of the message in progress. */
@@ -168,8 +200,11 @@ export class FrameParser {
   /** Stops parsing for good (the connection is going away). */
   stop(): void {
     this.state = STOPPED;
-    this.pending = null;
-    this.pendingBytes = 0;
+    const rare = this.rare;
+    if (rare !== null) {
+      rare.pending.length = 0;
+      rare.pendingBytes = 0;
+    }
     this.parts.length = 0;
   }
 
@@ -178,24 +213,24 @@ export class FrameParser {
    * per turn (ws's `allowSynchronousEvents: false`). Input that arrives meanwhile is queued.
    */
   suspend(): void {
-    this.suspended = true;
+    this.flags |= SUSPENDED;
   }
 
   /** Continues after `suspend()`, processing queued input. */
   resume(): void {
-    if (!this.suspended) return;
-    this.suspended = false;
+    if ((this.flags & SUSPENDED) === 0) return;
+    this.flags &= ~SUSPENDED;
     this.drain();
   }
 
   /** Number of input chunks held back (while suspended or inflating). */
   get queuedChunks(): number {
-    return this.pending === null ? 0 : this.pending.length;
+    return this.rare === null ? 0 : this.rare.pending.length;
   }
 
   /** Bytes of input held back (while suspended or inflating). */
   get queuedBytes(): number {
-    return this.pendingBytes;
+    return this.rare === null ? 0 : this.rare.pendingBytes;
   }
 
   /**
@@ -205,15 +240,16 @@ export class FrameParser {
    */
   push(chunk: Buffer): boolean {
     if (this.state === STOPPED) return true;
-    if (this.waitingInflate || this.suspended || (this.pending !== null && this.pending.length !== 0)) {
+    if ((this.flags & WAITING) !== 0 || (this.rare !== null && this.rare.pending.length !== 0)) {
       if (this.tooManyChunks()) return true;
-      this.queue().push(chunk);
-      this.pendingBytes += chunk.length;
+      const rare = this.rareState();
+      rare.pending.push(chunk);
+      rare.pendingBytes += chunk.length;
     } else {
       this.run(chunk, 0);
     }
-    if (this.pendingBytes <= INPUT_HIGH_WATER) return true;
-    this.blocked = true;
+    if (this.rare === null || this.rare.pendingBytes <= INPUT_HIGH_WATER) return true;
+    this.flags |= BLOCKED;
     return false;
   }
 
@@ -222,16 +258,16 @@ export class FrameParser {
    * hears `onFinish()` once the queued input has been processed (after a pending inflate, say).
    */
   finish(): boolean {
-    this.ended = true;
+    this.flags |= ENDED;
     if (!this.idle()) return false;
-    this.finishReported = true;
+    this.flags |= FINISH_REPORTED;
     return true;
   }
 
   private idle(): boolean {
     return (
       this.state === STOPPED ||
-      (!this.waitingInflate && !this.suspended && (this.pending === null || this.pending.length === 0))
+      ((this.flags & WAITING) === 0 && (this.rare === null || this.rare.pending.length === 0))
     );
   }
 
@@ -241,37 +277,36 @@ export class FrameParser {
    * all input is done.
    */
   private settled(): void {
-    if (this.blocked && this.pendingBytes <= INPUT_HIGH_WATER) {
-      this.blocked = false;
+    if ((this.flags & BLOCKED) !== 0 && this.queuedBytes <= INPUT_HIGH_WATER) {
+      this.flags &= ~BLOCKED;
       if (this.handler.onDrain !== undefined) this.handler.onDrain();
     }
-    if (this.ended && !this.finishReported && this.idle()) {
-      this.finishReported = true;
+    if ((this.flags & (ENDED | FINISH_REPORTED)) === ENDED && this.idle()) {
+      this.flags |= FINISH_REPORTED;
       if (this.handler.onFinish !== undefined) this.handler.onFinish();
     }
   }
 
-  private queue(): Buffer[] {
-    if (this.pending === null) this.pending = [];
-    return this.pending;
-  }
-
   /** Processes queued input until it runs out or the parser has to wait again. */
   private drain(): void {
-    if (this.draining) return; // a handler resumed us from inside run(): the outer loop continues
-    this.draining = true;
-    const pending = this.queue();
-    while (pending.length !== 0 && !this.waitingInflate && !this.suspended && this.state !== STOPPED) {
-      const chunk = pending.shift() as Buffer;
-      this.pendingBytes -= chunk.length;
-      this.run(chunk, 0);
+    if ((this.flags & DRAINING) !== 0) return; // a handler resumed us from inside run(): the outer loop continues
+    this.flags |= DRAINING;
+    const rare = this.rare;
+    if (rare !== null) {
+      const pending = rare.pending;
+      while (pending.length !== 0 && (this.flags & WAITING) === 0 && this.state !== STOPPED) {
+        const chunk = pending.shift() as Buffer;
+        rare.pendingBytes -= chunk.length;
+        this.run(chunk, 0);
+      }
     }
-    this.draining = false;
+    this.flags &= ~DRAINING;
     this.settled();
   }
 
   private tooManyChunks(): boolean {
-    if (this.maxBufferedChunks > 0 && this.queuedChunks + this.parts.length >= this.maxBufferedChunks) {
+    const max = this.limits.maxBufferedChunks;
+    if (max > 0 && this.queuedChunks + this.parts.length >= max) {
       this.fail(violation.bufferedChunks());
       return true;
     }
@@ -288,12 +323,13 @@ export class FrameParser {
           used = this.parseHeader(chunk, pos, len - pos);
           if (used === 0) {
             // A header straddles chunks: keep its first bytes (at most 13) in the scratch.
-            if (this.hdr === null) this.hdr = Buffer.allocUnsafe(14);
-            this.hdrFill = chunk.copy(this.hdr, 0, pos, len);
+            const rare = this.rareState();
+            if (rare.hdr === null) rare.hdr = Buffer.allocUnsafe(14);
+            this.hdrFill = chunk.copy(rare.hdr, 0, pos, len);
             return;
           }
         } else {
-          const hdr = this.hdr as Buffer;
+          const hdr = (this.rare as RareState).hdr as Buffer;
           const before = this.hdrFill;
           const take = Math.min(14 - before, len - pos);
           chunk.copy(hdr, before, pos, pos + take);
@@ -318,10 +354,11 @@ export class FrameParser {
       } else {
         return;
       }
-      if (this.waitingInflate || this.suspended) {
+      if ((this.flags & WAITING) !== 0) {
         if (pos < len && !this.stopped) {
-          this.queue().unshift(chunk.subarray(pos));
-          this.pendingBytes += len - pos;
+          const rare = this.rareState();
+          rare.pending.unshift(chunk.subarray(pos));
+          rare.pendingBytes += len - pos;
         }
         return;
       }
@@ -369,8 +406,9 @@ export class FrameParser {
       return this.fail(violation.controlLength(length));
     }
     const masked = (b1 & 0x80) !== 0;
+    const limits = this.limits;
     // §5.1: a client masks every frame, a server masks none.
-    if (this.isServer) {
+    if (limits.isServer) {
       if (!masked) {
         return this.fail(violation.expectedMask());
       }
@@ -395,10 +433,10 @@ export class FrameParser {
     }
 
     // Limits are checked the moment the length is known, before a byte of payload is held.
-    if (opcode < Opcode.CLOSE && this.maxFrameSize > 0 && length > this.maxFrameSize) {
+    if (opcode < Opcode.CLOSE && limits.maxFrameSize > 0 && length > limits.maxFrameSize) {
       return this.fail(violation.maxFrame());
     }
-    if (opcode < Opcode.CLOSE && length > 0 && this.maxPayload > 0 && this.msgBytes + length > this.maxPayload) {
+    if (opcode < Opcode.CLOSE && length > 0 && limits.maxPayload > 0 && this.msgBytes + length > limits.maxPayload) {
       return this.fail(violation.maxPayload());
     }
 
@@ -417,12 +455,12 @@ export class FrameParser {
     if (opcode < Opcode.CLOSE) {
       if (opcode !== Opcode.CONTINUATION) {
         this.msgOpcode = opcode;
-        this.compressed = rsv1;
+        this.flags = rsv1 ? this.flags | COMPRESSED : this.flags & ~COMPRESSED;
       }
       this.msgBytes += length;
       this.frameStart = this.parts.length;
-    } else {
-      this.ctrl = null;
+    } else if (this.rare !== null) {
+      this.rare.ctrl = null;
     }
     this.state = length === 0 ? HEADER : PAYLOAD;
     return size;
@@ -441,7 +479,7 @@ export class FrameParser {
         this.deferMask =
           n !== this.payloadLength &&
           this.opcode < Opcode.CLOSE &&
-          (this.msgOpcode === Opcode.BINARY || this.compressed || this.skipUTF8);
+          (this.msgOpcode === Opcode.BINARY || (this.flags & COMPRESSED) !== 0 || this.limits.skipUTF8);
       }
       if (!this.deferMask) unmask(piece, keyAt(this.mask, offset)); // §5.3, in place
     }
@@ -453,11 +491,12 @@ export class FrameParser {
         return;
       }
       // A control payload (≤ 125 bytes) split across chunks is gathered into one small buffer.
-      if (this.ctrl === null) this.ctrl = Buffer.allocUnsafe(this.payloadLength);
-      piece.copy(this.ctrl, offset);
+      const rare = this.rareState();
+      if (rare.ctrl === null) rare.ctrl = Buffer.allocUnsafe(this.payloadLength);
+      piece.copy(rare.ctrl, offset);
       if (this.remaining === 0) {
         this.state = HEADER;
-        this.frameDone(this.ctrl);
+        this.frameDone(rare.ctrl);
       }
       return;
     }
@@ -473,12 +512,12 @@ export class FrameParser {
     // Text is checked as it arrives, unless the whole message is this one piece (checked once at the end).
     if (
       this.msgOpcode === Opcode.TEXT &&
-      !this.compressed &&
-      !this.skipUTF8 &&
-      (this.streamingUtf8 || n !== this.payloadLength || !this.fin || this.parts.length !== 1)
+      (this.flags & COMPRESSED) === 0 &&
+      !this.limits.skipUTF8 &&
+      ((this.flags & STREAMING_UTF8) !== 0 || n !== this.payloadLength || !this.fin || this.parts.length !== 1)
     ) {
       // (The fast path is taken only for a piece that is the whole message, so no earlier piece skipped this.)
-      this.streamingUtf8 = true;
+      this.flags |= STREAMING_UTF8;
       if (!this.validator().push(piece)) return this.failUtf8();
     }
 
@@ -506,8 +545,9 @@ export class FrameParser {
   }
 
   private validator(): Utf8Validator {
-    if (this.utf8 === null) this.utf8 = new Utf8Validator();
-    return this.utf8;
+    const rare = this.rareState();
+    if (rare.utf8 === null) rare.utf8 = new Utf8Validator();
+    return rare.utf8;
   }
 
   /** The current frame is complete (`data` is the payload of a control frame). */
@@ -518,12 +558,13 @@ export class FrameParser {
       return;
     }
 
-    if (this.maxFragments > 0 && ++this.numFragments > this.maxFragments) {
+    const limits = this.limits;
+    if (limits.maxFragments > 0 && ++this.numFragments > limits.maxFragments) {
       this.fail(violation.fragments());
       return;
     }
 
-    if (this.compressed) {
+    if ((this.flags & COMPRESSED) !== 0) {
       // Hand this frame's compressed bytes to the codec and wait: nothing re-enters until it answers.
       const start = this.frameStart;
       const parts = this.parts;
@@ -533,18 +574,19 @@ export class FrameParser {
       else compressed = Buffer.concat(parts.slice(start));
       parts.length = start;
       this.msgBytes -= compressed.length;
-      this.waitingInflate = true;
+      this.flags |= INFLATING;
       // One bound callback per parser (made on the first inflate), not one closure per inflate.
-      if (this.inflated === null) this.inflated = this.onInflated.bind(this);
-      (this.codec as Codec).decompress(compressed, this.fin, this.inflated);
+      const rare = this.rareState();
+      if (rare.inflated === null) rare.inflated = this.onInflated.bind(this);
+      (this.codec as Codec).decompress(compressed, this.fin, rare.inflated);
       return;
     }
 
-    if (!this.assemble) {
+    if (!limits.assemble) {
       this.frameOut(opcode);
       return;
     }
-    if (this.fragments && this.parts.length - this.frameStart > 1) this.joinFrame();
+    if ((this.flags & FRAGMENTS) !== 0 && this.parts.length - this.frameStart > 1) this.joinFrame();
     if (this.fin) this.messageDone();
   }
 
@@ -552,8 +594,8 @@ export class FrameParser {
   private frameOut(opcode: number): void {
     const parts = this.parts;
     const fin = this.fin;
-    if (fin && this.msgOpcode === Opcode.TEXT && !this.skipUTF8) {
-      const ok = this.streamingUtf8 ? this.validator().end() : parts.length === 0 || isValidUTF8(parts[0]);
+    if (fin && this.msgOpcode === Opcode.TEXT && !this.limits.skipUTF8) {
+      const ok = (this.flags & STREAMING_UTF8) !== 0 ? this.validator().end() : parts.length === 0 || isValidUTF8(parts[0]);
       if (!ok) {
         this.failUtf8();
         return;
@@ -564,10 +606,9 @@ export class FrameParser {
     this.frameStart = 0;
     if (fin) {
       this.msgOpcode = 0;
-      this.compressed = false;
+      this.flags &= ~(COMPRESSED | STREAMING_UTF8);
       this.msgBytes = 0;
       this.numFragments = 0;
-      this.streamingUtf8 = false;
     }
     if (this.handler.onFrame !== undefined) this.handler.onFrame(opcode, fin, payload);
   }
@@ -584,9 +625,9 @@ export class FrameParser {
   /** The codec answered for the frame handed over in frameDone(). */
   private onInflated(err: Error | null, data?: Buffer): void {
     if (this.state === STOPPED) return;
-    this.waitingInflate = false;
+    this.flags &= ~INFLATING;
     this.inflatedFrame(err, data);
-    if (!this.suspended && this.state !== STOPPED) this.drain();
+    if ((this.flags & SUSPENDED) === 0 && this.state !== STOPPED) this.drain();
     else this.settled();
   }
 
@@ -599,20 +640,21 @@ export class FrameParser {
     if (out.length !== 0) {
       // The codec enforces maxPayload on what it inflates; count what it returned for the message total.
       this.msgBytes += out.length;
-      if (this.maxPayload > 0 && this.msgBytes > this.maxPayload) {
+      const maxPayload = this.limits.maxPayload;
+      if (maxPayload > 0 && this.msgBytes > maxPayload) {
         this.fail(violation.maxPayload());
         return;
       }
       this.parts.push(out);
-      if (this.msgOpcode === Opcode.TEXT && !this.skipUTF8) {
-        this.streamingUtf8 = true;
+      if (this.msgOpcode === Opcode.TEXT && !this.limits.skipUTF8) {
+        this.flags |= STREAMING_UTF8;
         if (!this.validator().push(out)) {
           this.failUtf8();
           return;
         }
       }
     }
-    if (!this.assemble) this.frameOut(this.opcode); // no control frame can come between: the parser waited
+    if (!this.limits.assemble) this.frameOut(this.opcode); // no control frame can come between: the parser waited
     else if (this.fin) this.messageDone();
   }
 
@@ -621,9 +663,9 @@ export class FrameParser {
     const parts = this.parts;
     const isBinary = this.msgOpcode === Opcode.BINARY;
 
-    if (!isBinary && !this.skipUTF8) {
+    if (!isBinary && !this.limits.skipUTF8) {
       // §8.1: text must be valid UTF-8, also when its last code point was split across frames.
-      const ok = this.streamingUtf8
+      const ok = (this.flags & STREAMING_UTF8) !== 0
         ? this.validator().end()
         : parts.length === 0 || isValidUTF8(parts[0]);
       if (!ok) {
@@ -633,7 +675,7 @@ export class FrameParser {
     }
 
     let data: Buffer | Buffer[];
-    if (isBinary && this.fragments) {
+    if (isBinary && (this.flags & FRAGMENTS) !== 0) {
       data = parts.slice();
     } else if (parts.length === 1) {
       data = parts[0];
@@ -645,11 +687,10 @@ export class FrameParser {
 
     parts.length = 0;
     this.msgOpcode = 0;
-    this.compressed = false;
+    this.flags &= ~(COMPRESSED | STREAMING_UTF8);
     this.msgBytes = 0;
     this.numFragments = 0;
     this.frameStart = 0;
-    this.streamingUtf8 = false;
     this.handler.onMessage(data, isBinary);
   }
 
@@ -664,7 +705,7 @@ export class FrameParser {
           return;
         }
         // §5.5.1: the reason is UTF-8.
-        if (!this.skipUTF8 && data.length > 2 && !isValidUTF8(data.subarray(2))) {
+        if (!this.limits.skipUTF8 && data.length > 2 && !isValidUTF8(data.subarray(2))) {
           this.failUtf8();
           return;
         }
@@ -690,7 +731,7 @@ export class FrameParser {
   /** Stops parsing for good and reports the violation. Returns -1 for parseHeader's convenience. */
   private fail(err: WsError): number {
     this.stop();
-    this.waitingInflate = false;
+    this.flags &= ~INFLATING;
     this.handler.onParseError(err);
     return -1;
   }

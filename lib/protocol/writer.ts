@@ -54,6 +54,29 @@ class Queued {
   ) {}
 }
 
+/**
+ * What a writer needs only once it compresses, holds a place or queues: made the first time (an idle
+ * connection, or one that sends uncompressed, never has one).
+ */
+class Backlog {
+  /** Operations waiting behind a compression or a hold. */
+  readonly queue: Queued[] = [];
+  /** Payload bytes of the message being compressed now (counted in the writer's `queuedBytes`). */
+  pendingSize = 0;
+  /** The frame being compressed, waiting for the codec. */
+  pendingFin = false;
+  pendingOpcode = 0;
+  pendingMasked = false;
+  pendingCb: WriteCallback | undefined = undefined;
+  /** The codec's callback, bound once per writer. */
+  compressed: ((err: Error | null, data?: Buffer) => void) | null = null;
+  /** The hold that is blocking the writer now (0: none), and the last ticket handed out. */
+  activeHold = 0;
+  activeHoldSize = 0;
+  activeHoldMasked = false;
+  tickets = 0;
+}
+
 /** Serializes frames for one connection. */
 export class FrameWriter {
   private readonly out: FrameOutput;
@@ -71,26 +94,12 @@ export class FrameWriter {
   /** Whether the message being sent is compressed (decided on its first frame, as RFC 7692 §6 wants). */
   private compressing: boolean;
 
-  /** A compression is in flight: later operations wait in `queue`. */
+  /** A compression or a hold is in flight: later operations wait in the backlog's queue. */
   private busy: boolean;
-  /** Operations waiting behind a compression or a hold (created on first use). */
-  private queue: Queued[] | null;
-  /** Payload bytes being compressed or waiting in `queue` (part of ws's `bufferedAmount`). */
+  /** Payload bytes being compressed or waiting in the queue (part of ws's `bufferedAmount`). */
   queuedBytes: number;
-  /** Payload bytes of the message being compressed now (counted in `queuedBytes`). */
-  private pendingSize: number;
-  /** The frame being compressed, waiting for the codec. */
-  private pendingFin: boolean;
-  private pendingOpcode: number;
-  private pendingMasked: boolean;
-  private pendingCb: WriteCallback | undefined;
-  /** Bound on the first compression: connections that never compress pay for no closure. */
-  private compressed: ((err: Error | null, data?: Buffer) => void) | null;
-  /** The hold that is blocking the writer now (0: none), and the last ticket handed out. */
-  private activeHold: number;
-  private activeHoldSize: number;
-  private activeHoldMasked: boolean;
-  private tickets: number;
+  /** Compression, holds and the queue (see Backlog): null until one is needed. */
+  private backlog: Backlog | null;
 
   constructor(out: FrameOutput, options: WriterOptions) {
     this.out = out;
@@ -100,18 +109,13 @@ export class FrameWriter {
     this.fragmenting = false;
     this.compressing = false;
     this.busy = false;
-    this.queue = null;
     this.queuedBytes = 0;
-    this.pendingSize = 0;
-    this.pendingFin = false;
-    this.pendingOpcode = 0;
-    this.pendingMasked = false;
-    this.pendingCb = undefined;
-    this.compressed = null;
-    this.activeHold = 0;
-    this.activeHoldSize = 0;
-    this.activeHoldMasked = false;
-    this.tickets = 0;
+    this.backlog = null;
+  }
+
+  private makeBacklog(): Backlog {
+    if (this.backlog === null) this.backlog = new Backlog();
+    return this.backlog;
   }
 
   /**
@@ -119,14 +123,15 @@ export class FrameWriter {
    * sent after it waits until `fulfil`/`fulfilControl`/`cancel` is called with the returned ticket.
    */
   reserve(size: number): number {
-    const ticket = ++this.tickets;
+    const backlog = this.makeBacklog();
+    const ticket = ++backlog.tickets;
     if (this.busy) {
       this.enqueue(new Queued(HOLD, EMPTY_BUFFER, null, 0, true, false, undefined, ticket, size));
     } else {
       this.busy = true;
-      this.activeHold = ticket;
-      this.activeHoldSize = size;
-      this.activeHoldMasked = this.masked;
+      backlog.activeHold = ticket;
+      backlog.activeHoldSize = size;
+      backlog.activeHoldMasked = this.masked;
       this.queuedBytes += size;
     }
     return ticket;
@@ -157,16 +162,18 @@ export class FrameWriter {
    * behind the place get `err`, in order, and nothing more is written.
    */
   abandon(ticket: number, cb: WriteCallback | undefined, err: Error): void {
-    if (ticket === this.activeHold) {
-      this.activeHold = 0;
-      this.queuedBytes -= this.activeHoldSize;
-      this.activeHoldSize = 0;
+    const backlog = this.backlog;
+    if (backlog === null) return;
+    if (ticket === backlog.activeHold) {
+      backlog.activeHold = 0;
+      this.queuedBytes -= backlog.activeHoldSize;
+      backlog.activeHoldSize = 0;
       if (cb) cb(err);
       this.failQueue(err);
       return;
     }
     // Still behind something else: it fails with the rest of the queue, in its place.
-    for (const op of this.queue || []) {
+    for (const op of backlog.queue) {
       if (op.kind === HOLD && op.ticket === ticket) {
         op.kind = RAW;
         op.data = EMPTY_BUFFER;
@@ -190,13 +197,15 @@ export class FrameWriter {
     compress: boolean,
     cb: WriteCallback | undefined,
   ): void {
-    if (ticket === this.activeHold) {
-      this.activeHold = 0;
-      this.queuedBytes -= this.activeHoldSize;
-      this.activeHoldSize = 0;
+    const backlog = this.backlog;
+    if (backlog === null) return;
+    if (ticket === backlog.activeHold) {
+      backlog.activeHold = 0;
+      this.queuedBytes -= backlog.activeHoldSize;
+      backlog.activeHoldSize = 0;
       this.busy = false;
       const role = this.masked;
-      this.masked = this.activeHoldMasked;
+      this.masked = backlog.activeHoldMasked;
       if (kind === DATA) this.sendData(data, opcode === Opcode.BINARY, fin, compress, cb);
       else if (kind === CONTROL) this.writeFrame(data, opcode, true, false, cb);
       else if (data.length !== 0) this.out.write(data, null, cb);
@@ -204,7 +213,7 @@ export class FrameWriter {
       this.flushQueue();
       return;
     }
-    for (const op of this.queue || []) {
+    for (const op of backlog.queue) {
       if (op.kind === HOLD && op.ticket === ticket) {
         this.queuedBytes += data.length - op.size;
         op.size = data.length;
@@ -246,30 +255,32 @@ export class FrameWriter {
 
     if (this.compressing) {
       // RFC 7692 §6: RSV1 goes on the first frame of a compressed message only.
+      const backlog = this.makeBacklog();
       this.busy = true;
-      this.pendingFin = fin;
-      this.pendingCb = cb;
-      this.pendingOpcode = opcode;
-      this.pendingMasked = this.masked;
+      backlog.pendingFin = fin;
+      backlog.pendingCb = cb;
+      backlog.pendingOpcode = opcode;
+      backlog.pendingMasked = this.masked;
       const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-      this.pendingSize = bytes.length;
+      backlog.pendingSize = bytes.length;
       this.queuedBytes += bytes.length;
       // One bound callback per writer (made on the first compression), not a closure per message.
-      if (this.compressed === null) this.compressed = this.onCompressed.bind(this);
-      (this.codec as Codec).compress(bytes, fin, this.compressed);
+      if (backlog.compressed === null) backlog.compressed = this.onCompressed.bind(this);
+      (this.codec as Codec).compress(bytes, fin, backlog.compressed);
       return;
     }
     this.writeFrame(data, opcode, fin, false, cb);
-    if (fin && this.queue !== null && this.queue.length !== 0) this.flushQueue();
+    if (fin && this.backlog !== null && this.backlog.queue.length !== 0) this.flushQueue();
   }
 
   /** The codec answered for the frame handed over in sendData(). */
   private onCompressed(err: Error | null, data?: Buffer): void {
-    const cb = this.pendingCb;
-    this.pendingCb = undefined;
+    const backlog = this.backlog as Backlog;
+    const cb = backlog.pendingCb;
+    backlog.pendingCb = undefined;
     this.busy = false;
-    this.queuedBytes -= this.pendingSize;
-    this.pendingSize = 0;
+    this.queuedBytes -= backlog.pendingSize;
+    backlog.pendingSize = 0;
     const out = this.out;
     if (out.isClosed !== undefined && out.isClosed()) {
       // The transport was destroyed meanwhile: this frame and every one waiting behind it fail, in order.
@@ -281,10 +292,10 @@ export class FrameWriter {
       this.failQueue(err);
       return;
     }
-    const opcode = this.pendingOpcode;
+    const opcode = backlog.pendingOpcode;
     const role = this.masked;
-    this.masked = this.pendingMasked;
-    this.writeFrame(data as Buffer, opcode, this.pendingFin, opcode !== Opcode.CONTINUATION, cb);
+    this.masked = backlog.pendingMasked;
+    this.writeFrame(data as Buffer, opcode, backlog.pendingFin, opcode !== Opcode.CONTINUATION, cb);
     this.masked = role;
     this.flushQueue();
   }
@@ -330,14 +341,14 @@ export class FrameWriter {
     }
     this.queuedBytes += op.size;
     op.masked = this.masked;
-    if (this.queue === null) this.queue = [];
-    this.queue.push(op);
+    this.makeBacklog().queue.push(op);
   }
 
   /** Replays queued operations in order until one starts a compression again. */
   private flushQueue(): void {
-    const queue = this.queue;
-    if (queue === null) return;
+    const backlog = this.backlog;
+    if (backlog === null) return;
+    const queue = backlog.queue;
     const role = this.masked;
     while (queue.length !== 0 && !this.busy) {
       // Pre-framed bytes wait while a fragmented message is in progress (they resume after its end).
@@ -346,9 +357,9 @@ export class FrameWriter {
       if (op.kind === HOLD) {
         // Its bytes have not arrived: it becomes the active hold and stops the line again.
         this.busy = true;
-        this.activeHold = op.ticket;
-        this.activeHoldSize = op.size;
-        this.activeHoldMasked = op.masked;
+        backlog.activeHold = op.ticket;
+        backlog.activeHoldSize = op.size;
+        backlog.activeHoldMasked = op.masked;
         break;
       }
       this.queuedBytes -= op.size;
@@ -365,7 +376,7 @@ export class FrameWriter {
   }
 
   private failQueue(err: Error): void {
-    const queue = this.queue === null ? [] : this.queue.splice(0);
+    const queue = this.backlog === null ? [] : this.backlog.queue.splice(0);
     this.queuedBytes = 0;
     for (const op of queue) if (op.cb) op.cb(err);
   }

@@ -20,10 +20,11 @@ export interface HeartbeatOptions {
 export interface HeartbeatMember {
   /** @internal The open connection's driver: it sets `heard` on every received chunk; the wheel clears it. */
   _driver: { heard: boolean } | null;
-  /** @internal Sweeps of silence so far, and sweeps since the ping (-1: no ping outstanding). */
-  _heartbeatIdle: number;
-  /** @internal */
-  _heartbeatPinged: number;
+  /**
+   * @internal Sweeps of silence: n ≥ 0 with no ping outstanding; -1 - n when n sweeps have passed since
+   * the ping (one number, not two, for every connection that may join a wheel).
+   */
+  _heartbeatTicks: number;
   ping(): void;
   terminate(): void;
 }
@@ -60,8 +61,7 @@ export class HeartbeatWheel {
   /** Starts watching a connection (call when it opens). */
   add(member: HeartbeatMember): void {
     if (member._driver !== null) member._driver.heard = false;
-    member._heartbeatIdle = 0;
-    member._heartbeatPinged = -1;
+    member._heartbeatTicks = 0;
     this.members.add(member);
     if (this.timer === null && this.automatic) {
       this.timer = setInterval(sweep, this.tickMs, this);
@@ -85,20 +85,24 @@ export class HeartbeatWheel {
       if (driver !== null && driver.heard) {
         // Life: anything arrived since the last sweep (a pong, or any other frame).
         driver.heard = false;
-        m._heartbeatIdle = 0;
-        m._heartbeatPinged = -1;
+        m._heartbeatTicks = 0;
         continue;
       }
-      if (m._heartbeatPinged >= 0) {
-        if (++m._heartbeatPinged >= this.timeoutTicks) {
+      const ticks = m._heartbeatTicks;
+      if (ticks < 0) {
+        // Pinged: -1 - ticks sweeps have passed since.
+        m._heartbeatTicks = ticks - 1;
+        if (-ticks >= this.timeoutTicks) {
           this.delete(m);
           m.terminate();
         }
         continue;
       }
-      if (++m._heartbeatIdle >= this.idleTicks) {
-        m._heartbeatPinged = 0;
+      if (ticks + 1 >= this.idleTicks) {
+        m._heartbeatTicks = -1;
         m.ping();
+      } else {
+        m._heartbeatTicks = ticks + 1;
       }
     }
   }

@@ -71,7 +71,7 @@ export class NodeSocket extends WebSocket {
     const conn = this[kConnection];
     // The heartbeat terminates only with a ping outstanding; a face that already chose its close
     // reason (drop, close, failure) keeps it.
-    if (conn !== null && !conn._localReason && this._heartbeat !== null && this._heartbeatPinged >= 0) {
+    if (conn !== null && !conn._localReason && this._heartbeat !== null && this._heartbeatTicks < 0) {
       conn._setReason(1006, 'Peer not responding.');
     }
     super.terminate();

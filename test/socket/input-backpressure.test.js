@@ -48,7 +48,8 @@ const parserOf = (ws) => ws._driver.conn.parser;
 
 /** Bytes of input the parser holds back (read from its queue itself, not from a counter it keeps). */
 function heldBytes(ws) {
-  const pending = parserOf(ws).pending || [];
+  const rare = parserOf(ws).rare; // what few parsers need, held input among it: null until then
+  const pending = rare ? rare.pending : [];
   let n = 0;
   for (const chunk of pending) n += chunk.length;
   return n;
