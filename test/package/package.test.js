@@ -16,7 +16,8 @@ const { spawnSync } = require('child_process');
 const root = path.join(__dirname, '..', '..');
 const pkg = require(path.join(root, 'package.json'));
 
-const BUDGET = { unpackedWithoutPrebuilds: 900 * 1024, prebuilds: 256 * 1024, packed: 300 * 1024 };
+// Unpacked: ~160 kB of it are the CLI and the WebSocket-Node face, ~45 kB the TCP-handle transport.
+const BUDGET = { unpackedWithoutPrebuilds: 960 * 1024, prebuilds: 256 * 1024, packed: 320 * 1024 };
 const PREBUILDS = [
   'prebuilds/linux-arm64/weft.glibc.node',
   'prebuilds/linux-arm64/weft.musl.node',
