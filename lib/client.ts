@@ -70,6 +70,13 @@ export interface ClientOptions extends Omit<HttpsRequestOptions, 'headers'>, Wef
   protocolVersion?: number;
   /** The subprotocols, when the `protocols` argument is not given (ws 8.22+). */
   protocols?: string | string[];
+  /**
+   * weft: how each connection's bytes are carried. `'native'` reads and writes plain TCP connections
+   * through Node's TCP handle, past net.Socket's stream layer (less CPU per message); `wss:` and
+   * HTTP/2 stay on the stream path, as does every connection where Node's internals are unavailable.
+   * `ws._socket` stays the net.Socket. Default `'stream'` (or `WEFT_TRANSPORT` from the environment).
+   */
+  transport?: 'stream' | 'native';
   /** Whether UTF-8 validation of text messages and close reasons is skipped. Default `false`. */
   skipUTF8Validation?: boolean;
   /**
@@ -468,6 +475,7 @@ function socketOptions(opts: RequestArgs): SetSocketOptions {
     maxPayload: opts.maxPayload,
     maxPendingAutoPongs: opts.maxPendingAutoPongs,
     skipUTF8Validation: opts.skipUTF8Validation,
+    transport: opts.transport,
   };
 }
 

@@ -135,6 +135,13 @@ export interface ServerOptions<
    * `http2` server too — its extended CONNECT streams (RFC 8441) are handled as well (lib/http2/).
    */
   server?: http.Server<U> | https.Server<U> | http2.Http2Server | http2.Http2SecureServer | null;
+  /**
+   * weft: how each connection's bytes are carried. `'native'` reads and writes plain TCP connections
+   * through Node's TCP handle, past net.Socket's stream layer (less CPU per message); TLS and other
+   * streams stay on the stream path, as does every connection where Node's internals are unavailable.
+   * `ws._socket` stays the net.Socket. Default `'stream'` (or `WEFT_TRANSPORT` from the environment).
+   */
+  transport?: 'stream' | 'native';
   /** Do not check text messages and close reasons for valid UTF-8. Default `false`. */
   skipUTF8Validation?: boolean;
   /** Accepts or rejects a handshake. Default `null` (accept). */
@@ -182,6 +189,7 @@ export interface ResolvedServerOptions<
   port: number | null;
   server: http.Server<U> | https.Server<U> | http2.Http2Server | http2.Http2SecureServer | null;
   skipUTF8Validation: boolean;
+  transport?: 'stream' | 'native';
   verifyClient: VerifyClient<InstanceType<U>> | null;
   WebSocket: T;
 }
@@ -578,6 +586,7 @@ export class WebSocketServer<
       maxPayload: options.maxPayload,
       maxPendingAutoPongs: options.maxPendingAutoPongs,
       skipUTF8Validation: options.skipUTF8Validation,
+      transport: options.transport,
     });
 
     if (this.clients !== undefined) {

@@ -82,9 +82,10 @@ export function createWebSocketStream(ws: WebSocket, options?: DuplexOptions): D
       return;
     }
     const socket = ws._socket;
+    const driver = ws._driver;
     // Never connected: there is nothing to finish, and 'finish' is not emitted (as in ws).
-    if (socket === null) return;
-    if (socket.writableFinished) {
+    if (socket === null || driver === null) return;
+    if (driver.wire.writableFinished) {
       callback();
       // Both sides are done: the readable side ended first, so release the stream now.
       if (this.readableEnded) this.destroy();

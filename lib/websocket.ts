@@ -44,6 +44,8 @@ export interface SetSocketOptions {
   maxBufferedChunks?: number;
   maxPendingAutoPongs?: number;
   skipUTF8Validation?: boolean;
+  /** weft: 'native' carries a plain TCP socket on Node's handle, past the stream layer (see ServerOptions). */
+  transport?: 'stream' | 'native';
 }
 
 /** Per-send options, as ws has them. */
@@ -380,6 +382,7 @@ export class WebSocket extends EventEmitter {
       autoPong: this._autoPong,
       fragments: this._binaryType === 'fragments' || this._binaryType === 'blob',
       generateMask: options.generateMask,
+      transport: options.transport,
     };
     const extra = this._extra;
     if (extra !== null) {

@@ -337,8 +337,9 @@ function fanOut(
       frame = plain;
     }
     // 4. Write, in order with everything else this socket sends, batched with the tick's other writes.
-    driver.batchWrite(frame.length);
+    const now = driver.batchWrite(frame.length);
     driver.conn.sendRaw(frame, null, undefined);
+    if (now) driver.flushCorked();
     if (ws._status() === SendStatus.SENT) result.sent++;
     else result.backpressure++;
   }

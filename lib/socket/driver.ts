@@ -10,6 +10,7 @@ import type { Codec } from '../protocol/codec';
 import { writePair } from '../transport/write';
 import type { Wire } from '../transport/wire';
 import { corkOnce } from '../transport/cork';
+import { adopt, type TcpTransport, type TransportOwner } from '../transport/tcp-handle';
 import type { WriteCallback } from '../protocol/writer';
 import { ReadyState } from '../protocol/constants';
 
@@ -50,15 +51,42 @@ export interface DriverOptions {
   generateMask?: ((mask: Buffer) => void) | null;
   /** The negotiated permessage-deflate codec. */
   codec?: Codec | null;
+  /**
+   * 'native': read and write a plain TCP socket through Node's handle, past net.Socket's stream layer
+   * (transport/tcp-handle.ts); any other socket, or where Node's internals are unavailable, stays on the
+   * stream path. 'stream' (the default): the socket's Readable/Writable.
+   */
+  transport?: TransportName;
 }
 
+/** How a connection's bytes are carried (see DriverOptions.transport). */
+export type TransportName = 'stream' | 'native';
+
+/** The transport used when none is asked for: WEFT_TRANSPORT=native flips it (to run suites on both). */
+export const DEFAULT_TRANSPORT: TransportName = process.env.WEFT_TRANSPORT === 'native' ? 'native' : 'stream';
+
 /** The Sink between a Connection and a socket. */
-export class Driver implements Sink {
+export class Driver implements Sink, TransportOwner {
   readonly host: DriverHost;
   /** The socket as integrations see it (`ws._socket`). */
   readonly socket: SocketWithDriver;
-  /** What the bytes go through: the socket itself (any Duplex is a Wire). */
-  readonly wire: Wire;
+  /** What the bytes go through: the socket itself (any Duplex is a Wire), or the adopted TCP handle. */
+  wire: Wire;
+  /** The adopted handle with the 'native' transport (null: the stream path). */
+  transport: TcpTransport | null;
+  /** The peer's close frame came or the connection failed: further input is read (for the FIN) and dropped. */
+  private discarding: boolean;
+  /**
+   * 'native' transport, paused by the user: reads go on into this list up to a socket's high-water mark
+   * (as a paused net.Socket fills its readable buffer), so that a close frame or a reset right behind
+   * them is still seen; `resume()` feeds them to the core.
+   */
+  private pausedInput: Buffer[] | null;
+  /** @internal Bytes in pausedInput. */
+  pausedBytes: number;
+  /** The peer's FIN came while paused: handled on resume(), after the input read before it. */
+  private endPending: boolean;
+  private readonly transportName: TransportName;
   readonly conn: Connection;
   /** The core holds input back (an inflate is pending, events are deferred): the socket is paused. */
   inputHeld: boolean;
@@ -71,22 +99,43 @@ export class Driver implements Sink {
   closeTimer: NodeJS.Timeout | null;
   /** Bytes arrived since the heartbeat's last sweep (a field write per chunk: free when it is off). */
   heard: boolean;
+  /** 'native' transport: a send met backpressure, the WebSocket emits 'drain' from now on. */
+  private drainWatched: boolean;
 
   constructor(host: DriverHost, socket: Duplex, options: DriverOptions) {
     this.host = host;
     this.socket = socket as SocketWithDriver;
     this.wire = socket;
+    this.transport = null;
+    this.discarding = false;
+    this.pausedInput = null;
+    this.pausedBytes = 0;
+    this.endPending = false;
+    this.transportName = options.transport === undefined ? DEFAULT_TRANSPORT : options.transport;
     this.conn = new Connection(this, options);
     this.inputHeld = false;
     this.lengthBeforeChunk = -1;
     this.closeTimer = null;
     this.heard = false;
+    this.drainWatched = false;
   }
 
   /** Starts reading: attaches the listeners and replays `head` (bytes read past the handshake). */
   attach(head: Buffer | undefined): void {
     const socket = this.socket;
     socket[kDriver] = this;
+    if (this.transportName === 'native') {
+      const t = adopt(socket as never, head);
+      if (t !== null) {
+        this.transport = t;
+        this.wire = t;
+        // Small frames must not wait for Nagle's algorithm.
+        t.setNoDelay(true);
+        t.ownerEnds = true;
+        t.start(this);
+        return;
+      }
+    }
     const s = socket as Duplex & { setTimeout?: (ms: number) => void; setNoDelay?: (on?: boolean) => void };
     if (typeof s.setTimeout === 'function') s.setTimeout(0);
     // Small frames must not wait for Nagle's algorithm.
@@ -103,6 +152,10 @@ export class Driver implements Sink {
    * backpressure, so that idle connections carry no extra listener.
    */
   watchDrain(): void {
+    if (this.transport !== null) {
+      this.drainWatched = true;
+      return;
+    }
     const socket = this.socket;
     if (socket.listeners('drain').indexOf(socketOnDrain) === -1) socket.on('drain', socketOnDrain);
   }
@@ -123,6 +176,7 @@ export class Driver implements Sink {
 
   /** Hands writes held by a cork (a chunk's replies, a tick's broadcasts) to the wire now. */
   flushCorked(): void {
+    // (An uncork after this is a no-op: a read's, a tick's broadcasts'.)
     const wire = this.wire;
     while (wire.writableCorked > 0) wire.uncork();
   }
@@ -130,12 +184,17 @@ export class Driver implements Sink {
   /**
    * A broadcast frame of `length` bytes is about to be written: corked until the end of the tick while
    * the batch stays within the high-water mark; past it, what is held is flushed now (holding a large
-   * batch to the end of the tick would only hold memory, and count against maxBackpressure).
+   * batch to the end of the tick would only hold memory, and count against maxBackpressure). Returns
+   * true when the frame must be flushed right after it is written (`flushCorked()`).
    */
-  batchWrite(length: number): void {
+  batchWrite(length: number): boolean {
     const wire = this.wire;
-    if (wire.writableLength + length <= wire.writableHighWaterMark) corkOnce(wire);
-    else this.flushCorked();
+    if (wire.writableLength + length <= wire.writableHighWaterMark) {
+      corkOnce(wire);
+      return false;
+    }
+    this.flushCorked();
+    return true;
   }
 
   /** `terminate()`: what is corked goes to the kernel (so nothing ws would have sent is lost), then the wire is destroyed. */
@@ -153,17 +212,50 @@ export class Driver implements Sink {
     const wire = this.wire;
     wire.end();
     if (now || wire.writableFinished || wire.writableLength > 0) wire.destroy();
+    else if (this.transport !== null) this.transport.destroyOnceFinished();
     else this.socket.once('finish', destroyAfterFinish);
   }
 
   /** The user's `pause()`. */
   pauseReading(): void {
-    this.wire.pause();
+    // (The 'native' transport reads on into pausedInput until it holds a high-water mark's worth.)
+    if (this.transport === null) this.wire.pause();
   }
 
   /** The user's `resume()`: the socket flows again unless the core is still holding input back. */
   resumeReading(): void {
+    if (this.pausedInput !== null && !this.feedPausedInput()) return;
+    if (this.endPending && !this.host._paused) {
+      this.endPending = false;
+      this.onTransportEnd();
+    }
     if (!this.inputHeld) this.wire.resume();
+  }
+
+  /** Hands the input read while paused to the core; false when the core holds input back again. */
+  private feedPausedInput(): boolean {
+    const chunks = this.pausedInput as Buffer[];
+    this.pausedInput = null;
+    this.pausedBytes = 0;
+    for (let i = 0; i < chunks.length; i++) {
+      if (this.discarding) return true;
+      if (this.host._paused) {
+        // Paused again by a listener: the rest waits for the next resume().
+        this.pausedInput = chunks.slice(i);
+        for (const c of this.pausedInput) this.pausedBytes += c.length;
+        return false;
+      }
+      if (!this.conn.receiveData(chunks[i])) {
+        this.inputHeld = true;
+        (this.transport as TcpTransport).pause();
+        if (i + 1 < chunks.length) {
+          this.pausedInput = chunks.slice(i + 1);
+          for (const c of this.pausedInput) this.pausedBytes += c.length;
+        }
+        return false;
+      }
+    }
+    return true;
   }
 
   // --- Sink ---------------------------------------------------------------------------------------
@@ -218,21 +310,22 @@ export class Driver implements Sink {
     this.startCloseTimer();
     // The failing close frame is on its way (the Connection is CLOSING): it leaves now rather than with
     // the rest of the chunk's replies.
-    const socket = this.socket;
-    while (socket.writableCorked > 0) socket.uncork();
+    this.flushCorked();
     this.lengthBeforeChunk = -1;
     this.host._emitError(err);
   }
 
   /** @internal */
   write(first: Buffer, second: Buffer | null, cb: WriteCallback | undefined): void {
-    writePair(this.socket, first, second, cb);
+    const t = this.transport;
+    if (t !== null) t.write(first, second, cb);
+    else writePair(this.socket, first, second, cb);
   }
 
   /** @internal The core holds no more input back: read again (unless the user paused). */
   onDrain(): void {
     this.inputHeld = false;
-    if (!this.host._paused && this.socket[kDriver] === this) this.socket.resume();
+    if (!this.host._paused && this.socket[kDriver] === this) this.wire.resume();
   }
 
   /** @internal Input held back when the socket closed has been processed: the connection is closed. */
@@ -242,11 +335,16 @@ export class Driver implements Sink {
 
   /** @internal */
   isClosed(): boolean {
-    return this.socket.destroyed;
+    return this.wire.destroyed;
   }
 
   /** @internal */
   end(): void {
+    const t = this.transport;
+    if (t !== null) {
+      t.end();
+      return;
+    }
     const socket = this.socket;
     if (!socket.writableEnded && !socket.destroyed) socket.end();
   }
@@ -261,10 +359,72 @@ export class Driver implements Sink {
   /** Arms the close timer once (ws's closeTimeout): the socket is destroyed if the peer never answers. */
   startCloseTimer(): void {
     if (this.closeTimer !== null) return;
-    this.closeTimer = setTimeout(destroySocket, this.host._closeTimeout, this.socket);
+    this.closeTimer = setTimeout(destroyWire, this.host._closeTimeout, this.wire);
+  }
+
+  // --- TransportOwner (the 'native' transport) -------------------------------------------------------
+
+  /** @internal A read: replies made meanwhile leave in one writev after it (the transport corks). */
+  onTransportData(chunk: Buffer): void {
+    if (this.discarding) return;
+    this.heard = true;
+    const t = this.transport as TcpTransport;
+    if (this.host._paused || this.pausedInput !== null) {
+      if (this.pausedInput === null) this.pausedInput = [];
+      this.pausedInput.push(chunk);
+      this.pausedBytes += chunk.length;
+      if (this.pausedBytes >= t.highWaterMark) t.pause();
+      return;
+    }
+    this.lengthBeforeChunk = t.writingBytes;
+    if (!this.conn.receiveData(chunk)) {
+      this.inputHeld = true;
+      t.pause();
+    }
+    this.lengthBeforeChunk = -1;
+  }
+
+  /** @internal The peer's FIN. */
+  onTransportEnd(): void {
+    // Paused by the user, the FIN waits behind the input read meanwhile, as a paused socket's 'end' does.
+    if (this.pausedInput !== null || this.host._paused) {
+      this.endPending = true;
+      return;
+    }
+    this.conn.transportEnding();
+    (this.transport as TcpTransport).end();
+  }
+
+  /** @internal The transport failed (ECONNRESET, EPIPE, ...): it closes itself next. */
+  onTransportError(): void {
+    this.conn.transportEnding();
+  }
+
+  /** @internal */
+  onTransportClose(): void {
+    const conn = this.conn;
+    // Input read while paused may hold the peer's close frame: it counts, as on the stream path.
+    if (this.pausedInput !== null && !conn.inputClosed && !this.discarding) {
+      const chunks = this.pausedInput;
+      this.pausedInput = null;
+      for (const c of chunks) if (!conn.inputClosed) conn.receiveData(c);
+    }
+    conn.transportEnding();
+    if (conn.endOfInput()) closed(this);
+  }
+
+  /** @internal */
+  onTransportDrain(): void {
+    if (this.drainWatched) this.host.emit('drain');
   }
 
   private stopReading(): void {
+    if (this.transport !== null) {
+      // Read on (so the FIN arrives), dropping what comes.
+      this.discarding = true;
+      if (!this.inputHeld) this.transport.resume();
+      return;
+    }
     const socket = this.socket;
     if (socket[kDriver] === undefined) return;
     socket.removeListener('data', socketOnData);
@@ -282,8 +442,8 @@ function deferredControl(driver: Driver, event: string, data: Buffer): void {
   driver.conn.resumeInput();
 }
 
-function destroySocket(socket: Duplex): void {
-  socket.destroy();
+function destroyWire(wire: Wire): void {
+  wire.destroy();
 }
 
 function destroyAfterFinish(this: Duplex): void {

@@ -278,6 +278,10 @@ export class TcpTransport {
   tapData: boolean;
   private finalBytesRead: number;
   private finalBytesWritten: number;
+  /** `destroyOnceFinished()`: the connection closes as soon as the FIN is out. */
+  private closeAfterShutdown: boolean;
+  /** The owner ends our side itself after the peer's FIN (the driver does, when the user has not paused). */
+  ownerEnds: boolean;
 
   constructor(handle: StreamHandle, socket: net.Socket, readMode: ReadMode, peer: SockAddr, sock: SockAddr, head: Buffer | null) {
     this.handle = handle;
@@ -308,6 +312,34 @@ export class TcpTransport {
     this.tapData = false;
     this.finalBytesRead = 0;
     this.finalBytesWritten = 0;
+    this.closeAfterShutdown = false;
+    this.ownerEnds = false;
+  }
+
+  // --- the Wire shape (transport/wire.ts): what the driver and the face use, named as on a socket ---
+
+  /** Bytes buffered on our side (as `bufferedBytes`). */
+  get writableLength(): number {
+    return this.queuedBytes + this.writingBytes;
+  }
+
+  get writableHighWaterMark(): number {
+    return this.highWaterMark;
+  }
+
+  get writableCorked(): number {
+    return this.corked;
+  }
+
+  /** The FIN is out (the shutdown completed). */
+  get writableFinished(): boolean {
+    return this.shutdownDone;
+  }
+
+  /** After `end()`: closes the connection as soon as the FIN is out, without waiting for the peer's. */
+  destroyOnceFinished(): void {
+    if (this.shutdownDone) this.close(false);
+    else this.closeAfterShutdown = true;
   }
 
   /**
@@ -487,7 +519,8 @@ export class TcpTransport {
         this.socket.emit('data', this.readMode === 'view' ? Buffer.from(chunk) : chunk);
       }
     } finally {
-      if (--this.corked === 0) this.flush();
+      // (The owner may have uncorked fully meanwhile, to hand its writes over at once.)
+      if (this.corked > 0 && --this.corked === 0) this.flush();
     }
   }
 
@@ -502,7 +535,7 @@ export class TcpTransport {
     if (this.state !== OPEN) return;
     // As a net.Socket would: without allowHalfOpen (net.Server's default) our side ends in turn. An
     // http.Server's sockets allow half-open connections: there the owner decides (the driver ends).
-    if (!this.ending && (!this.allowHalfOpen || this.owner === null)) this.end();
+    if (!this.ending && !this.ownerEnds && (!this.allowHalfOpen || this.owner === null)) this.end();
     else if (this.shutdownDone) this.close(false);
   }
 
@@ -534,7 +567,9 @@ export class TcpTransport {
   /** @internal */
   afterShutdown(): void {
     this.shutdownDone = true;
-    if (this.readEnded && this.state === OPEN) this.close(false);
+    // The shell's 'finish', as a net.Socket emits it once its FIN is out (createWebSocketStream waits for it).
+    if (this.state === OPEN) this.socket.emit('finish');
+    if ((this.readEnded || this.closeAfterShutdown) && this.state === OPEN) this.close(false);
   }
 
   /** Closes the connection now: queued writes fail; `onTransportClose(hadError)` follows. */

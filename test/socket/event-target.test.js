@@ -383,8 +383,10 @@ describe('event-target: the W3C face', () => {
       // Paused, the server reads the close frame into the socket's buffer but does not parse it...
       ws.pause();
       sock.write(maskedFrame(0x8, Buffer.from([0x03, 0xe8])));
-      // Wait (without adding a listener, which would change the socket's mode) until it is buffered.
-      while (ws._socket.readableLength < 8) await new Promise((resolve) => setImmediate(resolve));
+      // Wait (without adding a listener, which would change the socket's mode) until it is buffered:
+      // in the socket's readable buffer, or (the 'native' transport) in the driver's paused input.
+      const buffered = () => (ws._driver.transport !== null ? ws._driver.pausedBytes : ws._socket.readableLength);
+      while (buffered() < 8) await new Promise((resolve) => setImmediate(resolve));
       // ...until the connection is reset: then it is parsed, but no close frame can go back.
       sock.resetAndDestroy();
       const [event] = await events;
