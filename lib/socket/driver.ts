@@ -74,19 +74,8 @@ export class Driver implements Sink, TransportOwner {
   wire: Wire;
   /** The adopted handle with the 'native' transport (null: the stream path). */
   transport: TcpTransport | null;
-  /** The peer's close frame came or the connection failed: further input is read (for the FIN) and dropped. */
-  private discarding: boolean;
-  /**
-   * 'native' transport, paused by the user: reads go on into this list up to a socket's high-water mark
-   * (as a paused net.Socket fills its readable buffer), so that a close frame or a reset right behind
-   * them is still seen; `resume()` feeds them to the core.
-   */
-  private pausedInput: Buffer[] | null;
-  /** @internal Bytes in pausedInput. */
-  pausedBytes: number;
-  /** The peer's FIN came while paused: handled on resume(), after the input read before it. */
-  private endPending: boolean;
-  private readonly transportName: TransportName;
+  /** What only the 'native' transport needs (null on the stream path: an idle stream connection pays nothing). */
+  private native: NativeInput | null;
   readonly conn: Connection;
   /** The core holds input back (an inflate is pending, events are deferred): the socket is paused. */
   inputHeld: boolean;
@@ -99,34 +88,29 @@ export class Driver implements Sink, TransportOwner {
   closeTimer: NodeJS.Timeout | null;
   /** Bytes arrived since the heartbeat's last sweep (a field write per chunk: free when it is off). */
   heard: boolean;
-  /** 'native' transport: a send met backpressure, the WebSocket emits 'drain' from now on. */
-  private drainWatched: boolean;
 
   constructor(host: DriverHost, socket: Duplex, options: DriverOptions) {
     this.host = host;
     this.socket = socket as SocketWithDriver;
     this.wire = socket;
     this.transport = null;
-    this.discarding = false;
-    this.pausedInput = null;
-    this.pausedBytes = 0;
-    this.endPending = false;
-    this.transportName = options.transport === undefined ? DEFAULT_TRANSPORT : options.transport;
+    // Asked for (adoption may still fail in attach(): the stream path then, and this goes).
+    this.native = (options.transport === undefined ? DEFAULT_TRANSPORT : options.transport) === 'native' ? new NativeInput() : null;
     this.conn = new Connection(this, options);
     this.inputHeld = false;
     this.lengthBeforeChunk = -1;
     this.closeTimer = null;
     this.heard = false;
-    this.drainWatched = false;
   }
 
   /** Starts reading: attaches the listeners and replays `head` (bytes read past the handshake). */
   attach(head: Buffer | undefined): void {
     const socket = this.socket;
     socket[kDriver] = this;
-    if (this.transportName === 'native') {
+    if (this.native !== null) {
       const t = adopt(socket as never, head);
-      if (t !== null) {
+      if (t === null) this.native = null;
+      else {
         this.transport = t;
         this.wire = t;
         // Small frames must not wait for Nagle's algorithm.
@@ -152,8 +136,8 @@ export class Driver implements Sink, TransportOwner {
    * backpressure, so that idle connections carry no extra listener.
    */
   watchDrain(): void {
-    if (this.transport !== null) {
-      this.drainWatched = true;
+    if (this.native !== null) {
+      this.native.drainWatched = true;
       return;
     }
     const socket = this.socket;
@@ -224,34 +208,38 @@ export class Driver implements Sink, TransportOwner {
 
   /** The user's `resume()`: the socket flows again unless the core is still holding input back. */
   resumeReading(): void {
-    if (this.pausedInput !== null && !this.feedPausedInput()) return;
-    if (this.endPending && !this.host._paused) {
-      this.endPending = false;
-      this.onTransportEnd();
+    const n = this.native;
+    if (n !== null) {
+      if (n.pausedInput !== null && !this.feedPausedInput(n)) return;
+      if (n.endPending && !this.host._paused) {
+        n.endPending = false;
+        this.onTransportEnd();
+      }
     }
     if (!this.inputHeld) this.wire.resume();
   }
 
+  /** @internal 'native' transport: bytes read while paused, not yet handed to the core. */
+  get pausedBytes(): number {
+    return this.native === null ? 0 : this.native.pausedBytes;
+  }
+
   /** Hands the input read while paused to the core; false when the core holds input back again. */
-  private feedPausedInput(): boolean {
-    const chunks = this.pausedInput as Buffer[];
-    this.pausedInput = null;
-    this.pausedBytes = 0;
+  private feedPausedInput(n: NativeInput): boolean {
+    const chunks = n.pausedInput as Buffer[];
+    n.pausedInput = null;
+    n.pausedBytes = 0;
     for (let i = 0; i < chunks.length; i++) {
-      if (this.discarding) return true;
+      if (n.discarding) return true;
       if (this.host._paused) {
         // Paused again by a listener: the rest waits for the next resume().
-        this.pausedInput = chunks.slice(i);
-        for (const c of this.pausedInput) this.pausedBytes += c.length;
+        n.hold(chunks.slice(i));
         return false;
       }
       if (!this.conn.receiveData(chunks[i])) {
         this.inputHeld = true;
         (this.transport as TcpTransport).pause();
-        if (i + 1 < chunks.length) {
-          this.pausedInput = chunks.slice(i + 1);
-          for (const c of this.pausedInput) this.pausedBytes += c.length;
-        }
+        if (i + 1 < chunks.length) n.hold(chunks.slice(i + 1));
         return false;
       }
     }
@@ -366,14 +354,13 @@ export class Driver implements Sink, TransportOwner {
 
   /** @internal A read: replies made meanwhile leave in one writev after it (the transport corks). */
   onTransportData(chunk: Buffer): void {
-    if (this.discarding) return;
+    const n = this.native as NativeInput;
+    if (n.discarding) return;
     this.heard = true;
     const t = this.transport as TcpTransport;
-    if (this.host._paused || this.pausedInput !== null) {
-      if (this.pausedInput === null) this.pausedInput = [];
-      this.pausedInput.push(chunk);
-      this.pausedBytes += chunk.length;
-      if (this.pausedBytes >= t.highWaterMark) t.pause();
+    if (this.host._paused || n.pausedInput !== null) {
+      n.hold([chunk]);
+      if (n.pausedBytes >= t.highWaterMark) t.pause();
       return;
     }
     this.lengthBeforeChunk = t.writingBytes;
@@ -387,8 +374,9 @@ export class Driver implements Sink, TransportOwner {
   /** @internal The peer's FIN. */
   onTransportEnd(): void {
     // Paused by the user, the FIN waits behind the input read meanwhile, as a paused socket's 'end' does.
-    if (this.pausedInput !== null || this.host._paused) {
-      this.endPending = true;
+    const n = this.native as NativeInput;
+    if (n.pausedInput !== null || this.host._paused) {
+      n.endPending = true;
       return;
     }
     this.conn.transportEnding();
@@ -403,10 +391,11 @@ export class Driver implements Sink, TransportOwner {
   /** @internal */
   onTransportClose(): void {
     const conn = this.conn;
+    const n = this.native as NativeInput;
     // Input read while paused may hold the peer's close frame: it counts, as on the stream path.
-    if (this.pausedInput !== null && !conn.inputClosed && !this.discarding) {
-      const chunks = this.pausedInput;
-      this.pausedInput = null;
+    if (n.pausedInput !== null && !conn.inputClosed && !n.discarding) {
+      const chunks = n.pausedInput;
+      n.pausedInput = null;
       for (const c of chunks) if (!conn.inputClosed) conn.receiveData(c);
     }
     conn.transportEnding();
@@ -415,13 +404,13 @@ export class Driver implements Sink, TransportOwner {
 
   /** @internal */
   onTransportDrain(): void {
-    if (this.drainWatched) this.host.emit('drain');
+    if ((this.native as NativeInput).drainWatched) this.host.emit('drain');
   }
 
   private stopReading(): void {
     if (this.transport !== null) {
       // Read on (so the FIN arrives), dropping what comes.
-      this.discarding = true;
+      (this.native as NativeInput).discarding = true;
       if (!this.inputHeld) this.transport.resume();
       return;
     }
@@ -429,6 +418,33 @@ export class Driver implements Sink, TransportOwner {
     if (socket[kDriver] === undefined) return;
     socket.removeListener('data', socketOnData);
     process.nextTick(resumeSocket, socket);
+  }
+}
+
+/** The 'native' transport's input state (made only for connections that asked for that transport). */
+class NativeInput {
+  /** The peer's close frame came or the connection failed: further input is read (for the FIN) and dropped. */
+  discarding = false;
+  /**
+   * Paused by the user: reads go on into this list up to a socket's high-water mark (as a paused
+   * net.Socket fills its readable buffer), so that a close frame or a reset right behind them is still
+   * seen; `resume()` feeds them to the core.
+   */
+  pausedInput: Buffer[] | null = null;
+  /** Bytes in pausedInput. */
+  pausedBytes = 0;
+  /** The peer's FIN came while paused: handled on resume(), after the input read before it. */
+  endPending = false;
+  /** A send met backpressure: the WebSocket emits 'drain' from now on. */
+  drainWatched = false;
+
+  /** Adds chunks to the paused input. */
+  hold(chunks: Buffer[]): void {
+    if (this.pausedInput === null) this.pausedInput = [];
+    for (const c of chunks) {
+      this.pausedInput.push(c);
+      this.pausedBytes += c.length;
+    }
   }
 }
 

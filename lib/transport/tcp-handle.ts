@@ -236,9 +236,9 @@ export class TcpTransport {
   /** The net.Socket the handle came from: finished (server bookkeeping, 'close') once the handle closes. */
   readonly socket: net.Socket;
   readonly readMode: ReadMode;
-  /** The peer's and our address, as the shell reports them. */
-  readonly peer: SockAddr;
-  readonly sock: SockAddr;
+  /** The peer's and our address, as the shell reports them: read from the handle when first asked. */
+  private peer: SockAddr | null;
+  private sock: SockAddr | null;
   /** `write()` returns false once this many bytes are buffered (the socket's writableHighWaterMark). */
   readonly highWaterMark: number;
   /** The socket's allowHalfOpen: when false, the peer's FIN ends our side too (after onTransportEnd). */
@@ -283,7 +283,7 @@ export class TcpTransport {
   /** The owner ends our side itself after the peer's FIN (the driver does, when the user has not paused). */
   ownerEnds: boolean;
 
-  constructor(handle: StreamHandle, socket: net.Socket, readMode: ReadMode, peer: SockAddr, sock: SockAddr, head: Buffer | null) {
+  constructor(handle: StreamHandle, socket: net.Socket, readMode: ReadMode, peer: SockAddr | null, sock: SockAddr | null, head: Buffer | null) {
     this.handle = handle;
     this.owner = null;
     this.socket = socket;
@@ -358,6 +358,31 @@ export class TcpTransport {
     if (this.state !== OPEN) return;
     if (this.head !== null) process.nextTick(deliverHead, this);
     if (!this.paused) this.readStart();
+  }
+
+  /**
+   * The peer's address (`{ address, family, port }`), read from the handle the first time it is asked for
+   * (as net.Socket caches its `_peername`); `{}` when the connection closed before anyone asked.
+   */
+  peerAddress(): SockAddr {
+    if (this.peer === null) {
+      if (this.state === CLOSED || typeof this.handle.getpeername !== 'function') return {};
+      const out: SockAddr = {};
+      this.handle.getpeername(out);
+      this.peer = out;
+    }
+    return this.peer;
+  }
+
+  /** Our address, as `peerAddress()`. */
+  sockAddress(): SockAddr {
+    if (this.sock === null) {
+      if (this.state === CLOSED || typeof this.handle.getsockname !== 'function') return {};
+      const out: SockAddr = {};
+      this.handle.getsockname(out);
+      this.sock = out;
+    }
+    return this.sock;
   }
 
   /** Bytes buffered on our side: queued for the next flush plus handed to libuv and not yet written. */
@@ -890,7 +915,7 @@ const DetachedSocketProto: Record<string, unknown> = Object.create(SocketProto, 
   _getpeername: {
     value(this: Shell): SockAddr {
       const t = transportOfShell(this);
-      return t !== undefined ? t.peer : {};
+      return t !== undefined ? t.peerAddress() : {};
     },
     writable: true,
     configurable: true,
@@ -898,7 +923,7 @@ const DetachedSocketProto: Record<string, unknown> = Object.create(SocketProto, 
   _getsockname: {
     value(this: Shell): SockAddr {
       const t = transportOfShell(this);
-      return t !== undefined ? t.sock : {};
+      return t !== undefined ? t.sockAddress() : {};
     },
     writable: true,
     configurable: true,
@@ -1085,11 +1110,10 @@ export function adopt(socket: net.Socket, head?: Buffer | null, options?: AdoptO
     if (buffered !== null && buffered.length > 0) bytes = bytes === null ? buffered : Buffer.concat([bytes, buffered]);
   }
 
-  // The addresses, read once while the handle is still the socket's.
-  const peer: SockAddr = {};
-  const sock: SockAddr = {};
-  if (typeof handle.getpeername === 'function') handle.getpeername(peer);
-  if (typeof handle.getsockname === 'function') handle.getsockname(sock);
+  // The addresses the socket already read (net.Socket caches them); the rest is read on demand.
+  const cached = s as unknown as { _peername?: SockAddr; _sockname?: SockAddr };
+  const peer = cached._peername || null;
+  const sock = cached._sockname || null;
 
   // The socket's idle timer would fire on a connection it no longer sees.
   s.setTimeout(0);
@@ -1105,8 +1129,10 @@ export function adopt(socket: net.Socket, head?: Buffer | null, options?: AdoptO
 
   // The shell. http.Server gave the socket its own on/addListener/prependListener (to take its parser
   // off the handle when someone listens for 'data'); with the parser gone they only shadow ours.
+  // (Overwritten with the shell's own rather than deleted: a delete would turn every socket's properties
+  // into a dictionary of its own, and give each socket its own hidden class.)
   for (const name of HTTP_LISTENER_WRAPPERS) {
-    if (Object.prototype.hasOwnProperty.call(s, name)) delete (s as unknown as Record<string, unknown>)[name];
+    if (Object.prototype.hasOwnProperty.call(s, name)) (s as unknown as Record<string, unknown>)[name] = DetachedSocketProto[name];
   }
   s._handle = null;
   s[kTransport] = t;
