@@ -313,8 +313,7 @@ export class WebSocket extends EventEmitter {
 
   /** @internal ws's `_readyState` (read-only here: the state changes through the Connection's verbs). */
   get _readyState(): number {
-    const driver = this._driver;
-    return driver === null ? this._handshakeState : driver.conn.readyState;
+    return this.readyState;
   }
 
   /** @internal ws's `_closeTimer`: armed once the closing handshake starts, null after 'close'. */
