@@ -446,6 +446,22 @@ describe('WebSocketStream', () => {
       return state;
     }
 
+    /**
+     * Sends CHUNK-byte messages (message i filled with i), 16 at a time, until the sends stop completing: the
+     * peer has stopped reading and the socket buffers between are full. How much those buffers take is the
+     * kernel's choice (loopback buffers autotune to tens of MiB, more when the reader reads in large pieces), so
+     * a fixed count is not a stall on every machine. `send(i, done)` sends message i and calls done when it left.
+     */
+    async function floodUntilStalled(send) {
+      const state = { sent: 0, done: 0 };
+      const onDone = () => state.done++;
+      while (state.sent < 2048) {
+        for (let k = 0; k < 16; k++) send(state.sent++, onDone);
+        if ((await settle(() => state.done, 3, 25)) < state.sent) return state;
+      }
+      throw new Error(`all ${state.sent} messages of ${CHUNK} bytes left: the peer never stopped reading`);
+    }
+
     it('receive: a stream that is not read stops the socket; the server stalls; reading gets all 128 in order', async () => {
       const serverWs = accepted();
       const clientWs = new WebSocket(url);
@@ -454,22 +470,22 @@ describe('WebSocketStream', () => {
       const stream = WebSocketStream.from(clientWs);
       const { readable } = await stream.opened;
       const server = await serverWs;
-      const sent = flood(server);
-      const written = await settle(() => sent.written);
-      // The client stopped taking messages well before 128, and the rest waits in the server's buffer.
+      const sent = await floodUntilStalled((i, done) => server.send(Buffer.alloc(CHUNK, i & 0xff), done));
+      const written = await settle(() => sent.done);
+      // The client stopped taking messages after a few, and the rest waits in the server's buffer.
       assert.ok(clientWs.isPaused, 'the client socket is paused');
-      assert.ok(delivered < COUNT / 2, `the client took ${delivered} messages`);
-      assert.ok(written < COUNT, `the server wrote ${written} of ${COUNT}`);
+      assert.ok(delivered < 64, `the client took ${delivered} messages`);
+      assert.ok(written < sent.sent, `the server wrote ${written} of ${sent.sent}`);
       assert.ok(server.bufferedAmount > 0, 'the server has bytes it could not write');
       const reader = readable.getReader();
-      for (let i = 0; i < COUNT; i++) {
+      for (let i = 0; i < sent.sent; i++) {
         const { value, done } = await reader.read();
         assert.strictEqual(done, false);
         assert.strictEqual(value.length, CHUNK);
         assert.strictEqual(value[0], i & 0xff, `message ${i} in order`);
         assert.strictEqual(value[CHUNK - 1], i & 0xff);
       }
-      assert.strictEqual(sent.written, COUNT);
+      assert.strictEqual(sent.done, sent.sent);
       stream.close();
       await stream.closed;
     });
@@ -478,16 +494,16 @@ describe('WebSocketStream', () => {
       const client = new WebSocketStream(url, { highWaterMark: 4 });
       const { readable } = await client.opened;
       const server = await accepted();
-      const sent = flood(server);
-      const written = await settle(() => sent.written);
-      assert.ok(written < COUNT, `the server wrote ${written} of ${COUNT}`);
+      const sent = await floodUntilStalled((i, done) => server.send(Buffer.alloc(CHUNK, i & 0xff), done));
+      const written = await settle(() => sent.done);
+      assert.ok(written < sent.sent, `the server wrote ${written} of ${sent.sent}`);
       assert.ok(server.bufferedAmount > 0);
       let n = 0;
       for await (const chunk of readable) {
         assert.strictEqual(chunk[0], n & 0xff);
-        if (++n === COUNT) break; // break cancels the readable: a clean close follows
+        if (++n === sent.sent) break; // break cancels the readable: a clean close follows
       }
-      assert.strictEqual(sent.written, COUNT);
+      assert.strictEqual(sent.done, sent.sent);
       assert.deepStrictEqual(await client.closed, { closeCode: 1005, reason: '' });
     });
 
@@ -512,19 +528,18 @@ describe('WebSocketStream', () => {
       server.on('message', (data) => received.push(data[0]));
       const { writable } = await client.opened;
       const writer = writable.getWriter();
-      let resolved = 0;
       const writes = [];
-      for (let i = 0; i < COUNT; i++) {
-        writes.push(writer.write(new Uint8Array(CHUNK).fill(i & 0xff)).then(() => resolved++));
-      }
-      const stalled = await settle(() => resolved);
-      assert.ok(stalled < COUNT, `${stalled} of ${COUNT} writes resolved against a paused peer`);
+      const sent = await floodUntilStalled((i, done) => {
+        writes.push(writer.write(new Uint8Array(CHUNK).fill(i & 0xff)).then(done));
+      });
+      const stalled = await settle(() => sent.done);
+      assert.ok(stalled < sent.sent, `${stalled} of ${sent.sent} writes resolved against a paused peer`);
       assert.ok(writer.desiredSize <= 0, 'the writer reports backpressure');
       server.resume();
       await Promise.all(writes);
-      assert.strictEqual(resolved, COUNT);
-      while (received.length < COUNT) await once(server, 'message');
-      assert.deepStrictEqual(received, Array.from({ length: COUNT }, (_, i) => i & 0xff));
+      assert.strictEqual(sent.done, sent.sent);
+      while (received.length < sent.sent) await once(server, 'message');
+      assert.deepStrictEqual(received, Array.from({ length: sent.sent }, (_, i) => i & 0xff));
       await writer.close();
       assert.deepStrictEqual(await client.closed, { closeCode: 1005, reason: '' });
     });
