@@ -138,7 +138,7 @@ describe(`${TOTAL.toLocaleString('en-US')} idle connections (${NATIVE ? 'native'
   function request(shard, cmd, ms = 30000) {
     if (shard.exited) return Promise.reject(new Error(`shard ${shard.index} exited (${shard.exited})`));
     const id = shard.nextId++;
-    const answer = new Promise((resolve) => shard.waiting.set(id, resolve));
+    const answer = new Promise((resolve, reject) => shard.waiting.set(id, { resolve, reject }));
     shard.child.send({ id, cmd });
     return within(answer, ms, `shard ${shard.index} '${cmd}'`);
   }
@@ -156,12 +156,15 @@ describe(`${TOTAL.toLocaleString('en-US')} idle connections (${NATIVE ? 'native'
         } else if (shard.waiting.has(m.id)) {
           const w = shard.waiting.get(m.id);
           shard.waiting.delete(m.id);
-          w(m);
+          w.resolve(m);
         }
       });
       child.on('exit', (code, signal) => {
         shard.exited = code === null ? signal : `code ${code}`;
-        reject(new Error(`shard ${index} exited (${shard.exited})`));
+        const err = new Error(`shard ${index} exited (${shard.exited})`);
+        reject(err);
+        for (const w of shard.waiting.values()) w.reject(err);
+        shard.waiting.clear();
       });
     });
     listening.catch(() => {});
@@ -177,7 +180,7 @@ describe(`${TOTAL.toLocaleString('en-US')} idle connections (${NATIVE ? 'native'
       `--bind=${source}`,
       `--handshakes=${handshakes}`,
       '--max-time=600',
-      '--close-time=60',
+      '--close-time=120',
     ];
     const child = spawn(loadgen, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const peer = { child, shard, conns, source, result: null, exited: null, stderr: '' };
@@ -393,7 +396,7 @@ describe(`${TOTAL.toLocaleString('en-US')} idle connections (${NATIVE ? 'native'
     step(async function () {
       const t0 = Date.now();
       for (const p of peers) p.child.stdin.end('close\n');
-      await within(Promise.all(peers.map((p) => p.done)), 120000, 'the peers to finish closing');
+      await within(Promise.all(peers.map((p) => p.done)), 180000, 'the peers to finish closing');
       for (const p of peers) {
         const r = p.result;
         assert.ok(r !== null, `peer → shard ${p.shard.index} printed no result (${p.exited}): ${p.stderr}`);
