@@ -14,6 +14,9 @@
  *           [--prime --size=S [--deflate]]              ... after one echoed message per connection
  *   loadgen --mode=server  --port=0                      tiny echo server (client-side rows)
  *   common: --warmup=0.3 --duration=1.5 --max-time=60 --handshakes=256 --host=127.0.0.1
+ *           --bind=ADDR (source address, e.g. 127.0.0.2: its own ~28k ephemeral ports per destination)
+ *           --close-time=5 (seconds the closing handshakes may take at the end; idle mode counts
+ *           those unfinished then as errors; the result's closed_clean counts those that finished)
  *
  * Output: one JSON line per phase change ({"event":"open"|"start"|"end"|"ready"}) so the harness
  * can open and close the server's measuring window at the same moments, then one JSON line with the
@@ -42,7 +45,8 @@ static hist_t hist;
 static uint64_t messages, bytes, self_deliveries;
 static int opcode_want;
 static int stdin_said;
-static int primed;      /* idle --prime: connections whose one message came back */  /* idle: the harness asked us to close */
+static int primed;      /* idle --prime: connections whose one message came back */
+static int closed_clean; /* connections whose close handshake completed in the close phase */
 /* fanout: publishes in flight are tracked by sequence number modulo FAN_SLOTS */
 static uint64_t pub_seq, pub_done, pub_counted;
 static uint64_t fan_ts[FAN_SLOTS];
@@ -178,6 +182,7 @@ int on_message(conn *c) {
 }
 
 void on_closed(conn *c, int clean) {
+  if (clean && phase == PH_CLOSE) closed_clean++;
   if (!is("connect")) return;
   if (clean && G.measuring) {
     messages++;
@@ -218,7 +223,7 @@ static int drained(void) {
 
 static void begin_close(void) {
   phase = PH_CLOSE;
-  t_next = G.now + 5000000000ull;
+  t_next = G.now + (uint64_t)(G.o.close_time * 1e9);
   for (int i = 0; i < G.nconns; i++) {
     conn *c = &G.conns[i];
     if (c->fd < 0) continue;
@@ -253,13 +258,13 @@ static void print_result(void) {
   printf("{\"mode\":\"%s\",\"conns\":%d,\"inflight\":%d,\"size\":%zu,\"opened\":%d,"
          "\"seconds\":%.4f,\"messages\":%llu,\"bytes\":%llu,\"msg_per_s\":%.1f,"
          "\"p50_us\":%.2f,\"p99_us\":%.2f,\"max_us\":%.2f,\"cpu_s\":%.4f,\"cpu_pct\":%.1f,"
-         "\"publishes\":%llu,\"self_deliveries\":%llu,\"errors\":%llu,\"first_error\":\"%s\","
-         "\"extensions\":\"%s\"}\n",
+         "\"publishes\":%llu,\"self_deliveries\":%llu,\"closed_clean\":%d,\"errors\":%llu,"
+         "\"first_error\":\"%s\",\"extensions\":\"%s\"}\n",
          G.o.mode, G.nconns, G.o.inflight, G.o.size, G.opened, secs,
          (unsigned long long)messages, (unsigned long long)bytes, secs ? messages / secs : 0,
          hist_pct(&hist, 0.5) / 1e3, hist_pct(&hist, 0.99) / 1e3, hist.max / 1e3, cpu1 - cpu0,
          secs ? (cpu1 - cpu0) / secs * 100 : 0, (unsigned long long)pub_counted,
-         (unsigned long long)self_deliveries, (unsigned long long)G.errors, G.first_error,
+         (unsigned long long)self_deliveries, closed_clean, (unsigned long long)G.errors, G.first_error,
          G.extensions);
   fflush(stdout);
 }
@@ -380,6 +385,7 @@ int run_clients(const opts_t *o) {
       if (stdin_said) begin_close();
       break;
     case PH_CLOSE:
+      if (!all_closed() && G.now >= t_next && is("idle")) fail_note("close handshakes unfinished after --close-time");
       if (all_closed() || G.now >= t_next) phase = PH_END;
       break;
     }
@@ -398,12 +404,15 @@ static const char *arg(const char *a, const char *name) {
 
 int main(int argc, char **argv) {
   opts_t o = {.mode = "echo", .host = "127.0.0.1", .port = 0, .conns = 50, .inflight = 4,
-              .size = 32, .warmup = 0.3, .duration = 1.5, .max_time = 60, .handshakes = 256,
+              .size = 32, .warmup = 0.3, .duration = 1.5, .max_time = 60, .close_time = 5,
+              .handshakes = 256,
               .path = "/"};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v;
     if ((v = arg(a, "--mode"))) o.mode = v;
     else if ((v = arg(a, "--host"))) o.host = v;
+    else if ((v = arg(a, "--bind"))) o.bind = v;
+    else if ((v = arg(a, "--close-time"))) o.close_time = atof(v);
     else if ((v = arg(a, "--port"))) o.port = atoi(v);
     else if ((v = arg(a, "--conns"))) o.conns = atoi(v);
     else if ((v = arg(a, "--inflight"))) o.inflight = atoi(v);
@@ -454,6 +463,10 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (o.threads) {
+    if (o.bind) {
+      fprintf(stderr, "loadgen: --bind is not for --pacing=threads\n");
+      return 2;
+    }
     if (strcmp(o.mode, "echo") || o.deflate) {
       fprintf(stderr, "loadgen: --pacing=threads is for the uncompressed echo mode\n");
       return 2;

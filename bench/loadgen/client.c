@@ -52,6 +52,22 @@ int conn_start(conn *c) {
   int one = 1;
   /* Small frames must leave at once: Nagle would add up to 40 ms to the latency we report. */
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (G.o.bind) {
+    /* A source address of our own: its ephemeral ports are counted apart from other sources'.
+     * IP_BIND_ADDRESS_NO_PORT leaves the port to connect(), which picks it per destination (a bind
+     * with port 0 would reserve one for every destination, ~28k ports in all). */
+    struct sockaddr_in src = {0};
+    src.sin_family = AF_INET;
+    inet_pton(AF_INET, G.o.bind, &src.sin_addr);
+#ifdef IP_BIND_ADDRESS_NO_PORT
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#endif
+    if (bind(fd, (struct sockaddr *)&src, sizeof src) != 0) {
+      fail_note(strerror(errno));
+      close(fd);
+      return -1;
+    }
+  }
   struct sockaddr_in sa = {0};
   sa.sin_family = AF_INET;
   sa.sin_port = htons((uint16_t)G.o.port);

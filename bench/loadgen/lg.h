@@ -76,6 +76,7 @@ void emit_event(const char *name);
 typedef struct {
   const char *mode;
   const char *host;
+  const char *bind;   /* source address of client connections (NULL: the kernel's choice) */
   int port;
   int conns;          /* echo: connections; connect: concurrent slots; fanout: subscribers; idle: N */
   int inflight;       /* messages in flight per connection (echo) or publishes in flight (fanout) */
@@ -86,6 +87,7 @@ typedef struct {
   double warmup;      /* seconds before the measured window */
   double duration;    /* seconds of the measured window */
   double max_time;    /* hard cap on the whole run, seconds */
+  double close_time;  /* how long the closing handshakes may take at the end, seconds */
   int handshakes;     /* max concurrent handshakes while connecting many sockets */
   const char *path;   /* request path */
   int threads;        /* echo: --pacing=threads, one blocking thread per connection (paced.c) */
