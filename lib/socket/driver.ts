@@ -107,23 +107,23 @@ export class Driver implements Sink, TransportOwner {
   attach(head: Buffer | undefined): void {
     const socket = this.socket;
     socket[kDriver] = this;
+    const s = socket as Duplex & { setTimeout?: (ms: number) => void; setNoDelay?: (on?: boolean) => void };
+    // Small frames must not wait for Nagle's algorithm. Asked of the net.Socket before any adoption: it
+    // remembers the setting and makes no setsockopt call when it is already on (http.Server turns it on
+    // for every connection it accepts), where the adopted handle would make one every time.
+    if (typeof s.setNoDelay === 'function') s.setNoDelay();
     if (this.native !== null) {
       const t = adopt(socket as never, head);
       if (t === null) this.native = null;
       else {
         this.transport = t;
         this.wire = t;
-        // Small frames must not wait for Nagle's algorithm.
-        t.setNoDelay(true);
         t.ownerEnds = true;
         t.start(this);
         return;
       }
     }
-    const s = socket as Duplex & { setTimeout?: (ms: number) => void; setNoDelay?: (on?: boolean) => void };
     if (typeof s.setTimeout === 'function') s.setTimeout(0);
-    // Small frames must not wait for Nagle's algorithm.
-    if (typeof s.setNoDelay === 'function') s.setNoDelay();
     if (head !== undefined && head.length > 0) socket.unshift(head);
     socket.on('close', socketOnClose);
     socket.on('data', socketOnData);

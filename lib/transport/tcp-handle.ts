@@ -246,7 +246,7 @@ export class TcpTransport {
 
   /** OPEN, CLOSING or CLOSED. */
   state: number;
-  /** Reading was requested (started and not paused). */
+  /** The handle is reading (readStart and no readStop since): from adoption when the socket was reading. */
   private reading: boolean;
   private started: boolean;
   private paused: boolean;
@@ -357,7 +357,44 @@ export class TcpTransport {
     }
     if (this.state !== OPEN) return;
     if (this.head !== null) process.nextTick(deliverHead, this);
+    if (earlyEnds !== 0) {
+      const status = earlyStatus.get(this);
+      if (status !== undefined) {
+        // The FIN (or a read error) came before start(): it follows the bytes before it; no more reads.
+        earlyStatus.delete(this);
+        earlyEnds--;
+        process.nextTick(deliverEarlyStatus, this, status);
+        return;
+      }
+    }
     if (!this.paused) this.readStart();
+  }
+
+  /**
+   * @internal A read callback before `start()` (the handle was left reading at adoption): reading stops
+   * until `start()`, which delivers what came — bytes after the head, a FIN or an error — in order.
+   */
+  readBeforeStart(nread: number, chunk: Buffer | null): void {
+    this.reading = false;
+    this.handle.readStop();
+    if (chunk !== null) {
+      // (A 'view' chunk lives in the shared buffer, which the next read on any handle overwrites.)
+      const own = this.readMode === 'view' ? Buffer.from(chunk) : chunk;
+      this.head = this.head === null ? own : Buffer.concat([this.head, own]);
+    } else if (!earlyStatus.has(this)) {
+      earlyStatus.set(this, nread);
+      earlyEnds++;
+    }
+  }
+
+  /** @internal adopt(): the handle was reading when it was taken over, and goes on. */
+  adoptedReading(): void {
+    this.reading = true;
+  }
+
+  /** @internal start() was called. */
+  get isStarted(): boolean {
+    return this.started;
   }
 
   /**
@@ -774,14 +811,29 @@ function onRead(this: StreamHandle, ab?: ArrayBuffer): undefined {
     } else {
       chunk = (readBuffer as Buffer).subarray(0, nread);
     }
-    t.received(chunk);
+    if (t.isStarted) t.received(chunk);
+    else t.readBeforeStart(nread, chunk);
     // Returning anything but undefined would install it as the next read buffer (useUserBuffer).
     return undefined;
   }
   if (nread === 0) return undefined;
-  if (nread === UV_EOF) t.eof();
+  if (!t.isStarted) t.readBeforeStart(nread, null);
+  else if (nread === UV_EOF) t.eof();
   else t.fail(errnoError(nread, 'read'));
   return undefined;
+}
+
+/**
+ * The FIN or read error of a transport that read it before `start()` (rare: the driver starts at once), kept
+ * off the transport object so that no connection carries a field for it; `earlyEnds` counts the entries.
+ */
+const earlyStatus = new WeakMap<TcpTransport, number>();
+let earlyEnds = 0;
+
+function deliverEarlyStatus(t: TcpTransport, nread: number): void {
+  if (t.state !== OPEN) return;
+  if (nread === UV_EOF) t.eof();
+  else t.fail(errnoError(nread, 'read'));
 }
 
 function deliverHead(t: TcpTransport): void {
@@ -1120,9 +1172,11 @@ export function adopt(socket: net.Socket, head?: Buffer | null, options?: AdoptO
 
   const t = new TcpTransport(handle, socket, readMode, peer, sock, bytes);
 
-  // Take the handle over: no reads reach net.Socket's onStreamRead from now on.
-  handle.readStop();
-  handle.reading = false;
+  // Take the handle over: no reads reach net.Socket's onStreamRead from now on. A handle that is reading
+  // (an upgraded socket's is) is left reading — a readStop and a readStart would cost two epoll_ctl
+  // calls per connection (libuv's re-add fails with EEXIST and is retried as a modify); a read that comes
+  // before start() stops it again (readBeforeStart).
+  if (handle.reading === true) t.adoptedReading();
   handle[kTransport] = t;
   handle.onread = onRead;
   if (readMode !== 'alloc') handle.useUserBuffer(sharedReadBuffer());
