@@ -18,13 +18,15 @@
  *   tick under --throw-deprecation); a throw (the permission model) means unavailable.
  * - the TCPWrap/PipeWrap handle: `readStart`, `readStop`, `onread`, `useUserBuffer`, `writeBuffer`,
  *   `writev`, `shutdown`, `close`, `reset`, `getpeername`, `getsockname`, `setNoDelay`, `setKeepAlive`,
- *   `ref`, `unref`, `bytesRead`, `bytesWritten`.
+ *   `ref`, `unref`, `bytesRead`, `bytesWritten`, and net's `reading` flag on it (a handle that reads is
+ *   taken over reading).
  * - net.Socket's private `_handle`, `_readableState`, `_getpeername`/`_getsockname`, `_destroy` (called
  *   once the handle is closed: with `_handle` null it only does the server's bookkeeping and emits
  *   'close').
  *
- * Per connection: one TcpTransport object, no closures. The handle, the write requests and the shell find
- * their transport through a field, and every callback is a module-level function.
+ * Per connection: one TcpTransport object (96 bytes idle; what few connections need in a second one, made
+ * when needed), no closures. The handle, the write requests and the shell find their transport through a
+ * field, and every callback is a module-level function.
  */
 import * as net from 'net';
 import { getSystemErrorName } from 'util';
