@@ -33,15 +33,18 @@ for (const a of process.argv.slice(2)) {
   args[m[1]] = m[2] === undefined ? true : m[2];
 }
 
-const SERVER = { weft: 'echo', base: 'echo', ws: 'echo', 'ws-js': 'echo', net: 'net-echo' };
+const SERVER = { weft: 'echo', 'weft-native': 'echo', base: 'echo', ws: 'echo', 'ws-js': 'echo', net: 'net-echo' };
 
-/** Starts `impl`'s server; `base` is weft loaded from the --base checkout (its own dist/). */
+/**
+ * Starts `impl`'s server; `base` is weft loaded from the --base checkout (its own dist/), `base-native` the
+ * same on the native transport.
+ */
 async function startServer(impl) {
-  if (impl !== 'base') return P.startServer(SERVER[impl], impl);
-  if (!args.base) throw new Error('impl base needs --base=<checkout>');
+  if (impl !== 'base' && impl !== 'base-native') return P.startServer(SERVER[impl], impl);
+  if (!args.base) throw new Error(`impl ${impl} needs --base=<checkout>`);
   process.env.WEFT_ROOT = path.resolve(String(args.base));
   try {
-    return await P.startServer('echo', 'weft');
+    return await P.startServer('echo', impl === 'base' ? 'weft' : 'weft-native');
   } finally {
     delete process.env.WEFT_ROOT;
   }

@@ -72,7 +72,8 @@ function selected(row) {
 
 const rows = ROWS.filter(selected).map((row) => ({
   ...row,
-  impls: opt.impls ? row.impls.filter((i) => opt.impls.includes(i)) : row.impls,
+  // weft-native (weft on the TCP-handle transport) runs only when asked for, wherever weft runs.
+  impls: opt.impls ? opt.impls.filter((i) => row.impls.includes(i) || (i === 'weft-native' && row.impls.includes('weft'))) : row.impls,
   rounds: args.rounds ? opt.rounds : quick ? Math.min(opt.rounds, row.rounds || opt.rounds) : row.rounds || opt.rounds,
 }));
 if (rows.length === 0) {

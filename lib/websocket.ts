@@ -396,7 +396,7 @@ export class WebSocket extends EventEmitter {
     const driver = new Driver(this, socket, opts);
     this._driver = driver;
     this._socket = socket;
-    driver.attach(head);
+    driver.attach(head, opts.transport);
     if (extra !== null && extra.disableNagleAlgorithm === false) {
       const s = socket as Duplex & { setNoDelay?: (on: boolean) => void };
       if (typeof s.setNoDelay === 'function') s.setNoDelay(false);

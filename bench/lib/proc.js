@@ -28,7 +28,6 @@ function buildLoadgen(log = console.error) {
   }
 }
 
-/** Environment for an implementation: ws-js is ws with both native helpers switched off. */
 /**
  * glibc malloc settings for `--malloc=fixed`: buffers below 32 MiB always come from the heap, and the heap
  * is not trimmed until 256 MiB sit free at its top. By default glibc adapts both thresholds as buffers
@@ -43,11 +42,15 @@ function setFixedMalloc(on) {
   fixedMalloc = !!on;
 }
 
+/** Environment for an implementation: ws-js is ws with both native helpers switched off. */
 function envFor(impl) {
   const env = { ...process.env };
   if (fixedMalloc) Object.assign(env, FIXED_MALLOC);
   delete env.WS_NO_BUFFER_UTIL;
   delete env.WS_NO_UTF_8_VALIDATE;
+  // weft is the default (stream) transport, weft-native the TCP-handle one, whatever the caller's env.
+  delete env.WEFT_TRANSPORT;
+  if (impl === 'weft-native') env.WEFT_TRANSPORT = 'native';
   if (impl === 'ws-js') {
     env.WS_NO_BUFFER_UTIL = '1';
     env.WS_NO_UTF_8_VALIDATE = '1';

@@ -74,7 +74,10 @@ export class Driver implements Sink, TransportOwner {
   wire: Wire;
   /** The adopted handle with the 'native' transport (null: the stream path). */
   transport: TcpTransport | null;
-  /** What only the 'native' transport needs (null on the stream path: an idle stream connection pays nothing). */
+  /**
+   * What only the 'native' transport needs, made the first time it is (paused input, a FIN held back,
+   * 'drain' watched, input discarded): null on an idle connection of either transport.
+   */
   private native: NativeInput | null;
   readonly conn: Connection;
   /** The core holds input back (an inflate is pending, events are deferred): the socket is paused. */
@@ -94,8 +97,7 @@ export class Driver implements Sink, TransportOwner {
     this.socket = socket as SocketWithDriver;
     this.wire = socket;
     this.transport = null;
-    // Asked for (adoption may still fail in attach(): the stream path then, and this goes).
-    this.native = (options.transport === undefined ? DEFAULT_TRANSPORT : options.transport) === 'native' ? new NativeInput() : null;
+    this.native = null;
     this.conn = new Connection(this, options);
     this.inputHeld = false;
     this.lengthBeforeChunk = -1;
@@ -103,27 +105,29 @@ export class Driver implements Sink, TransportOwner {
     this.heard = false;
   }
 
-  /** Starts reading: attaches the listeners and replays `head` (bytes read past the handshake). */
-  attach(head: Buffer | undefined): void {
+  /**
+   * Starts reading: attaches the listeners and replays `head` (bytes read past the handshake), on the
+   * transport asked for (`options.transport`, handed here rather than kept: adoption may still fail).
+   */
+  attach(head: Buffer | undefined, transport?: TransportName): void {
     const socket = this.socket;
     socket[kDriver] = this;
-    if (this.native !== null) {
+    const s = socket as Duplex & { setTimeout?: (ms: number) => void; setNoDelay?: (on?: boolean) => void };
+    // Small frames must not wait for Nagle's algorithm. Asked of the net.Socket before any adoption: it
+    // remembers the setting and makes no setsockopt call when it is already on (http.Server turns it on
+    // for every connection it accepts), where the adopted handle would make one every time.
+    if (typeof s.setNoDelay === 'function') s.setNoDelay();
+    if ((transport === undefined ? DEFAULT_TRANSPORT : transport) === 'native') {
       const t = adopt(socket as never, head);
-      if (t === null) this.native = null;
-      else {
+      if (t !== null) {
         this.transport = t;
         this.wire = t;
-        // Small frames must not wait for Nagle's algorithm.
-        t.setNoDelay(true);
         t.ownerEnds = true;
         t.start(this);
         return;
       }
     }
-    const s = socket as Duplex & { setTimeout?: (ms: number) => void; setNoDelay?: (on?: boolean) => void };
     if (typeof s.setTimeout === 'function') s.setTimeout(0);
-    // Small frames must not wait for Nagle's algorithm.
-    if (typeof s.setNoDelay === 'function') s.setNoDelay();
     if (head !== undefined && head.length > 0) socket.unshift(head);
     socket.on('close', socketOnClose);
     socket.on('data', socketOnData);
@@ -136,8 +140,8 @@ export class Driver implements Sink, TransportOwner {
    * backpressure, so that idle connections carry no extra listener.
    */
   watchDrain(): void {
-    if (this.native !== null) {
-      this.native.drainWatched = true;
+    if (this.transport !== null) {
+      nativeInput(this).drainWatched = true;
       return;
     }
     const socket = this.socket;
@@ -354,11 +358,12 @@ export class Driver implements Sink, TransportOwner {
 
   /** @internal A read: replies made meanwhile leave in one writev after it (the transport corks). */
   onTransportData(chunk: Buffer): void {
-    const n = this.native as NativeInput;
-    if (n.discarding) return;
+    let n = this.native;
+    if (n !== null && n.discarding) return;
     this.heard = true;
     const t = this.transport as TcpTransport;
-    if (this.host._paused || n.pausedInput !== null) {
+    if (this.host._paused || (n !== null && n.pausedInput !== null)) {
+      if (n === null) n = nativeInput(this);
       n.hold([chunk]);
       if (n.pausedBytes >= t.highWaterMark) t.pause();
       return;
@@ -374,9 +379,9 @@ export class Driver implements Sink, TransportOwner {
   /** @internal The peer's FIN. */
   onTransportEnd(): void {
     // Paused by the user, the FIN waits behind the input read meanwhile, as a paused socket's 'end' does.
-    const n = this.native as NativeInput;
-    if (n.pausedInput !== null || this.host._paused) {
-      n.endPending = true;
+    const n = this.native;
+    if ((n !== null && n.pausedInput !== null) || this.host._paused) {
+      nativeInput(this).endPending = true;
       return;
     }
     this.conn.transportEnding();
@@ -391,9 +396,9 @@ export class Driver implements Sink, TransportOwner {
   /** @internal */
   onTransportClose(): void {
     const conn = this.conn;
-    const n = this.native as NativeInput;
+    const n = this.native;
     // Input read while paused may hold the peer's close frame: it counts, as on the stream path.
-    if (n.pausedInput !== null && !conn.inputClosed && !n.discarding) {
+    if (n !== null && n.pausedInput !== null && !conn.inputClosed && !n.discarding) {
       const chunks = n.pausedInput;
       n.pausedInput = null;
       for (const c of chunks) if (!conn.inputClosed) conn.receiveData(c);
@@ -404,13 +409,14 @@ export class Driver implements Sink, TransportOwner {
 
   /** @internal */
   onTransportDrain(): void {
-    if ((this.native as NativeInput).drainWatched) this.host.emit('drain');
+    const n = this.native;
+    if (n !== null && n.drainWatched) this.host.emit('drain');
   }
 
   private stopReading(): void {
     if (this.transport !== null) {
       // Read on (so the FIN arrives), dropping what comes.
-      (this.native as NativeInput).discarding = true;
+      nativeInput(this).discarding = true;
       if (!this.inputHeld) this.transport.resume();
       return;
     }
@@ -421,7 +427,7 @@ export class Driver implements Sink, TransportOwner {
   }
 }
 
-/** The 'native' transport's input state (made only for connections that asked for that transport). */
+/** The 'native' transport's input state (made only for adopted connections, when first needed). */
 class NativeInput {
   /** The peer's close frame came or the connection failed: further input is read (for the FIN) and dropped. */
   discarding = false;
@@ -446,6 +452,14 @@ class NativeInput {
       this.pausedBytes += c.length;
     }
   }
+}
+
+/** The driver's NativeInput, made now if it has none yet. */
+function nativeInput(driver: Driver): NativeInput {
+  // (A private field read from outside the class: this helper is the one place that makes it.)
+  const d = driver as unknown as { native: NativeInput | null };
+  if (d.native === null) d.native = new NativeInput();
+  return d.native;
 }
 
 function deferredMessage(driver: Driver, data: Buffer | Buffer[], isBinary: boolean): void {

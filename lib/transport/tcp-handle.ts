@@ -18,13 +18,15 @@
  *   tick under --throw-deprecation); a throw (the permission model) means unavailable.
  * - the TCPWrap/PipeWrap handle: `readStart`, `readStop`, `onread`, `useUserBuffer`, `writeBuffer`,
  *   `writev`, `shutdown`, `close`, `reset`, `getpeername`, `getsockname`, `setNoDelay`, `setKeepAlive`,
- *   `ref`, `unref`, `bytesRead`, `bytesWritten`.
+ *   `ref`, `unref`, `bytesRead`, `bytesWritten`, and net's `reading` flag on it (a handle that reads is
+ *   taken over reading).
  * - net.Socket's private `_handle`, `_readableState`, `_getpeername`/`_getsockname`, `_destroy` (called
  *   once the handle is closed: with `_handle` null it only does the server's bookkeeping and emits
  *   'close').
  *
- * Per connection: one TcpTransport object, no closures. The handle, the write requests and the shell find
- * their transport through a field, and every callback is a module-level function.
+ * Per connection: one TcpTransport object (96 bytes idle; what few connections need in a second one, made
+ * when needed), no closures. The handle, the write requests and the shell find their transport through a
+ * field, and every callback is a module-level function.
  */
 import * as net from 'net';
 import { getSystemErrorName } from 'util';
@@ -85,7 +87,7 @@ interface StreamHandle {
 interface SocketInternals {
   _handle: StreamHandle | null;
   _readableState: { length: number; ended: boolean; endEmitted: boolean; decoder: unknown; objectMode: boolean };
-  _writableState: { length: number; ended: boolean };
+  _writableState: { length: number; ended: boolean; highWaterMark: number };
   [kTransport]?: TcpTransport;
 }
 
@@ -220,6 +222,30 @@ const OPEN = 0;
 const CLOSING = 1;
 const CLOSED = 2;
 
+// TcpTransport.flags
+const F_READING = 1;
+const F_STARTED = 1 << 1;
+const F_PAUSED = 1 << 2;
+const F_READ_ENDED = 1 << 3;
+const F_ENDING = 1 << 4;
+const F_SHUTDOWN_DONE = 1 << 5;
+const F_HAD_ERROR = 1 << 6;
+const F_ERROR_REPORTED = 1 << 7;
+const F_NEED_DRAIN = 1 << 8;
+const F_TAP_DATA = 1 << 9;
+const F_CLOSE_AFTER_SHUTDOWN = 1 << 10;
+const F_OWNER_ENDS = 1 << 11;
+const F_ALLOW_HALF_OPEN = 1 << 12;
+const F_MODE_VIEW = 1 << 13;
+const F_MODE_ALLOC = 1 << 14;
+const F_MODE = F_MODE_VIEW | F_MODE_ALLOC;
+/** The state (OPEN 0, CLOSING 1, CLOSED 2) in two bits. */
+const F_STATE_SHIFT = 15;
+const F_STATE = 3 << F_STATE_SHIFT;
+/** The cork count above them (a small integer either way: 15 bits of nesting). */
+const F_CORK_SHIFT = 17;
+const F_BELOW_CORK = (1 << F_CORK_SHIFT) - 1;
+
 interface SockAddr {
   address?: string;
   family?: string;
@@ -235,31 +261,12 @@ export class TcpTransport {
   owner: TransportOwner | null;
   /** The net.Socket the handle came from: finished (server bookkeeping, 'close') once the handle closes. */
   readonly socket: net.Socket;
-  readonly readMode: ReadMode;
-  /** The peer's and our address, as the shell reports them: read from the handle when first asked. */
-  private peer: SockAddr | null;
-  private sock: SockAddr | null;
-  /** `write()` returns false once this many bytes are buffered (the socket's writableHighWaterMark). */
-  readonly highWaterMark: number;
-  /** The socket's allowHalfOpen: when false, the peer's FIN ends our side too (after onTransportEnd). */
-  readonly allowHalfOpen: boolean;
-
-  /** OPEN, CLOSING or CLOSED. */
-  state: number;
-  /** Reading was requested (started and not paused). */
-  private reading: boolean;
-  private started: boolean;
-  private paused: boolean;
-  /** The peer's FIN has been read. */
-  readEnded: boolean;
-  /** `end()` was called: no more writes; the shutdown is on its way or done. */
-  ending: boolean;
-  private shutdownDone: boolean;
-  /** The connection closed because of an error (or `destroy(err)`). */
-  private hadError: boolean;
-  private errorReported: boolean;
-  /** Nesting of cork()/read callbacks: writes are queued while it is above 0. */
-  corked: number;
+  /**
+   * The booleans below (F_*), the read mode, the state and the cork count, in one small integer: an idle
+   * connection keeps this object, and fields of their own would cost it 112 bytes more. The names stay,
+   * as accessors.
+   */
+  private flags: number;
   /** Writes waiting for the next flush (one writev). */
   private queue: Buffer[] | null;
   /** @internal The callbacks of the queued writes. */
@@ -268,52 +275,164 @@ export class TcpTransport {
   queuedBytes: number;
   /** Bytes handed to libuv that it has not finished writing (whole writes, as Node counts them). */
   writingBytes: number;
-  /** @internal A write returned false: `onTransportDrain` is due once everything is written. */
-  needDrain: boolean;
-  /** @internal Bytes received before `start()` (the upgrade's head, bytes the socket had read). */
-  head: Buffer | null;
-  /** Set by the shell's setTimeout: refreshed by every read and write; emits 'timeout' on the shell. */
-  idleTimer: NodeJS.Timeout | null;
-  /** Someone listens for 'data' on the shell: each read is emitted there too. */
-  tapData: boolean;
-  private finalBytesRead: number;
-  private finalBytesWritten: number;
-  /** `destroyOnceFinished()`: the connection closes as soon as the FIN is out. */
-  private closeAfterShutdown: boolean;
-  /** The owner ends our side itself after the peer's FIN (the driver does, when the user has not paused). */
-  ownerEnds: boolean;
+  /** What few connections need (see TransportRare): made the first time it is. */
+  private rare: TransportRare | null;
 
-  constructor(handle: StreamHandle, socket: net.Socket, readMode: ReadMode, peer: SockAddr | null, sock: SockAddr | null, head: Buffer | null) {
+  constructor(handle: StreamHandle, socket: net.Socket, readMode: ReadMode, head: Buffer | null) {
     this.handle = handle;
     this.owner = null;
     this.socket = socket;
-    this.readMode = readMode;
-    this.peer = peer;
-    this.sock = sock;
-    this.highWaterMark = socket.writableHighWaterMark;
-    this.allowHalfOpen = socket.allowHalfOpen === true;
-    this.state = OPEN;
-    this.reading = false;
-    this.started = false;
-    this.paused = false;
-    this.readEnded = false;
-    this.ending = false;
-    this.shutdownDone = false;
-    this.hadError = false;
-    this.errorReported = false;
-    this.corked = 0;
+    this.flags = (readMode === 'view' ? F_MODE_VIEW : readMode === 'alloc' ? F_MODE_ALLOC : 0) | (socket.allowHalfOpen === true ? F_ALLOW_HALF_OPEN : 0);
     this.queue = null;
     this.queueCbs = null;
     this.queuedBytes = 0;
     this.writingBytes = 0;
-    this.needDrain = false;
-    this.head = head;
-    this.idleTimer = null;
-    this.tapData = false;
-    this.finalBytesRead = 0;
-    this.finalBytesWritten = 0;
-    this.closeAfterShutdown = false;
-    this.ownerEnds = false;
+    this.rare = null;
+    if (head !== null) this.head = head;
+  }
+
+  /** @internal Bytes received before `start()` (the upgrade's head, bytes the socket had read). */
+  get head(): Buffer | null {
+    const r = this.rare;
+    return r === null ? null : r.head;
+  }
+  set head(b: Buffer | null) {
+    if (b !== null || this.rare !== null) rareOf(this).head = b;
+  }
+
+  /** Set by the shell's setTimeout: refreshed by every read and write; emits 'timeout' on the shell. */
+  get idleTimer(): NodeJS.Timeout | null {
+    const r = this.rare;
+    return r === null ? null : r.idleTimer;
+  }
+  set idleTimer(timer: NodeJS.Timeout | null) {
+    if (timer !== null || this.rare !== null) rareOf(this).idleTimer = timer;
+  }
+
+  // --- the flags, by name ---
+
+  /** OPEN, CLOSING or CLOSED. */
+  get state(): number {
+    return (this.flags & F_STATE) >>> F_STATE_SHIFT;
+  }
+  set state(state: number) {
+    this.flags = (this.flags & ~F_STATE) | (state << F_STATE_SHIFT);
+  }
+
+  /** Nesting of cork()/read callbacks: writes are queued while it is above 0. */
+  get corked(): number {
+    return this.flags >>> F_CORK_SHIFT;
+  }
+  set corked(n: number) {
+    this.flags = (this.flags & F_BELOW_CORK) | (n << F_CORK_SHIFT);
+  }
+
+  /** How received bytes are handed over (see ReadMode). */
+  get readMode(): ReadMode {
+    const m = this.flags & F_MODE;
+    return m === 0 ? 'copy' : m === F_MODE_VIEW ? 'view' : 'alloc';
+  }
+
+  /** `write()` returns false once this many bytes are buffered (the socket's writableHighWaterMark). */
+  get highWaterMark(): number {
+    return (this.socket as NetSocket)._writableState.highWaterMark;
+  }
+
+  /** The socket's allowHalfOpen: when false, the peer's FIN ends our side too (after onTransportEnd). */
+  get allowHalfOpen(): boolean {
+    return (this.flags & F_ALLOW_HALF_OPEN) !== 0;
+  }
+
+  /** The handle is reading (readStart and no readStop since): from adoption when the socket was reading. */
+  private get reading(): boolean {
+    return (this.flags & F_READING) !== 0;
+  }
+  private set reading(on: boolean) {
+    this.flags = on ? this.flags | F_READING : this.flags & ~F_READING;
+  }
+
+  private get started(): boolean {
+    return (this.flags & F_STARTED) !== 0;
+  }
+  private set started(on: boolean) {
+    this.flags = on ? this.flags | F_STARTED : this.flags & ~F_STARTED;
+  }
+
+  private get paused(): boolean {
+    return (this.flags & F_PAUSED) !== 0;
+  }
+  private set paused(on: boolean) {
+    this.flags = on ? this.flags | F_PAUSED : this.flags & ~F_PAUSED;
+  }
+
+  /** The peer's FIN has been read. */
+  get readEnded(): boolean {
+    return (this.flags & F_READ_ENDED) !== 0;
+  }
+  set readEnded(on: boolean) {
+    this.flags = on ? this.flags | F_READ_ENDED : this.flags & ~F_READ_ENDED;
+  }
+
+  /** `end()` was called: no more writes; the shutdown is on its way or done. */
+  get ending(): boolean {
+    return (this.flags & F_ENDING) !== 0;
+  }
+  set ending(on: boolean) {
+    this.flags = on ? this.flags | F_ENDING : this.flags & ~F_ENDING;
+  }
+
+  private get shutdownDone(): boolean {
+    return (this.flags & F_SHUTDOWN_DONE) !== 0;
+  }
+  private set shutdownDone(on: boolean) {
+    this.flags = on ? this.flags | F_SHUTDOWN_DONE : this.flags & ~F_SHUTDOWN_DONE;
+  }
+
+  /** The connection closed because of an error (or `destroy(err)`). */
+  private get hadError(): boolean {
+    return (this.flags & F_HAD_ERROR) !== 0;
+  }
+  private set hadError(on: boolean) {
+    this.flags = on ? this.flags | F_HAD_ERROR : this.flags & ~F_HAD_ERROR;
+  }
+
+  private get errorReported(): boolean {
+    return (this.flags & F_ERROR_REPORTED) !== 0;
+  }
+  private set errorReported(on: boolean) {
+    this.flags = on ? this.flags | F_ERROR_REPORTED : this.flags & ~F_ERROR_REPORTED;
+  }
+
+  /** @internal A write returned false: `onTransportDrain` is due once everything is written. */
+  get needDrain(): boolean {
+    return (this.flags & F_NEED_DRAIN) !== 0;
+  }
+  set needDrain(on: boolean) {
+    this.flags = on ? this.flags | F_NEED_DRAIN : this.flags & ~F_NEED_DRAIN;
+  }
+
+  /** Someone listens for 'data' on the shell: each read is emitted there too. */
+  get tapData(): boolean {
+    return (this.flags & F_TAP_DATA) !== 0;
+  }
+  set tapData(on: boolean) {
+    this.flags = on ? this.flags | F_TAP_DATA : this.flags & ~F_TAP_DATA;
+  }
+
+  /** `destroyOnceFinished()`: the connection closes as soon as the FIN is out. */
+  private get closeAfterShutdown(): boolean {
+    return (this.flags & F_CLOSE_AFTER_SHUTDOWN) !== 0;
+  }
+  private set closeAfterShutdown(on: boolean) {
+    this.flags = on ? this.flags | F_CLOSE_AFTER_SHUTDOWN : this.flags & ~F_CLOSE_AFTER_SHUTDOWN;
+  }
+
+  /** The owner ends our side itself after the peer's FIN (the driver does, when the user has not paused). */
+  get ownerEnds(): boolean {
+    return (this.flags & F_OWNER_ENDS) !== 0;
+  }
+  set ownerEnds(on: boolean) {
+    this.flags = on ? this.flags | F_OWNER_ENDS : this.flags & ~F_OWNER_ENDS;
   }
 
   // --- the Wire shape (transport/wire.ts): what the driver and the face use, named as on a socket ---
@@ -356,33 +475,64 @@ export class TcpTransport {
       return;
     }
     if (this.state !== OPEN) return;
-    if (this.head !== null) process.nextTick(deliverHead, this);
+    const r = this.rare;
+    if (r !== null) {
+      if (r.head !== null) process.nextTick(deliverHead, this);
+      if (r.earlyStatus !== 0) {
+        // The FIN (or a read error) came before start(): it follows the bytes before it; no more reads.
+        const status = r.earlyStatus;
+        r.earlyStatus = 0;
+        process.nextTick(deliverEarlyStatus, this, status);
+        return;
+      }
+    }
     if (!this.paused) this.readStart();
   }
 
   /**
-   * The peer's address (`{ address, family, port }`), read from the handle the first time it is asked for
-   * (as net.Socket caches its `_peername`); `{}` when the connection closed before anyone asked.
+   * @internal A read callback before `start()` (the handle was left reading at adoption): reading stops
+   * until `start()`, which delivers what came — bytes after the head, a FIN or an error — in order.
    */
-  peerAddress(): SockAddr {
-    if (this.peer === null) {
-      if (this.state === CLOSED || typeof this.handle.getpeername !== 'function') return {};
-      const out: SockAddr = {};
-      this.handle.getpeername(out);
-      this.peer = out;
+  readBeforeStart(nread: number, chunk: Buffer | null): void {
+    this.reading = false;
+    this.handle.readStop();
+    if (chunk !== null) {
+      // (A 'view' chunk lives in the shared buffer, which the next read on any handle overwrites.)
+      const own = this.readMode === 'view' ? Buffer.from(chunk) : chunk;
+      const head = this.head;
+      this.head = head === null ? own : Buffer.concat([head, own]);
+    } else {
+      const r = rareOf(this);
+      if (r.earlyStatus === 0) r.earlyStatus = nread;
     }
-    return this.peer;
   }
 
-  /** Our address, as `peerAddress()`. */
-  sockAddress(): SockAddr {
-    if (this.sock === null) {
-      if (this.state === CLOSED || typeof this.handle.getsockname !== 'function') return {};
-      const out: SockAddr = {};
-      this.handle.getsockname(out);
-      this.sock = out;
-    }
-    return this.sock;
+  /** @internal adopt(): the handle was reading when it was taken over, and goes on. */
+  adoptedReading(): void {
+    this.reading = true;
+  }
+
+  /** @internal start() was called. */
+  get isStarted(): boolean {
+    return this.started;
+  }
+
+  /**
+   * The peer's address (`{ address, family, port }`), read from the handle; null when it cannot be (the
+   * connection closed). The shell caches it where net.Socket does (`_peername`), so nothing is kept
+   * here and it is read once.
+   */
+  peerAddress(): SockAddr | null {
+    if (this.state === CLOSED || typeof this.handle.getpeername !== 'function') return null;
+    const out: SockAddr = {};
+    return this.handle.getpeername(out) === 0 ? out : null;
+  }
+
+  /** Our address, as `peerAddress()` (the shell caches it in `_sockname`). */
+  sockAddress(): SockAddr | null {
+    if (this.state === CLOSED || typeof this.handle.getsockname !== 'function') return null;
+    const out: SockAddr = {};
+    return this.handle.getsockname(out) === 0 ? out : null;
   }
 
   /** Bytes buffered on our side: queued for the next flush plus handed to libuv and not yet written. */
@@ -395,11 +545,11 @@ export class TcpTransport {
   }
 
   get bytesRead(): number {
-    return this.state === CLOSED ? this.finalBytesRead : this.handle.bytesRead;
+    return this.state === CLOSED ? (this.rare as TransportRare).finalBytesRead : this.handle.bytesRead;
   }
 
   get bytesWritten(): number {
-    return this.state === CLOSED ? this.finalBytesWritten : this.handle.bytesWritten;
+    return this.state === CLOSED ? (this.rare as TransportRare).finalBytesWritten : this.handle.bytesWritten;
   }
 
   get closedWithError(): boolean {
@@ -657,8 +807,9 @@ export class TcpTransport {
   closed(): void {
     this.state = CLOSED;
     const handle = this.handle;
-    this.finalBytesRead = handle.bytesRead;
-    this.finalBytesWritten = handle.bytesWritten;
+    const r = rareOf(this);
+    r.finalBytesRead = handle.bytesRead;
+    r.finalBytesWritten = handle.bytesWritten;
     handle[kTransport] = undefined;
     // The shell: the server counts the connection out (server.close() may complete) and its 'close'
     // listeners hear it, on the next tick (net.Socket's own _destroy, with no handle left to close).
@@ -774,14 +925,43 @@ function onRead(this: StreamHandle, ab?: ArrayBuffer): undefined {
     } else {
       chunk = (readBuffer as Buffer).subarray(0, nread);
     }
-    t.received(chunk);
+    if (t.isStarted) t.received(chunk);
+    else t.readBeforeStart(nread, chunk);
     // Returning anything but undefined would install it as the next read buffer (useUserBuffer).
     return undefined;
   }
   if (nread === 0) return undefined;
-  if (nread === UV_EOF) t.eof();
+  if (!t.isStarted) t.readBeforeStart(nread, null);
+  else if (nread === UV_EOF) t.eof();
   else t.fail(errnoError(nread, 'read'));
   return undefined;
+}
+
+/**
+ * What few connections need, off the transport object so that an idle one does not carry it: bytes
+ * delivered before the first read (an upgrade's head), an idle timer (the shell's setTimeout), the FIN
+ * or read error of a handle read before `start()`, and the byte counts once the handle is gone.
+ */
+class TransportRare {
+  head: Buffer | null = null;
+  idleTimer: NodeJS.Timeout | null = null;
+  /** A read callback's status (UV_EOF or an error) that came before start(); 0: none. */
+  earlyStatus = 0;
+  finalBytesRead = 0;
+  finalBytesWritten = 0;
+}
+
+function rareOf(t: TcpTransport): TransportRare {
+  // (A private field read from outside the class: this helper is the one place that makes it.)
+  const o = t as unknown as { rare: TransportRare | null };
+  if (o.rare === null) o.rare = new TransportRare();
+  return o.rare;
+}
+
+function deliverEarlyStatus(t: TcpTransport, nread: number): void {
+  if (t.state !== OPEN) return;
+  if (nread === UV_EOF) t.eof();
+  else t.fail(errnoError(nread, 'read'));
 }
 
 function deliverHead(t: TcpTransport): void {
@@ -913,17 +1093,28 @@ const DetachedSocketProto: Record<string, unknown> = Object.create(SocketProto, 
     configurable: true,
   },
   _getpeername: {
+    // As net.Socket's: read once, then cached on the socket (`_peername`); `{}` when it cannot be read.
     value(this: Shell): SockAddr {
+      const cached = this._peername as SockAddr | undefined;
+      if (cached) return cached;
       const t = transportOfShell(this);
-      return t !== undefined ? t.peerAddress() : {};
+      const out = t !== undefined ? t.peerAddress() : null;
+      if (out === null) return {};
+      this._peername = out;
+      return out;
     },
     writable: true,
     configurable: true,
   },
   _getsockname: {
     value(this: Shell): SockAddr {
+      const cached = this._sockname as SockAddr | null | undefined;
+      if (cached) return cached;
       const t = transportOfShell(this);
-      return t !== undefined ? t.sockAddress() : {};
+      const out = t !== undefined ? t.sockAddress() : null;
+      if (out === null) return {};
+      this._sockname = out;
+      return out;
     },
     writable: true,
     configurable: true,
@@ -1110,19 +1301,16 @@ export function adopt(socket: net.Socket, head?: Buffer | null, options?: AdoptO
     if (buffered !== null && buffered.length > 0) bytes = bytes === null ? buffered : Buffer.concat([bytes, buffered]);
   }
 
-  // The addresses the socket already read (net.Socket caches them); the rest is read on demand.
-  const cached = s as unknown as { _peername?: SockAddr; _sockname?: SockAddr };
-  const peer = cached._peername || null;
-  const sock = cached._sockname || null;
-
   // The socket's idle timer would fire on a connection it no longer sees.
   s.setTimeout(0);
 
-  const t = new TcpTransport(handle, socket, readMode, peer, sock, bytes);
+  const t = new TcpTransport(handle, socket, readMode, bytes);
 
-  // Take the handle over: no reads reach net.Socket's onStreamRead from now on.
-  handle.readStop();
-  handle.reading = false;
+  // Take the handle over: no reads reach net.Socket's onStreamRead from now on. A handle that is reading
+  // (an upgraded socket's is) is left reading — a readStop and a readStart would cost two epoll_ctl
+  // calls per connection (libuv's re-add fails with EEXIST and is retried as a modify); a read that comes
+  // before start() stops it again (readBeforeStart).
+  if (handle.reading === true) t.adoptedReading();
   handle[kTransport] = t;
   handle.onread = onRead;
   if (readMode !== 'alloc') handle.useUserBuffer(sharedReadBuffer());

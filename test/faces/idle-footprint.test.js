@@ -57,6 +57,53 @@ describe('idle connection footprint', () => {
     assert.strictEqual(a._rare, null);
   });
 
+  it("an idle connection on the native transport: one flags word, no native-only driver state, no addresses read", async () => {
+    const [a] = await serverSockets(1, { transport: 'native' });
+    const t = a._driver.transport;
+    assert.notStrictEqual(t, null, 'adopted');
+    // The transport's own fields: its booleans, read mode, state and cork count are bits of `flags`
+    // (named by accessors); a head, an idle timer, the final byte counts wait in `rare`, made when needed.
+    assert.deepStrictEqual(Object.keys(t).sort(), ['flags', 'handle', 'owner', 'queue', 'queueCbs', 'queuedBytes', 'rare', 'socket', 'writingBytes']);
+    assert.strictEqual(t.rare, null);
+    assert.strictEqual(t.state, 0);
+    assert.strictEqual(t.corked, 0);
+    assert.strictEqual(t.head, null);
+    assert.strictEqual(t.idleTimer, null);
+    assert.strictEqual(t.readMode, 'copy');
+    assert.strictEqual(t.allowHalfOpen, true, "an http.Server's socket");
+    assert.strictEqual(t.ownerEnds, true);
+    assert.strictEqual(t.readEnded, false);
+    assert.strictEqual(t.ending, false);
+    assert.strictEqual(t.highWaterMark, a._socket.writableHighWaterMark);
+    // Paused input, a held FIN, a watched 'drain': made when first needed.
+    assert.strictEqual(a._driver.native, null);
+    // The addresses are read when asked, and kept where net.Socket keeps them.
+    const shell = a._socket;
+    assert.strictEqual(shell._peername, undefined);
+    assert.strictEqual(shell.remoteAddress.replace('::ffff:', ''), '127.0.0.1');
+    assert.strictEqual(shell._peername.address, shell.remoteAddress);
+    assert.strictEqual(shell.remotePort, clients[0]._socket.localPort);
+    assert.strictEqual(shell.localPort, wss.address().port);
+    assert.strictEqual(shell._sockname.port, wss.address().port);
+    a.pause();
+    a.resume();
+    assert.strictEqual(a._driver.native, null, 'a pause with nothing read meanwhile makes nothing');
+    // The rare state, once made, reads the same; the byte counts outlive the handle.
+    shell.setTimeout(60000);
+    assert.notStrictEqual(t.idleTimer, null);
+    shell.setTimeout(0);
+    assert.strictEqual(t.idleTimer, null);
+    const echoed = new Promise((r) => clients[0].once('message', r));
+    a.send('x');
+    await echoed;
+    const closed = new Promise((r) => a.once('close', r));
+    clients[0].close();
+    await closed;
+    assert.strictEqual(t.state, 2);
+    assert.ok(shell.bytesWritten >= 3 && shell.bytesRead > 0);
+    assert.strictEqual(shell.bytesRead, t.rare.finalBytesRead);
+  });
+
   it('different limits are not shared', async () => {
     const [a] = await serverSockets(1, { maxPayload: 1000 });
     const limits = a._driver.conn.parser.limits;

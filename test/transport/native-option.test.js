@@ -121,6 +121,42 @@ describe("transport: 'native'", () => {
     assert.deepStrictEqual(seen, ['a', 'b']);
   });
 
+  it('no setsockopt the stream path does not make: TCP_NODELAY, already on, is not set again', async () => {
+    // http.Server turns Nagle off for every connection it accepts; net.Socket remembers it, and so the
+    // driver's setNoDelay() costs nothing on either transport. On the adopted handle it would be a syscall.
+    const http = require('http');
+    const calls = { stream: 0, native: 0 };
+    const server = http.createServer();
+    for (const transport of ['stream', 'native']) {
+      const wss = new WebSocketServer({ noServer: true, transport });
+      server.removeAllListeners('upgrade');
+      server.on('upgrade', (req, socket, head) => {
+        const handle = socket._handle;
+        const f = Object.getPrototypeOf(handle).setNoDelay;
+        handle.setNoDelay = function (on) {
+          calls[transport]++;
+          return f.call(this, on);
+        };
+        wss.handleUpgrade(req, socket, head, (peer) => {
+          assert.strictEqual(peer._driver.transport !== null, transport === 'native');
+          peer.on('message', (d) => peer.send(d));
+        });
+      });
+      if (!server.listening) {
+        server.listen(0, '127.0.0.1');
+        await once(server, 'listening');
+      }
+      const client = new ws.WebSocket(`ws://127.0.0.1:${server.address().port}`);
+      await once(client, 'open');
+      client.send('x');
+      await once(client, 'message');
+      client.close();
+      await once(client, 'close');
+    }
+    server.close();
+    assert.deepStrictEqual(calls, { stream: 0, native: 0 });
+  });
+
   it('server.close() waits for adopted connections to end (ws 8 closes none itself)', async () => {
     const wss = new WebSocketServer({ port: 0, transport: 'native' });
     const port = await listening(wss);

@@ -447,6 +447,74 @@ describe('transport/tcp-handle', function () {
       await owner.closed;
     });
 
+    it('a reading handle is taken over as it reads: no readStop/readStart pair (two epoll_ctl calls)', async () => {
+      const calls = [];
+      let owner;
+      onUpgrade = (r, socket, head) => {
+        socket.write('HTTP/1.1 101 Switching Protocols\r\n\r\n');
+        const handle = socket._handle;
+        assert.strictEqual(handle.reading, true, 'an upgraded socket reads');
+        for (const name of ['readStart', 'readStop']) {
+          const f = Object.getPrototypeOf(handle)[name];
+          handle[name] = function () {
+            calls.push(name);
+            return f.call(this);
+          };
+        }
+        const t = adopt(socket, head);
+        owner = started(t, echoOwner());
+      };
+      const client = await upgradeClient('A');
+      assert.strictEqual((await readBytes(client, 1)).toString(), 'A');
+      client.write('BC');
+      assert.strictEqual((await readBytes(client, 2)).toString(), 'BC');
+      assert.deepStrictEqual(calls, []);
+      client.end();
+      await owner.closed;
+    });
+
+    for (const read of ['copy', 'view', 'alloc']) {
+      it(`reads that come between adopt() and start() wait for start(), in order, then the FIN (read: '${read}')`, async () => {
+        let owner;
+        let t;
+        onUpgrade = (r, socket, head) => {
+          socket.write('HTTP/1.1 101 Switching Protocols\r\n\r\n');
+          t = adopt(socket, head, { read });
+          // Started only once the peer has written twice and ended.
+          setTimeout(() => (owner = started(t, new Recorder())), 300);
+        };
+        const client = await upgradeClient('A');
+        client.write('B');
+        await new Promise((r) => setTimeout(r, 50));
+        client.write('C');
+        await new Promise((r) => setTimeout(r, 50));
+        client.end();
+        await new Promise((r) => setTimeout(r, 300));
+        assert.ok(owner, 'started');
+        await owner.closed;
+        assert.strictEqual(owner.data.toString(), 'ABC');
+        assert.deepStrictEqual(owner.events, ['end', 'close']);
+        client.destroy();
+      });
+    }
+
+    it('a reset between adopt() and start() is reported after start(): one error, then close(hadError)', async function () {
+      let owner;
+      onUpgrade = (r, socket, head) => {
+        socket.write('HTTP/1.1 101 Switching Protocols\r\n\r\n');
+        const t = adopt(socket, head);
+        setTimeout(() => (owner = started(t, new Recorder())), 300);
+      };
+      const client = await upgradeClient('A');
+      client.resetAndDestroy();
+      await new Promise((r) => setTimeout(r, 350));
+      assert.ok(owner, 'started');
+      assert.strictEqual(await owner.closed, true);
+      assert.strictEqual(owner.data.toString(), 'A');
+      assert.deepStrictEqual(owner.events, ['error', 'close(error)']);
+      assert.strictEqual(owner.errors[0].code, 'ECONNRESET');
+    });
+
     it('server.close() completes only after the adopted connections have ended', async () => {
       const owners = [];
       onUpgrade = (r, socket, head) => {
