@@ -257,4 +257,4 @@ function serverSockets(port) {
   return { sockets: recvQ.length, rcvBufMedian: rb[rb.length >> 1], fullRecvQ: recvQ.filter((q) => q > 65536).length };
 }
 
-module.exports = { BUILD, LOADGEN, buildLoadgen, envFor, startServer, runLoadgen, runClient, startCServer, procCpuSeconds, spawnNode, serverSockets, setFixedMalloc };
+module.exports = { BUILD, LOADGEN, buildLoadgen, within, envFor, startServer, runLoadgen, runClient, startCServer, procCpuSeconds, spawnNode, serverSockets, setFixedMalloc };

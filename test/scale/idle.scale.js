@@ -23,11 +23,11 @@
 
 const assert = require('assert');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 const { fork, spawn, spawnSync } = require('child_process');
 const { once } = require('events');
 const { WebSocket } = require('../..');
+const { LOADGEN, buildLoadgen, within } = require('../../bench/lib/proc');
 
 const ROOT = path.join(__dirname, '..', '..');
 const SHARD = path.join(__dirname, 'idle-shard.js');
@@ -84,8 +84,8 @@ function plan() {
   return { fdLimit, perProcess, perPeer, shards };
 }
 
-/** Compiles the C load generator (idle mode needs no zlib) into `dir`; a missing compiler is a failure. */
-function buildLoadgen(dir) {
+/** Builds the C load generator as the bench does (bench/lib/proc.js); a missing compiler is a failure. */
+function loadgenBuilt() {
   const cc = process.env.CC || 'cc';
   const check = spawnSync(cc, ['--version'], { encoding: 'utf8' });
   if (check.error || check.status !== 0) {
@@ -94,30 +94,14 @@ function buildLoadgen(dir) {
         'the C load generator bench/loadgen.c. Install one (`apt-get install -y gcc`, or set CC), then run `npm run test:scale` again.',
     );
   }
-  const bench = path.join(ROOT, 'bench');
-  const srcs = ['loadgen.c', 'loadgen/util.c', 'loadgen/client.c', 'loadgen/server.c', 'loadgen/paced.c'].map((f) => path.join(bench, f));
-  const out = path.join(dir, 'loadgen');
-  const r = spawnSync(cc, ['-O2', '-Wall', '-o', out, ...srcs, '-lpthread'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`building bench/loadgen.c failed:\n${r.stderr}`);
-  return out;
-}
-
-/** Rejects if `promise` is not settled in `ms`. */
-function within(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: nothing in ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  buildLoadgen();
+  return LOADGEN;
 }
 
 describe(`${TOTAL.toLocaleString('en-US')} idle connections (${NATIVE ? 'native' : 'stream'} transport, sharded under the open-files limit)`, function () {
   this.timeout(600000);
 
   let layout;
-  let buildDir = null;
   let loadgen;
   const shards = []; // { child, port, conns, exited, waiting, nextId, base: {mem, stats} }
   const peers = []; // { child, shard, conns, source, result, exited, stderr, ready, done }
@@ -245,8 +229,7 @@ describe(`${TOTAL.toLocaleString('en-US')} idle connections (${NATIVE ? 'native'
 
   before(async function () {
     layout = plan();
-    buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-idle-scale-'));
-    loadgen = buildLoadgen(buildDir);
+    loadgen = loadgenBuilt();
     const nPeers = layout.shards.reduce((n, s) => n + s.peers.length, 0);
     console.log(
       `      open-files limit ${layout.fdLimit}: ${layout.shards.length} server process(es) of ≤ ${layout.perProcess} connections ` +
@@ -275,7 +258,6 @@ describe(`${TOTAL.toLocaleString('en-US')} idle connections (${NATIVE ? 'native'
         clearTimeout(t);
       }),
     );
-    if (buildDir !== null) fs.rmSync(buildDir, { recursive: true, force: true });
   });
 
   let tOpen = 0;
