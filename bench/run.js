@@ -11,6 +11,8 @@
  *   node bench/run.js --large --malloc=fixed       ...with glibc's malloc thresholds fixed (MALLOC_*_THRESHOLD_)
  *                                                   for every measured process: no page-fault-bound rounds
  *   node bench/run.js --only=paced                 the independent pacing (a thread per connection)
+ *   node bench/run.js --only=paced --impls=weft,ws,net,c   ...with both floors: net (a bare net.Socket
+ *                                                   echo) and c (the C epoll echo server)
  *   node bench/run.js --only=echo-32 --profile     ...then one more weft round under --cpu-prof,
  *                                                   summarised as the top self-time functions
  *   node bench/run.js --only=fanout --publish      weft broadcasts with server.publish() (when it has one)
@@ -100,7 +102,22 @@ async function measureServer(row, impl, server) {
   if (peek) clearTimeout(peek);
   const win = box.win;
   if (!win || win.error) return { failed: win ? win.error : `no window (loadgen: ${lg.first_error || 'no start event'})` };
-  const ops = win[row.opsField];
+  let ops = win[row.opsField];
+  if (win.opsFrom === 'loadgen') {
+    // The C floor (servers/c-echo.js) counts nothing itself, so the ops are the load generator's:
+    // the echoes it received whole and checked during its window. For an echo that is the same
+    // quantity as the messages the server echoed: every message in produces exactly one echo out,
+    // so the two counts differ only by the messages in flight at the window edges (at most conns x
+    // inflight: 200 at 32 B against ~10^5 in a 1 s window). What differs from a Node server counting
+    // its own is that the CPU window (the server's, opened and closed when the harness has heard the
+    // loadgen's 'start'/'end' lines and asked over IPC) is not exactly the counting window: on this
+    // 2-core VM under load the two lengths differed by -12..+10 ms of 1000, i.e. about 1% either way,
+    // well inside the round-to-round spread. Other modes count other things (cycles, deliveries),
+    // hence echo rows only (the last --mode= wins: echo() puts '--mode=echo' first).
+    const mode = row.lg.filter((a) => a.startsWith('--mode=')).pop();
+    if (mode !== '--mode=echo' || row.opsField !== 'ops') return { failed: `${impl} counts no ops and the load generator's count is not this row's` };
+    ops = lg.messages;
+  }
   if (!ops) return { failed: `server counted no ${row.opsField} (loadgen: ${lg.first_error || 'ok'})` };
   return {
     cpuPerOpUs: win.cpuUs / ops,
@@ -223,8 +240,9 @@ async function runRow(row, ctx) {
         try {
           // --publish: weft's broadcast server uses server.publish() (ws has none: README loop).
           const extra = row.server === 'broadcast' && args.publish && impl === 'weft' ? ['--publish'] : [];
-          // 'net' is the floor: a bare net.Socket echo with no library (bench/servers/net-echo.js).
-          const script = impl === 'net' ? 'net-echo' : row.server;
+          // The floors: 'net', a bare net.Socket echo with no library (bench/servers/net-echo.js), and
+          // 'c', the C epoll echo server (bench/loadgen/server.c behind bench/servers/c-echo.js).
+          const script = impl === 'net' ? 'net-echo' : impl === 'c' ? 'c-echo' : row.server;
           servers[impl] = await P.startServer(script, impl, [...(row.serverArgs || []), ...extra]);
           if (extra.length) log(`  weft broadcast server mode: ${servers[impl].info.mode}`);
         } catch (err) {

@@ -4,6 +4,8 @@
  * collected by run.js, so a table can be re-rendered from bench/results/latest.json.
  */
 
+const { FLOORS } = require('./workloads');
+
 function median(xs) {
   const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return NaN;
@@ -76,6 +78,8 @@ function ratios(row, sums) {
   return {
     cpu: ratio(sums.weft?.cpuPerOpUs, sums.ws?.cpuPerOpUs),
     cpuJs: ratio(sums.weft?.cpuPerOpUs, sums['ws-js']?.cpuPerOpUs),
+    // The C floor against ws: about how low weft/ws could go if weft cost nothing beyond its syscalls.
+    cFloor: ratio(sums.c?.cpuPerOpUs, sums.ws?.cpuPerOpUs),
   };
 }
 
@@ -97,9 +101,9 @@ function pairedRange(entry, key, other = 'ws') {
 
 function cpuTable(rows, results, peerTitle) {
   const head =
-    `| workload | weft CPU/op | ws CPU/op | **weft/ws** | ws-js CPU/op | weft/ws-js | net.Socket floor CPU/op | weft ops/s | ws ops/s ` +
-    `| weft p50 / p99 | ws p50 / p99 | ${peerTitle} (weft / ws runs) |\n` +
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n';
+    `| workload | weft CPU/op | ws CPU/op | **weft/ws** | ws-js CPU/op | weft/ws-js | net.Socket floor CPU/op | C epoll floor CPU/op | C floor/ws ` +
+    `| weft ops/s | ws ops/s | weft p50 / p99 | ws p50 / p99 | ${peerTitle} (weft / ws runs) |\n` +
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n';
   const lines = rows.map((row) => {
     const s = results[row.name].sums;
     const r = ratios(row, s);
@@ -108,7 +112,7 @@ function cpuTable(rows, results, peerTitle) {
     return (
       `| ${row.label} (per ${row.unit}) | ${cell(s.weft, 'cpuPerOpUs', fmtUs)} | ${cell(s.ws, 'cpuPerOpUs', fmtUs)} ` +
       `| **${fmtRatio(r.cpu)}**${pairedRange(results[row.name], 'cpuPerOpUs')} | ${cell(s['ws-js'], 'cpuPerOpUs', fmtUs)} | ${s['ws-js'] ? fmtRatio(r.cpuJs) : '—'} ` +
-      `| ${cell(s.net, 'cpuPerOpUs', fmtUs)} ` +
+      `| ${cell(s.net, 'cpuPerOpUs', fmtUs)} | ${cell(s.c, 'cpuPerOpUs', fmtUs)} | ${s.c ? fmtRatio(r.cFloor) : '—'} ` +
       `| ${cell(s.weft, 'opsPerS', fmtRate)} | ${cell(s.ws, 'opsPerS', fmtRate)} | ${lat(s.weft)} | ${lat(s.ws)} ` +
       `| ${peer(s.weft)} / ${peer(s.ws)} |`
     );
@@ -192,6 +196,12 @@ function notes(rows, results) {
       // The other side is one thread: near 100% of a core it, not the measured process, sets the pace.
       if (s.n && s.peerCpuPct > 85) out.push(`- ${row.name} / ${impl}: the other side ran at ${s.peerCpuPct.toFixed(0)}% of a core: it may have been the bottleneck`);
     }
+    // Text rows: the floors echo text frames without checking their UTF-8, which weft and ws must do.
+    const floors = FLOORS.filter((i) => results[row.name].sums[i]?.n);
+    if (floors.length && (row.lg || []).includes('--text')) {
+      const which = floors.length > 1 ? 'the floors validate' : 'the floor validates';
+      out.push(`- ${row.name} / ${floors.join(', ')}: ${which} no UTF-8: less work per text message than weft and ws do`);
+    }
   }
   return out.length ? `\nNotes:\n${out.join('\n')}\n` : '';
 }
@@ -207,7 +217,10 @@ function markdown(meta, rows, results) {
   md += "process's user+system CPU over the window divided by the operations it counted. The last column is ";
   md += 'the CPU use of the other side (the C load generator, or the C echo server for client rows): ';
   md += 'at 100% it would be the bottleneck. ws = ws 8.23 + bufferutil (+ buffer.isUtf8); ';
-  md += 'ws-js = ws with `WS_NO_BUFFER_UTIL=1 WS_NO_UTF_8_VALIDATE=1`; net.Socket floor = a bare `net.Socket` echo with no library (`bench/servers/net-echo.js`); "—" = not run for that row, ';
+  md += 'ws-js = ws with `WS_NO_BUFFER_UTIL=1 WS_NO_UTF_8_VALIDATE=1`; net.Socket floor = a bare `net.Socket` echo with no library (`bench/servers/net-echo.js`); ';
+  md += 'C epoll floor = the C echo server (`bench/loadgen/server.c`, one epoll thread, no UTF-8 validation; its CPU from `/proc`, ';
+  md += "its ops the load generator's count), and C floor/ws its CPU/op ÷ ws's: roughly the lowest weft/ws a server making the same syscalls could reach; ";
+  md += '"—" = not run for that row, ';
   md += '"(!)" = errors, see notes.\n';
   if (by('server').length) md += `\n## Server side (server CPU per operation)\n\n${cpuTable(by('server'), results, 'loadgen CPU')}`;
   if (by('client').length) md += `\n## Client side (client CPU per operation, against a fixed C echo server)\n\n${cpuTable(by('client'), results, 'C server CPU')}`;

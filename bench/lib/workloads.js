@@ -6,6 +6,7 @@
  * kind:
  *   'server'  a Node server (bench/servers/<server>.js) under load from the C load generator;
  *             figure = server CPU (process.cpuUsage) over the window / ops the server counted
+ *             (the 'c' floor: the C server's CPU from /proc / the echoes the load generator counted)
  *   'memory'  a fresh Node server per round; RSS and heapUsed after GC at 0 and at N connections
  *   'client'  a Node client (bench/clients/client.js) against the fixed C echo server;
  *             figure = client CPU over the window / messages it counted
@@ -30,8 +31,16 @@
  */
 const ALL = ['weft', 'ws', 'ws-js'];
 const TWO = ['weft', 'ws'];
-/** 'net': the floor, a bare net.Socket echo with no library (bench/servers/net-echo.js). */
-const FLOOR = ['weft', 'ws', 'net'];
+/**
+ * The floors, on the echo rows where both echo correctly (every echo is checked byte by byte):
+ *   net  a bare net.Socket echo with no library (bench/servers/net-echo.js): the floor of a server on
+ *        Node's stream layer
+ *   c    the C epoll echo server (bench/loadgen/server.c, via bench/servers/c-echo.js): the same
+ *        syscalls with no runtime at all, what is left of the cost once Node is taken away
+ * Neither validates UTF-8 on the text rows, nor negotiates permessage-deflate (no compressed rows).
+ */
+const FLOORS = ['net', 'c'];
+const FLOOR = ['weft', 'ws', ...FLOORS];
 
 const echo = (name, label, lg, extra = {}) => ({
   name,
@@ -59,11 +68,11 @@ const paced = (name, label, lg, extra = {}) =>
   echo(name, label, ['--pacing=threads', ...lg], { impls: FLOOR, spread: true, ...extra });
 
 const ROWS = [
-  echo('echo-32', 'echo 32 B binary', ['--size=32', '--inflight=4'], { impls: [...ALL, 'net'] }),
+  echo('echo-32', 'echo 32 B binary', ['--size=32', '--inflight=4'], { impls: [...ALL, ...FLOORS] }),
   echo('echo-1k-bin', 'echo 1 KiB binary', ['--size=1024', '--inflight=4']),
   echo('echo-1k-text', 'echo 1 KiB text', ['--size=1024', '--inflight=4', '--text']),
-  echo('echo-64k', 'echo 64 KiB binary', ['--size=65536', '--inflight=4'], { impls: [...ALL, 'net'], spread: true }),
-  echo('echo-1m', 'echo 1 MiB binary', ['--size=1048576', '--inflight=2'], { impls: [...ALL, 'net'], spread: true }),
+  echo('echo-64k', 'echo 64 KiB binary', ['--size=65536', '--inflight=4'], { impls: [...ALL, ...FLOORS], spread: true }),
+  echo('echo-1m', 'echo 1 MiB binary', ['--size=1048576', '--inflight=2'], { impls: [...ALL, ...FLOORS], spread: true }),
   paced('paced-echo-32', 'independent pacing: echo 32 B binary', ['--size=32']),
   paced('paced-echo-1k-text', 'independent pacing: echo 1 KiB text', ['--size=1024', '--text']),
   paced('paced-echo-64k', 'independent pacing: echo 64 KiB binary', ['--size=65536']),
@@ -153,4 +162,4 @@ function overhead(row) {
 /** `--large`: the rows whose runs spread most (large messages), measured 7 times. */
 const LARGE = ['echo-64k', 'echo-1m', 'paced-echo-64k', 'paced-echo-1m', 'client-echo-1m', 'client-paced-echo-1m'];
 
-module.exports = { ROWS, ALL, LARGE, overhead };
+module.exports = { ROWS, ALL, FLOORS, LARGE, overhead };

@@ -5,13 +5,17 @@
  * window opens and closes.
  *
  *   harness -> {id, cmd: 'start'}  snapshot process.cpuUsage() and the op counters
- *   harness -> {id, cmd: 'stop'}   reply {cpuUs, ops, conns, wallMs} for the window since 'start'
+ *   harness -> {id, cmd: 'stop'}   reply {cpuUs, userUs, systemUs, reads, sleeps, faults, ops, conns,
+ *                                  errors, wallMs} for the window since 'start'; a server that counts
+ *                                  no operations (c-echo.js) replies ops: null, opsFrom: 'loadgen'
  *   harness -> {id, cmd: 'mem'}    global.gc() a few times, reply {rss, heapUsed, external, clients}
  *   harness -> {id, cmd: 'snapshot', file}  write a V8 heap snapshot to `file` (bench/idle.js --breakdown)
  *   harness -> {id, cmd: 'exit'}   close and exit
  *
  * process.cpuUsage() is the whole process (main thread + libuv pool + GC threads), which is what a
  * server pays; it is read only at the window edges, so measuring costs two IPC messages per window.
+ * What is measured is a "meter" (selfMeter() by default: this process); servers/c-echo.js passes one
+ * that reads another process's counters from /proc instead.
  */
 const path = require('path');
 
@@ -63,19 +67,56 @@ async function memory() {
 }
 
 /**
+ * The measured process's counters over a window: this process. start() snapshots them, stop() returns
+ * the differences as the 'stop' reply's fields. CPU is read last at the start and first at the stop,
+ * so that reading the other counters stays (mostly) outside the window.
+ */
+function selfMeter() {
+  let cpu0 = null;
+  let reads0 = 0;
+  let sleeps0 = 0;
+  let faults0 = 0;
+  return {
+    start() {
+      reads0 = readSyscalls();
+      const ru = process.resourceUsage();
+      sleeps0 = ru.voluntaryContextSwitches;
+      faults0 = ru.minorPageFault;
+      cpu0 = process.cpuUsage();
+    },
+    stop() {
+      const d = process.cpuUsage(cpu0);
+      // Voluntary context switches: times the process blocked (mostly the event loop waiting in
+      // epoll), i.e. about one per wakeup. Reads: read syscalls (the socket reads, mostly).
+      const ru = process.resourceUsage();
+      return {
+        // Minor page faults: fresh memory touched (a 1 MiB buffer on new pages costs 256 of them).
+        faults: ru.minorPageFault - faults0,
+        sleeps: ru.voluntaryContextSwitches - sleeps0,
+        reads: readSyscalls() - reads0,
+        cpuUs: d.user + d.system,
+        userUs: d.user,
+        systemUs: d.system,
+      };
+    },
+    self: true, // 'snapshot' writes this process's heap: only meaningful when it is the one measured
+    mem: async () => memory(),
+  };
+}
+
+/**
  * Announces readiness to the harness and serves its commands.
  * @param {object} info  sent with the ready message (port, impl, extras)
  * @param {() => number} clients  how many clients the server holds now
  * @param {() => void} close  closes the server
+ * @param {object} [meter]  what a window measures (selfMeter(): this process); its stop() fields
+ *   override the reply's defaults, its mem() answers 'mem' (none: an error reply), and 'snapshot' is
+ *   only served when it measures this process (meter.self)
  */
-function serve(info, clients, close) {
-  let cpu0 = null;
+function serve(info, clients, close, meter = selfMeter()) {
   let ops0 = 0;
   let conns0 = 0;
   let t0 = 0;
-  let reads0 = 0;
-  let sleeps0 = 0;
-  let faults0 = 0;
   process.on('message', async (msg) => {
     let reply;
     switch (msg.cmd) {
@@ -83,39 +124,28 @@ function serve(info, clients, close) {
         ops0 = stats.ops;
         conns0 = stats.conns;
         t0 = performance.now();
-        reads0 = readSyscalls();
-        const ru = process.resourceUsage();
-        sleeps0 = ru.voluntaryContextSwitches;
-        faults0 = ru.minorPageFault;
-        cpu0 = process.cpuUsage();
+        meter.start();
         reply = {};
         break;
       case 'stop': {
-        const d = process.cpuUsage(cpu0);
-        // Voluntary context switches: times the process blocked (mostly the event loop waiting in
-        // epoll), i.e. about one per wakeup. Reads: read syscalls (the socket reads, mostly).
-        const ru = process.resourceUsage();
-        const sleeps = ru.voluntaryContextSwitches - sleeps0;
-        const reads = readSyscalls() - reads0;
+        const m = meter.stop();
         reply = {
-          // Minor page faults: fresh memory touched (a 1 MiB buffer on new pages costs 256 of them).
-          faults: ru.minorPageFault - faults0,
-          sleeps,
-          reads,
-          cpuUs: d.user + d.system,
-          userUs: d.user,
-          systemUs: d.system,
           ops: stats.ops - ops0,
           conns: stats.conns - conns0,
           errors: stats.errors,
           wallMs: performance.now() - t0,
+          ...m,
         };
         break;
       }
       case 'mem':
-        reply = { ...(await memory()), clients: clients() };
+        reply = meter.mem ? { ...(await meter.mem()), clients: clients() } : { error: 'no memory reading for this server' };
         break;
       case 'snapshot':
+        if (!meter.self) {
+          reply = { error: 'no heap snapshot for this server (it measures another process)' };
+          break;
+        }
         await memory();
         require('v8').writeHeapSnapshot(msg.file);
         reply = { file: msg.file, clients: clients() };
@@ -134,4 +164,4 @@ function serve(info, clients, close) {
   process.send({ ready: true, ...info });
 }
 
-module.exports = { load, parseArgs, stats, serve, memory, readSyscalls };
+module.exports = { load, parseArgs, stats, serve, selfMeter, memory, readSyscalls };
