@@ -88,6 +88,28 @@ function streamHelper() {
   };
 }
 
+/** The most 64 KiB messages a flood sends while waiting for the other side's buffers to fill (128 MiB). */
+const MAX_FLOOD = 2048;
+
+/**
+ * Polls `count()` (writes completed so far) every 50 ms until it reaches `target` or has not moved for
+ * 500 ms (a quiet period, not a check: a flood that stalled); resolves with its last value.
+ */
+async function settle(count, target) {
+  let last = await count();
+  let quiet = 0;
+  while (last < target && quiet < 10) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const now = await count();
+    if (now === last) quiet++;
+    else {
+      quiet = 0;
+      last = now;
+    }
+  }
+  return last;
+}
+
 describe("weft ↔ Chromium's WebSocketStream", () => {
   let browser;
   let page;
@@ -208,28 +230,23 @@ describe("weft ↔ Chromium's WebSocketStream", () => {
     assert.strictEqual(closed.closeCode, 1006);
   });
 
-  it('receive backpressure: a page that does not read stalls weft\'s writes; reading gets all 128 in order', async () => {
+  it('receive backpressure: a page that does not read stalls weft\'s writes; reading gets them all in order', async () => {
     const CHUNK = 64 * 1024;
-    const COUNT = 128;
     const { id, peer } = await connect('/plain');
+    // weft sends 16 at a time until its writes stop completing: how much the socket buffers between take
+    // is the kernel's choice (loopback receive buffers autotune to tens of MiB), so a fixed count is no stall.
+    let COUNT = 0;
     let written = 0;
-    for (let i = 0; i < COUNT; i++) peer.ws.send(Buffer.alloc(CHUNK, i & 0xff), () => written++);
-    // Wait until weft's writes stop progressing (a quiet period, not a check).
-    let last = -1;
-    let quiet = 0;
-    while (quiet < 10) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      if (written === last) quiet++;
-      else {
-        quiet = 0;
-        last = written;
-      }
+    while (COUNT < MAX_FLOOD) {
+      for (let i = COUNT; i < COUNT + 16; i++) peer.ws.send(Buffer.alloc(CHUNK, i & 0xff), () => written++);
+      COUNT += 16;
+      if ((await settle(() => written, COUNT)) < COUNT) break;
     }
     assert.ok(written < COUNT, `weft wrote ${written} of ${COUNT} to a page that reads nothing`);
     assert.ok(peer.ws.bufferedAmount > 0, 'weft holds the bytes the page did not take');
     const firsts = await S.readMany(id, COUNT);
     assert.deepStrictEqual(firsts, Array.from({ length: COUNT }, (_, i) => i & 0xff));
-    assert.strictEqual(written, COUNT);
+    assert.strictEqual(await settle(() => written, COUNT), COUNT);
     await S.close(id);
     assert.deepStrictEqual(await S.closed(id), { ok: true, value: { closeCode: 1005, reason: '' } });
   });
@@ -247,20 +264,10 @@ describe("weft ↔ Chromium's WebSocketStream", () => {
     // take is the kernel's choice (loopback buffers autotune to tens of MiB), so a fixed count is no stall.
     let COUNT = 0;
     let last = -1;
-    while (COUNT < 2048) {
+    while (COUNT < MAX_FLOOD) {
       await S.writeMany(id, 16, CHUNK, COUNT);
       COUNT += 16;
-      last = -1;
-      let quiet = 0;
-      while (quiet < 10) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        const now = await S.resolved(id);
-        if (now === last) quiet++;
-        else {
-          quiet = 0;
-          last = now;
-        }
-      }
+      last = await settle(() => S.resolved(id), COUNT);
       if (last < COUNT) break;
     }
     assert.ok(ws.isPaused, 'weft paused the socket');

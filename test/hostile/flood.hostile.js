@@ -21,10 +21,18 @@ const RSS_BOUND = 256 * 1024 * 1024;
 const STALL_BOUND_MS = 250;
 const MiB = 1024 * 1024;
 
-/** Samples RSS every 20 ms and the event loop's delay until `stop()`; returns the figures. */
-function monitor() {
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Samples RSS every 20 ms and the event loop's delay until `stop()`. The delay histogram records the time
+ * between two firings of its 10 ms timer, so a stall before its first firing or after its last goes
+ * unseen; the operations watched here take a few ms, less than one period. So this resolves only once
+ * the histogram has recorded a sample, and `stop()` waits for one more firing before it reads it.
+ */
+async function monitor() {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
+  while (histogram.count === 0) await sleep(5);
   const start = process.hrtime.bigint();
   let peak = process.memoryUsage.rss();
   const timer = setInterval(() => {
@@ -34,14 +42,14 @@ function monitor() {
     get peak() {
       return Math.max(peak, process.memoryUsage.rss());
     },
-    stop() {
+    async stop() {
+      const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
+      const peakRss = Math.max(peak, process.memoryUsage.rss());
       clearInterval(timer);
+      const seen = histogram.count;
+      while (histogram.count === seen) await sleep(5);
       histogram.disable();
-      return {
-        peakRss: Math.max(peak, process.memoryUsage.rss()),
-        stallMs: histogram.max / 1e6,
-        elapsedMs: Number(process.hrtime.bigint() - start) / 1e6,
-      };
+      return { peakRss, stallMs: histogram.max / 1e6, elapsedMs };
     },
   };
 }
@@ -95,9 +103,9 @@ describe('hostile peers that do not read', function () {
       const socket = await stalledClient(wss.address().port);
       const [ws] = await connection;
       const closed = once(ws, 'close');
-      const mon = monitor();
+      const mon = await monitor();
       const { sent, gone } = await pingFlood(socket, mon);
-      const f = mon.stop();
+      const f = await mon.stop();
       report('weft main API', f, `, ${(sent / MiB).toFixed(1)} MiB of pings until cut off`);
       assert.ok(gone, 'the flooding client is cut off');
       await closed;
@@ -119,9 +127,9 @@ describe('hostile peers that do not read', function () {
       const socket = await stalledClient(httpServer.address().port);
       const [conn] = await connection;
       const closed = once(conn, 'close');
-      const mon = monitor();
+      const mon = await monitor();
       const { sent, gone } = await pingFlood(socket, mon);
-      const f = mon.stop();
+      const f = await mon.stop();
       report('weft/websocket-node', f, `, ${(sent / MiB).toFixed(1)} MiB of pings until cut off`);
       assert.ok(gone, 'the flooding client is cut off');
       const [code] = await closed;
@@ -145,11 +153,11 @@ describe('hostile peers that do not read', function () {
         const chunk = Buffer.alloc(MiB, 0x61);
         for (let i = 0; i < 13; i++) ws.send(chunk);
         const queued = ws.bufferedAmount;
-        const mon = monitor();
+        const mon = await monitor();
         const closed = once(ws, 'close');
         ws.drop(1001, 'going away', skipCloseFrame);
         await closed;
-        const f = mon.stop();
+        const f = await mon.stop();
         report(`drop(skipCloseFrame: ${skipCloseFrame})`, f, ` until 'close', ${(queued / MiB).toFixed(1)} MiB were queued`);
         assert.strictEqual(ws._socket.destroyed, true);
         assert.strictEqual(ws._socket.writableLength, 0, 'the queue is released');
