@@ -285,6 +285,11 @@ export class Connection {
     return this.parser.queuedBytes;
   }
 
+  /** See FrameParser.bulkReadSize: bytes the next read could take into a buffer of their own (0: none). */
+  bulkReadSize(): number {
+    return this.parser.bulkReadSize();
+  }
+
   /**
    * Feeds bytes from the transport. Returns false when input is being held back (an inflate is pending
    * or events are deferred) past the parser's high-water mark: stop reading until the sink's `onDrain()`.

@@ -55,6 +55,9 @@ const STREAMING_UTF8 = 256;
  */
 export const INPUT_HIGH_WATER = 16 * 1024;
 
+/** The least payload still expected (and already received) for `bulkReadSize()` to suggest a read of its own. */
+export const BULK_READ_MIN = 64 * 1024;
+
 /**
  * The parser's state that most connections never need: made the first time one of these is (a header
  * or a control frame split across reads, text arriving in pieces, input held back, an inflate).
@@ -190,6 +193,19 @@ export class FrameParser {
       skipUTF8Validation: this.skipUTF8,
       messageBytes: this.msgBytes,
     };
+  }
+
+  /**
+   * How many of the next bytes are the current data frame's payload, when that is worth a read buffer of
+   * their own (at least BULK_READ_MIN), else 0. Never more than the frame's bytes already received: what a
+   * peer can make the reader set aside is bounded by what it has actually sent. 0 while input is held back.
+   */
+  bulkReadSize(): number {
+    if (this.state !== PAYLOAD || this.opcode >= Opcode.CLOSE || (this.flags & WAITING) !== 0) return 0;
+    const left = this.remaining;
+    if (left < BULK_READ_MIN) return 0;
+    const received = this.payloadLength - left;
+    return received < BULK_READ_MIN ? 0 : left < received ? left : received;
   }
 
   /** True once a close frame was parsed or a violation found: further input is ignored. */

@@ -376,6 +376,13 @@ export class Driver implements Sink, TransportOwner {
     this.lengthBeforeChunk = -1;
   }
 
+  /** @internal A large message is coming in: how many of its bytes the next read may take whole. */
+  bulkReadSize(): number {
+    const n = this.native;
+    if (this.inputHeld || this.host._paused || (n !== null && (n.discarding || n.pausedInput !== null))) return 0;
+    return this.conn.bulkReadSize();
+  }
+
   /** @internal The peer's FIN. */
   onTransportEnd(): void {
     // Paused by the user, the FIN waits behind the input read meanwhile, as a paused socket's 'end' does.

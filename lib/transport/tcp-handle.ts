@@ -62,7 +62,8 @@ interface ShutdownReq {
 
 /** A libuv stream handle as Node's `TCP`/`Pipe` wrap exposes it. */
 interface StreamHandle {
-  onread: (this: StreamHandle, ab?: ArrayBuffer) => undefined;
+  /** Returns the buffer the next read goes into (as useUserBuffer would), or undefined to keep the one installed. */
+  onread: (this: StreamHandle, ab?: ArrayBuffer) => Buffer | undefined;
   reading: boolean;
   readonly bytesRead: number;
   readonly bytesWritten: number;
@@ -105,6 +106,10 @@ const UV_ENOTCONN = -107;
  * (read once, when the first socket is adopted; for benchmarks).
  */
 const READ_BUFFER_SIZE = 256 * 1024;
+/** A read at least this large asks the owner whether a large message is coming (bulkReadSize). */
+const BULK_READ_HINT = 32 * 1024;
+/** The largest read buffer of a connection's own. */
+const BULK_READ_MAX = 1024 * 1024;
 /** Versions whose internals were checked (engines: ^18 || ^20 || ^22 || ^24). */
 const MIN_MAJOR = 18;
 const MAX_MAJOR = 24;
@@ -210,6 +215,12 @@ export interface TransportOwner {
   onTransportClose(hadError: boolean): void;
   /** A write had returned false, and everything written has now been handed to the kernel. */
   onTransportDrain(): void;
+  /**
+   * Optional, asked after a large read (`'copy'` mode): how many of the next bytes belong to one message
+   * the owner will keep whole (0: none, or not worth it). The next read then goes into a buffer of that
+   * size (at most BULK_READ_MAX) that is handed over as the chunk instead of being copied.
+   */
+  bulkReadSize?(): number;
 }
 
 export interface AdoptOptions {
@@ -325,6 +336,34 @@ export class TcpTransport {
   }
   set corked(n: number) {
     this.flags = (this.flags & F_BELOW_CORK) | (n << F_CORK_SHIFT);
+  }
+
+  /** @internal The read buffer of this connection's own that the handle reads into, or null (the shared one). */
+  get bulkBuffer(): Buffer | null {
+    const r = this.rare;
+    return r === null ? null : r.bulk;
+  }
+
+  /**
+   * @internal After a read in `'copy'` mode that was large or went into a buffer of its own: the buffer
+   * the next read goes into — one of this connection's own while its owner expects a large message
+   * (`bulkReadSize()`), the shared one again after — or undefined to keep the one installed.
+   */
+  nextReadBuffer(handedOver: boolean): Buffer | undefined {
+    const owner = this.owner;
+    let want = 0;
+    if (this.state === OPEN && owner !== null && owner.bulkReadSize !== undefined) want = owner.bulkReadSize();
+    const r = this.rare;
+    const cur = r === null ? null : r.bulk;
+    if (want < BULK_READ_HINT) {
+      if (cur === null) return handedOver ? sharedReadBuffer() : undefined;
+      (r as TransportRare).bulk = null;
+      return sharedReadBuffer();
+    }
+    if (cur !== null && !handedOver) return undefined;
+    const fresh = Buffer.allocUnsafeSlow(want < BULK_READ_MAX ? want : BULK_READ_MAX);
+    rareOf(this).bulk = fresh;
+    return fresh;
   }
 
   /** How received bytes are handed over (see ReadMode). */
@@ -911,23 +950,35 @@ function onHandleClose(this: StreamHandle): void {
 }
 
 /** The handle's onread: `this` is the handle; the count (or error) is in streamBaseState. */
-function onRead(this: StreamHandle, ab?: ArrayBuffer): undefined {
+function onRead(this: StreamHandle, ab?: ArrayBuffer): Buffer | undefined {
   const t = this[kTransport];
   if (t === undefined || t.state !== OPEN) return undefined;
   const nread = streamState[kReadBytesOrError];
   if (nread > 0) {
     let chunk: Buffer;
+    let bulk: Buffer | null = null;
+    let handedOver = false;
+    const copyMode = ab === undefined && t.readMode === 'copy';
     if (ab !== undefined) {
       chunk = Buffer.from(ab, streamState[kArrayBufferOffset], nread);
-    } else if (t.readMode === 'copy') {
-      chunk = Buffer.allocUnsafe(nread);
-      (readBuffer as Buffer).copy(chunk, 0, 0, nread);
+    } else if (copyMode) {
+      bulk = t.bulkBuffer;
+      if (bulk !== null && nread >= bulk.length >>> 1) {
+        // The read went into a buffer of this connection's own, at least half filled: it is the chunk.
+        chunk = nread === bulk.length ? bulk : bulk.subarray(0, nread);
+        handedOver = true;
+      } else {
+        chunk = Buffer.allocUnsafe(nread);
+        (bulk !== null ? bulk : (readBuffer as Buffer)).copy(chunk, 0, 0, nread);
+      }
     } else {
       chunk = (readBuffer as Buffer).subarray(0, nread);
     }
     if (t.isStarted) t.received(chunk);
     else t.readBeforeStart(nread, chunk);
-    // Returning anything but undefined would install it as the next read buffer (useUserBuffer).
+    // Returning anything but undefined installs it as the next read buffer (useUserBuffer). A buffer that
+    // was handed over is always replaced: the next read must not land in bytes the owner holds.
+    if (copyMode && (bulk !== null || nread >= BULK_READ_HINT)) return t.nextReadBuffer(handedOver);
     return undefined;
   }
   if (nread === 0) return undefined;
@@ -944,6 +995,8 @@ function onRead(this: StreamHandle, ab?: ArrayBuffer): undefined {
  */
 class TransportRare {
   head: Buffer | null = null;
+  /** The read buffer of this connection's own while a large message comes in (see bulkReadSize). */
+  bulk: Buffer | null = null;
   idleTimer: NodeJS.Timeout | null = null;
   /** A read callback's status (UV_EOF or an error) that came before start(); 0: none. */
   earlyStatus = 0;
