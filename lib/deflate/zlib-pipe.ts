@@ -7,7 +7,8 @@
  * message's last frame, the 0x00 0x00 0xff 0xff tail) and a sync flush → zlib's `'data'` events collect
  * the output, counting inflated bytes against `maxPayload` → the flush callback (or `'error'`) ends the
  * job: the slot is freed, the stream kept, reset or closed per the context takeover rules, and the
- * caller's callback runs last, when every field is consistent again.
+ * caller's callback runs last, when every field is consistent again (a `chunked` request gets zlib's
+ * output chunks, not joined).
  *
  * Every event is checked against the stream it came from: a stream that was dropped (after an error, a
  * bomb, `cleanup()`) can still deliver a late flush callback or `'data'`; those are ignored, so nothing
@@ -16,7 +17,8 @@
 import * as zlib from 'zlib';
 import { EMPTY_BUFFER, kStatusCode } from '../protocol/constants';
 import { violation } from '../protocol/errors';
-import type { CodecCallback } from '../protocol/codec';
+import type { ChunksCallback, CodecCallback } from '../protocol/codec';
+import { dropTail } from '../protocol/frame';
 import type { Limiter, LimiterJob } from './limiter';
 
 /** RFC 7692 §7.2.2: the tail appended to a message before inflating it (and stripped after deflating). */
@@ -128,7 +130,8 @@ export function pooledStreams(): number {
 interface Backlog {
   data: Buffer;
   fin: boolean;
-  cb: CodecCallback;
+  chunked: boolean;
+  cb: ChunksCallback;
 }
 
 /** How a pipe is set up once the handshake has fixed the parameters. */
@@ -163,7 +166,9 @@ export class ZlibPipe implements LimiterJob {
   // The request in flight or waiting for a limiter slot (cb === null: none).
   private data: Buffer;
   private fin: boolean;
-  private cb: CodecCallback | null;
+  /** The output goes back as zlib's chunks (`cb` is a ChunksCallback), else joined (a CodecCallback). */
+  private chunked: boolean;
+  private cb: ChunksCallback | null;
   private backlog: Backlog[] | null;
   /** The stream is working on the current request (a limiter slot is held). */
   private running: boolean;
@@ -172,8 +177,8 @@ export class ZlibPipe implements LimiterJob {
   /** cleanup() was called: every later request fails. */
   private closed: boolean;
 
-  // Output of the current request.
-  private readonly chunks: Buffer[];
+  // Output of the current request (a chunked request takes the array away with it).
+  private chunks: Buffer[];
   private bytes: number;
   /** Inflated bytes of the current message so far, across its frames. */
   private messageBytes: number;
@@ -190,6 +195,7 @@ export class ZlibPipe implements LimiterJob {
     this.flushed = null;
     this.data = TRAILER;
     this.fin = false;
+    this.chunked = false;
     this.cb = null;
     this.backlog = null;
     this.running = false;
@@ -200,20 +206,26 @@ export class ZlibPipe implements LimiterJob {
     this.messageBytes = 0;
   }
 
-  /** Queues one frame's payload; `cb` gets the output (or an error) once, always asynchronously unless closed. */
-  request(data: Buffer, fin: boolean, cb: CodecCallback): void {
+  /**
+   * Queues one frame's payload; `cb` gets the output (or an error) once, always asynchronously unless
+   * closed: one Buffer, or with `chunked` an array of zlib's chunks when there are several.
+   */
+  request(data: Buffer, fin: boolean, cb: CodecCallback | ChunksCallback, chunked = false): void {
     if (this.closed) {
       cb(this.closedError());
       return;
     }
+    // (A CodecCallback is only ever given a Buffer: see `chunked`.)
+    const answer = cb as ChunksCallback;
     if (this.cb !== null) {
       if (this.backlog === null) this.backlog = [];
-      this.backlog.push({ data, fin, cb });
+      this.backlog.push({ data, fin, chunked, cb: answer });
       return;
     }
     this.data = data;
     this.fin = fin;
-    this.cb = cb;
+    this.chunked = chunked;
+    this.cb = answer;
     this.limiter.add(this);
   }
 
@@ -309,8 +321,11 @@ export class ZlibPipe implements LimiterJob {
       this.onStreamError(stream, err);
       return;
     }
-    let out: Buffer;
+    let out: Buffer | Buffer[];
+    let length = this.bytes;
     const chunks = this.chunks;
+    // RFC 7692 §7.2.1: the 0x00 0x00 0xff 0xff the sync flush put at the end of the message is removed.
+    const trim = !this.inflate && this.fin && length >= 4;
     if (chunks.length === 1) {
       out = chunks[0];
       // One result is a view into zlib's output buffer, which the stream reuses for later output. A
@@ -322,11 +337,25 @@ export class ZlibPipe implements LimiterJob {
         if (this.poolKey !== '') out = ownCopy(out);
         else if (out.length < out.buffer.byteLength >>> 2) out = Buffer.from(out);
       }
+      if (trim) {
+        length -= 4;
+        out = out.subarray(0, length);
+      }
+    } else if (chunks.length === 0) {
+      out = EMPTY_BUFFER;
+    } else if (this.chunked) {
+      // Handed over as they are (zlib never writes over output it emitted; callers only read it). The
+      // trailer may straddle chunks.
+      this.chunks = [];
+      if (trim) length = dropTail(chunks, length, 4);
+      out = chunks.length > 1 ? chunks : chunks.length === 1 ? chunks[0] : EMPTY_BUFFER;
     } else {
-      out = chunks.length === 0 ? EMPTY_BUFFER : Buffer.concat(chunks, this.bytes);
+      out = Buffer.concat(chunks, length);
+      if (trim) {
+        length -= 4;
+        out = out.subarray(0, length);
+      }
     }
-    // RFC 7692 §7.2.1: remove the 0x00 0x00 0xff 0xff the sync flush put at the end of the message.
-    if (!this.inflate && this.fin && out.length >= 4) out = out.subarray(0, out.length - 4);
 
     // ('end' may still be on its way when the flush answers: the readable side has ended already then.)
     if (this.ended || (stream as unknown as { _readableState: { ended: boolean } })._readableState.ended) {
@@ -338,12 +367,12 @@ export class ZlibPipe implements LimiterJob {
       // reset stream goes back to the shared pool for the next message, of any connection.
       this.release();
     }
-    this.finish(null, out);
+    this.finish(null, out, length);
   }
 
   /** Ends the current request: frees the slot, starts the next one, then answers. */
-  private finish(err: Error | null, out: Buffer | undefined): void {
-    const cb = this.cb as CodecCallback;
+  private finish(err: Error | null, out: Buffer | Buffer[] | undefined, length = 0): void {
+    const cb = this.cb as ChunksCallback;
     if (err !== null || this.fin) this.messageBytes = 0;
     this.cb = null;
     this.data = TRAILER; // a shared placeholder, so the pipe does not pin the caller's buffer
@@ -352,7 +381,8 @@ export class ZlibPipe implements LimiterJob {
     this.running = false;
     this.next();
     this.limiter.done();
-    cb(err, out);
+    if (err !== null) cb(err, undefined);
+    else cb(null, out, length);
   }
 
   /** Moves the first backlog request into place and queues it (behind other connections: fairness). */
@@ -362,6 +392,7 @@ export class ZlibPipe implements LimiterJob {
     const req = backlog.shift() as Backlog;
     this.data = req.data;
     this.fin = req.fin;
+    this.chunked = req.chunked;
     this.cb = req.cb;
     this.limiter.add(this);
   }
