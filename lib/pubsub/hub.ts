@@ -128,6 +128,10 @@ function deflateOptions(bits: number, zlibOptions: ZlibOptions | undefined): Zli
   return { ...zlibOptions, windowBits: bits, finishFlush: zlibConstants.Z_SYNC_FLUSH };
 }
 
+/** Payloads this large are deflated into 64 KiB output buffers (see LARGE_INPUT in deflate/zlib-pipe.ts). */
+const LARGE_INPUT = 256 * 1024;
+const LARGE_CHUNK = 64 * 1024;
+
 /** Whether `chunks` (`length` bytes) end with RFC 7692's 0x00 0x00 0xff 0xff, wherever they are split. */
 function endsWithTrailer(chunks: readonly Buffer[], length: number): boolean {
   if (length < 4) return false;
@@ -169,6 +173,9 @@ class PendingDeflate {
 
   start(bits: number, zlibOptions: ZlibOptions | undefined): void {
     const options = deflateOptions(bits, zlibOptions);
+    if (this.payload.length >= LARGE_INPUT && options.chunkSize === undefined && options.level !== 0) {
+      options.chunkSize = LARGE_CHUNK;
+    }
     // As zlib.deflateRaw (end() with a finishing sync flush: the same bytes), without its concat.
     const stream = createDeflateRaw(options);
     stream.on('data', (chunk: Buffer) => {
