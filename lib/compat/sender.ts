@@ -135,6 +135,17 @@ export class Sender {
     writePair(this._socket, first, second, cb);
   }
 
+  /** @internal A header and payload buffers, corked into one writev. */
+  writeChunks(header: Buffer, chunks: readonly Buffer[], cb?: WriteCallback): void {
+    const socket = this._socket;
+    socket.cork();
+    socket.write(header);
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) socket.write(chunks[i]);
+    socket.write(chunks[last], cb);
+    socket.uncork();
+  }
+
   /** @internal */
   private control(opcode: number, data: unknown, mask: boolean, cb?: WriteCallback): void {
     const writer = this.writer;

@@ -5,7 +5,7 @@
  * costs a few fields until a message is actually compressed or inflated: zlib streams are created on
  * first use, dropped after each message when no context is taken over, and all released by `cleanup()`.
  */
-import type { Codec, CodecCallback } from '../protocol/codec';
+import type { ChunksCallback, Codec, CodecCallback } from '../protocol/codec';
 import type { ExtensionParams } from '../protocol/extension';
 import { getLimiter, type Limiter } from './limiter';
 import {
@@ -138,6 +138,11 @@ export class PerMessageDeflate implements Codec {
    */
   compress(data: Buffer, fin: boolean, cb: CodecCallback): void {
     this.deflatePipe().request(data, fin, cb);
+  }
+
+  /** @internal `compress` with zlib's output chunks not joined (Codec.compressChunks). */
+  compressChunks(data: Buffer, fin: boolean, cb: ChunksCallback): void {
+    this.deflatePipe().request(data, fin, cb, true);
   }
 
   // RFC 7692 §7.1: the server's parameters govern what the server compresses (and the client inflates),

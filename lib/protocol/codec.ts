@@ -6,6 +6,9 @@
 /** Called once per request, synchronously or later, with the result or an Error (with `code`/status). */
 export type CodecCallback = (err: Error | null, data?: Buffer) => void;
 
+/** `compressChunks`' answer: one Buffer or several, `length` bytes in all; nobody may modify them. */
+export type ChunksCallback = (err: Error | null, data?: Buffer | Buffer[], length?: number) => void;
+
 /** A negotiated per-message compressor. */
 export interface Codec {
   /**
@@ -16,6 +19,8 @@ export interface Codec {
   decompress(data: Buffer, fin: boolean, cb: CodecCallback): void;
   /** Deflates one frame's payload of a message; `fin` marks the message's last frame. */
   compress(data: Buffer, fin: boolean, cb: CodecCallback): void;
+  /** Optional: `compress` with the output in the pieces it was made in (not joined). */
+  compressChunks?(data: Buffer, fin: boolean, cb: ChunksCallback): void;
   /** Whether a message of `length` bytes is worth compressing (ws: `threshold`). */
   shouldCompress(length: number): boolean;
   /** Releases every resource (zlib contexts) for good. */

@@ -248,6 +248,11 @@ export class Connection {
     this.writer.fulfilRaw(ticket, frames, cb);
   }
 
+  /** Fills a reserved place with a frame given as its header and payload buffers (shared, never modified). */
+  fulfilRawChunks(ticket: number, header: Buffer, chunks: readonly Buffer[], cb?: WriteCallback): void {
+    this.writer.fulfilRawChunks(ticket, header, chunks, cb);
+  }
+
   /** Gives a reserved place up: what waited behind it goes on. */
   cancel(ticket: number): void {
     this.writer.cancel(ticket);

@@ -111,6 +111,54 @@ export function buildFrame(data: Buffer, o: BuildOptions): [Buffer] | [Buffer, B
 }
 
 /**
+ * Removes the last `n` (≤ `length`) bytes of a payload held as `chunks` (RFC 7692's trailer, which can
+ * straddle chunks), changing the array only, never the bytes. Returns the new length.
+ */
+export function dropTail(chunks: Buffer[], length: number, n: number): number {
+  let left = n;
+  while (left > 0) {
+    const i = chunks.length - 1;
+    const last = chunks[i];
+    if (last.length <= left) {
+      left -= last.length;
+      chunks.length = i;
+    } else {
+      chunks[i] = last.subarray(0, last.length - left);
+      left = 0;
+    }
+  }
+  return length - n;
+}
+
+/** Scratch: the mask key rotated for a chunk's offset in the payload. */
+const ROTATED = Buffer.alloc(4);
+
+/** One new buffer: the header, then `chunks` (`length` bytes) copied or masked in. The chunks are only read. */
+export function buildFrameFromChunks(chunks: readonly Buffer[], length: number, o: BuildOptions): Buffer {
+  const key = o.maskKey;
+  const hsize = headerSize(length, key !== null);
+  const frame = Buffer.allocUnsafe(hsize + length);
+  writeHeader(frame, o.opcode, o.fin, o.rsv1, length, key);
+  let at = hsize;
+  for (let i = 0; i < chunks.length; i++) {
+    const chunk = chunks[i];
+    if (key === null) {
+      chunk.copy(frame, at);
+    } else if (chunk.length !== 0) {
+      // §5.3: payload byte j is masked with key byte j % 4, counted from the payload's start.
+      const r = (at - hsize) & 3;
+      ROTATED[0] = key[r];
+      ROTATED[1] = key[(r + 1) & 3];
+      ROTATED[2] = key[(r + 2) & 3];
+      ROTATED[3] = key[(r + 3) & 3];
+      maskInto(chunk, ROTATED, frame, at, chunk.length);
+    }
+    at += chunk.length;
+  }
+  return frame;
+}
+
+/**
  * Builds one frame around a string without first encoding it to a separate Buffer: the text is encoded
  * straight into the frame (and masked in place for a client).
  */

@@ -5,7 +5,16 @@
  */
 import { EMPTY_BUFFER, Opcode } from './constants';
 import type { Codec } from './codec';
-import { MERGE_LIMIT, buildFrame, buildTextFrame, headerSize, randomMask, type MaskGenerator } from './frame';
+import {
+  MERGE_LIMIT,
+  buildFrame,
+  buildFrameFromChunks,
+  buildTextFrame,
+  headerSize,
+  randomMask,
+  writeHeader,
+  type MaskGenerator,
+} from './frame';
 
 /** Called once the bytes of a frame have been handed to (and flushed by) the transport. */
 export type WriteCallback = (err?: Error | null) => void;
@@ -13,6 +22,11 @@ export type WriteCallback = (err?: Error | null) => void;
 /** Where the writer's bytes go. `second`, when given, must be written right after `first` (corked). */
 export interface FrameOutput {
   write(first: Buffer, second: Buffer | null, cb: WriteCallback | undefined): void;
+  /**
+   * Optional: `header`, then `chunks` as they are (shared: never modified), in one corked writev; `cb`
+   * once all are flushed. Without it, the chunks are joined and go through `write`.
+   */
+  writeChunks?(header: Buffer, chunks: readonly Buffer[], cb: WriteCallback | undefined): void;
   /** Whether the output is gone for good (a destroyed socket): a compression that ends then fails. */
   isClosed?(): boolean;
 }
@@ -52,6 +66,9 @@ class Queued {
     /** The masking in force when it was asked for: it goes out with that, not with the setting of later. */
     public masked: boolean = false,
   ) {}
+
+  /** RAW: the payload buffers written after `data` (fulfilRawChunks). */
+  list: readonly Buffer[] | null = null;
 }
 
 /**
@@ -69,7 +86,7 @@ class Backlog {
   pendingMasked = false;
   pendingCb: WriteCallback | undefined = undefined;
   /** The codec's callback, bound once per writer. */
-  compressed: ((err: Error | null, data?: Buffer) => void) | null = null;
+  compressed: ((err: Error | null, data?: Buffer | Buffer[], length?: number) => void) | null = null;
   /** The hold that is blocking the writer now (0: none), and the last ticket handed out. */
   activeHold = 0;
   activeHoldSize = 0;
@@ -152,6 +169,11 @@ export class FrameWriter {
     this.settle(ticket, RAW, frames, 0, true, false, cb);
   }
 
+  /** Supplies a frame for a reserved place as its header and payload buffers (shared, never modified). */
+  fulfilRawChunks(ticket: number, header: Buffer, chunks: readonly Buffer[], cb?: WriteCallback): void {
+    this.settle(ticket, RAW, header, 0, true, false, cb, chunks);
+  }
+
   /** Whether a fragmented message is being sent (its next frame must be a continuation). */
   get inMessage(): boolean {
     return this.fragmenting;
@@ -177,6 +199,7 @@ export class FrameWriter {
       if (op.kind === HOLD && op.ticket === ticket) {
         op.kind = RAW;
         op.data = EMPTY_BUFFER;
+        op.list = null;
         op.cb = cb;
         return;
       }
@@ -196,6 +219,7 @@ export class FrameWriter {
     fin: boolean,
     compress: boolean,
     cb: WriteCallback | undefined,
+    list: readonly Buffer[] | null = null,
   ): void {
     const backlog = this.backlog;
     if (backlog === null) return;
@@ -208,6 +232,7 @@ export class FrameWriter {
       this.masked = backlog.activeHoldMasked;
       if (kind === DATA) this.sendData(data, opcode === Opcode.BINARY, fin, compress, cb);
       else if (kind === CONTROL) this.writeFrame(data, opcode, true, false, cb);
+      else if (list !== null) this.writeList(data, list, cb);
       else if (data.length !== 0) this.out.write(data, null, cb);
       this.masked = role;
       this.flushQueue();
@@ -215,10 +240,12 @@ export class FrameWriter {
     }
     for (const op of backlog.queue) {
       if (op.kind === HOLD && op.ticket === ticket) {
-        this.queuedBytes += data.length - op.size;
-        op.size = data.length;
+        const size = list === null ? data.length : data.length + listLength(list);
+        this.queuedBytes += size - op.size;
+        op.size = size;
         op.kind = kind === RAW ? RAW : kind;
         op.data = data;
+        op.list = list;
         op.opcode = opcode;
         op.fin = fin;
         op.compress = compress;
@@ -266,15 +293,18 @@ export class FrameWriter {
       this.queuedBytes += bytes.length;
       // One bound callback per writer (made on the first compression), not a closure per message.
       if (backlog.compressed === null) backlog.compressed = this.onCompressed.bind(this);
-      (this.codec as Codec).compress(bytes, fin, backlog.compressed);
+      const codec = this.codec as Codec;
+      // The output in zlib's chunks when the codec can give it so: a large message is not joined.
+      if (codec.compressChunks !== undefined) codec.compressChunks(bytes, fin, backlog.compressed);
+      else codec.compress(bytes, fin, backlog.compressed);
       return;
     }
     this.writeFrame(data, opcode, fin, false, cb);
     if (fin && this.backlog !== null && this.backlog.queue.length !== 0) this.flushQueue();
   }
 
-  /** The codec answered for the frame handed over in sendData(). */
-  private onCompressed(err: Error | null, data?: Buffer): void {
+  /** The codec answered for the frame handed over in sendData(): one Buffer, or several (compressChunks). */
+  private onCompressed(err: Error | null, data?: Buffer | Buffer[], length?: number): void {
     const backlog = this.backlog as Backlog;
     const cb = backlog.pendingCb;
     backlog.pendingCb = undefined;
@@ -295,7 +325,9 @@ export class FrameWriter {
     const opcode = backlog.pendingOpcode;
     const role = this.masked;
     this.masked = backlog.pendingMasked;
-    this.writeFrame(data as Buffer, opcode, backlog.pendingFin, opcode !== Opcode.CONTINUATION, cb);
+    const rsv1 = opcode !== Opcode.CONTINUATION;
+    if (Array.isArray(data)) this.writeChunkFrame(data, length === undefined ? listLength(data) : length, opcode, backlog.pendingFin, rsv1, cb);
+    else this.writeFrame(data as Buffer, opcode, backlog.pendingFin, rsv1, cb);
     this.masked = role;
     this.flushQueue();
   }
@@ -335,6 +367,29 @@ export class FrameWriter {
     this.out.write(frame[0], frame.length === 2 ? frame[1] : null, cb);
   }
 
+  /**
+   * A frame whose payload is `chunks`: unmasked and large, a header then the chunks as they are (no
+   * copy); else one new buffer (small: merged as buildFrame does; a client's: masked into it, never in place).
+   */
+  private writeChunkFrame(chunks: Buffer[], length: number, opcode: number, fin: boolean, rsv1: boolean, cb: WriteCallback | undefined) {
+    const maskKey = this.nextKey();
+    const out = this.out;
+    if (maskKey === null && length > MERGE_LIMIT && out.writeChunks !== undefined) {
+      const header = Buffer.allocUnsafe(headerSize(length, false));
+      writeHeader(header, opcode, fin, rsv1, length, null);
+      out.writeChunks(header, chunks, cb);
+      return;
+    }
+    out.write(buildFrameFromChunks(chunks, length, { opcode, fin, rsv1, maskKey }), null, cb);
+  }
+
+  /** A pre-framed header and its payload buffers (joined only for an output without writeChunks). */
+  private writeList(header: Buffer, list: readonly Buffer[], cb: WriteCallback | undefined): void {
+    const out = this.out;
+    if (out.writeChunks !== undefined) out.writeChunks(header, list, cb);
+    else out.write(Buffer.concat([header, ...list]), null, cb);
+  }
+
   private enqueue(op: Queued): void {
     if (op.kind !== HOLD) {
       op.size = (typeof op.data === 'string' ? Buffer.byteLength(op.data) : op.data.length) + (op.second !== null ? op.second.length : 0);
@@ -368,6 +423,8 @@ export class FrameWriter {
         this.sendData(op.data, op.opcode === Opcode.BINARY, op.fin, op.compress, op.cb);
       } else if (op.kind === CONTROL) {
         this.writeFrame(op.data, op.opcode, true, false, op.cb);
+      } else if (op.list !== null) {
+        this.writeList(op.data as Buffer, op.list, op.cb);
       } else if (op.data.length !== 0 || op.second !== null) {
         this.out.write(op.data as Buffer, op.second, op.cb);
       }
@@ -385,6 +442,13 @@ export class FrameWriter {
   frameSize(length: number): number {
     return headerSize(length, this.masked) + length;
   }
+}
+
+/** Bytes in a list of buffers. */
+function listLength(list: readonly Buffer[]): number {
+  let n = 0;
+  for (let i = 0; i < list.length; i++) n += list[i].length;
+  return n;
 }
 
 export { EMPTY_BUFFER };

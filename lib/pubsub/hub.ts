@@ -9,8 +9,9 @@
  * together on one `process.nextTick`, so several publishes in a tick leave in one writev per socket
  * (a batch that outgrows the socket's high-water mark is flushed at once instead).
  * With `compress`, subscribers whose permessage-deflate resets the server's context after every message
- * (server_no_context_takeover) share ONE deflate per publish; the others get the uncompressed frame
- * (RFC 7692 lets a sender leave any message uncompressed).
+ * (server_no_context_takeover) share ONE deflate per publish and window size; the others get the
+ * uncompressed frame (RFC 7692 lets a sender leave any message uncompressed). A large deflate's frame
+ * is a header and zlib's output chunks, written as they are to every subscriber of that window size.
  *
  * Everything is installed on WebSocket.prototype / WebSocketServer.prototype by a mixin: a connection
  * pays only for its two reserved slots (`_topics`, `_hub`), both null until it subscribes. A hub (the
@@ -18,9 +19,9 @@
  * given a `pubsub` adapter (see `PubSubAdapter`: `MemoryPubSub` in process, `RedisPubSub` across
  * processes) also forwards its publishes there and delivers what other nodes publish.
  */
-import { deflateRaw, deflateRawSync, constants as zlibConstants, type ZlibOptions } from 'zlib';
+import { createDeflateRaw, deflateRawSync, constants as zlibConstants, type ZlibOptions } from 'zlib';
 import { Opcode, ReadyState } from '../protocol/constants';
-import { buildFrame } from '../protocol/frame';
+import { MERGE_LIMIT, buildFrame, buildFrameFromChunks, dropTail, headerSize, writeHeader } from '../protocol/frame';
 import type { WebSocket } from '../websocket';
 import { SendStatus, exceedsLimit } from '../socket/connection-options';
 import { isBlob, toBuffer } from '../util/convert';
@@ -127,6 +128,23 @@ function deflateOptions(bits: number, zlibOptions: ZlibOptions | undefined): Zli
   return { ...zlibOptions, windowBits: bits, finishFlush: zlibConstants.Z_SYNC_FLUSH };
 }
 
+/** Payloads this large are deflated into 64 KiB output buffers (see LARGE_INPUT in deflate/zlib-pipe.ts). */
+const LARGE_INPUT = 256 * 1024;
+const LARGE_CHUNK = 64 * 1024;
+
+/** Whether `chunks` (`length` bytes) end with RFC 7692's 0x00 0x00 0xff 0xff, wherever they are split. */
+function endsWithTrailer(chunks: readonly Buffer[], length: number): boolean {
+  if (length < 4) return false;
+  let want = 3; // index into the trailer, from its end
+  for (let i = chunks.length - 1; i >= 0 && want >= 0; i--) {
+    const chunk = chunks[i];
+    for (let j = chunk.length - 1; j >= 0 && want >= 0; j--, want--) {
+      if (chunk[j] !== (want >= 2 ? 0xff : 0x00)) return false;
+    }
+  }
+  return true;
+}
+
 /** Frames a whole message deflated without context (RFC 7692 §7.2.1) with RSV1 set. */
 function deflatedFrame(out: Buffer, opcode: number): Buffer {
   // §7.2.1: remove the 0x00 0x00 0xff 0xff that the sync flush leaves at the end.
@@ -138,11 +156,15 @@ function deflatedFrame(out: Buffer, opcode: number): Buffer {
 /**
  * One deflate of a large payload for every subscriber sharing a window size: each has reserved its
  * place in its writer's line; when zlib answers, the same frame fills every place (or, should zlib
- * fail, the plain frame: RFC 7692 lets any message go uncompressed).
+ * fail, the plain frame: RFC 7692 lets any message go uncompressed): a header and zlib's output chunks,
+ * not joined, shared by all (server frames are not masked: nothing writes to them).
  */
 class PendingDeflate {
   readonly conns: Conn[] = [];
   readonly tickets: number[] = [];
+  private readonly chunks: Buffer[] = [];
+  private length = 0;
+  private done = false;
 
   constructor(
     private readonly payload: Buffer,
@@ -150,12 +172,48 @@ class PendingDeflate {
   ) {}
 
   start(bits: number, zlibOptions: ZlibOptions | undefined): void {
-    deflateRaw(this.payload, deflateOptions(bits, zlibOptions), (err, out) => {
-      const frame = err
-        ? buildFrame(this.payload, { opcode: this.opcode, fin: true, rsv1: false, maskKey: null, merge: true })[0]
-        : deflatedFrame(out, this.opcode);
-      for (let i = 0; i < this.conns.length; i++) this.conns[i].fulfilRaw(this.tickets[i], frame);
+    const options = deflateOptions(bits, zlibOptions);
+    if (this.payload.length >= LARGE_INPUT && options.chunkSize === undefined && options.level !== 0) {
+      options.chunkSize = LARGE_CHUNK;
+    }
+    // As zlib.deflateRaw (end() with a finishing sync flush: the same bytes), without its concat.
+    const stream = createDeflateRaw(options);
+    stream.on('data', (chunk: Buffer) => {
+      this.chunks.push(chunk);
+      this.length += chunk.length;
     });
+    stream.on('error', (err: Error) => this.finish(err));
+    stream.on('end', () => {
+      stream.close();
+      this.finish(null);
+    });
+    stream.end(this.payload);
+  }
+
+  private finish(err: Error | null): void {
+    if (this.done) return;
+    this.done = true;
+    const chunks = this.chunks;
+    let length = this.length;
+    let header: Buffer;
+    let frame: Buffer | null = null;
+    const o = { opcode: this.opcode, fin: true, rsv1: true, maskKey: null };
+    if (err !== null) {
+      frame = header = buildFrame(this.payload, { ...o, rsv1: false, merge: true })[0];
+    } else {
+      // §7.2.1: remove the 0x00 0x00 0xff 0xff the sync flush leaves at the end (it may straddle chunks).
+      if (endsWithTrailer(chunks, length)) length = dropTail(chunks, length, 4);
+      if (length <= MERGE_LIMIT) {
+        frame = header = buildFrameFromChunks(chunks, length, o);
+      } else {
+        header = Buffer.allocUnsafe(headerSize(length, false));
+        writeHeader(header, this.opcode, true, true, length, null);
+      }
+    }
+    for (let i = 0; i < this.conns.length; i++) {
+      if (frame !== null) this.conns[i].fulfilRaw(this.tickets[i], frame);
+      else this.conns[i].fulfilRawChunks(this.tickets[i], header, chunks);
+    }
   }
 }
 

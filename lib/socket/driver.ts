@@ -314,6 +314,17 @@ export class Driver implements Sink, TransportOwner {
     else writePair(this.socket, first, second, cb);
   }
 
+  /** @internal A header and payload buffers (zlib's chunks), corked into one writev; `cb` with the last. */
+  writeChunks(header: Buffer, chunks: readonly Buffer[], cb: WriteCallback | undefined): void {
+    const wire = this.wire;
+    wire.cork();
+    this.write(header, null, undefined);
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) this.write(chunks[i], null, undefined);
+    this.write(chunks[last], null, cb);
+    wire.uncork();
+  }
+
   /** @internal The core holds no more input back: read again (unless the user paused). */
   onDrain(): void {
     this.inputHeld = false;
