@@ -19,9 +19,12 @@ need_pkg musl-gcc musl-tools
 node scripts/check-addon.js prebuilds/linux-x64/weft.glibc.node
 
 arm_node=$(bash scripts/with-node.sh --arch arm64 20)
-# The arm64 node binary is linked against glibc: qemu finds it in Debian's arm64 sysroot
-# (libc6-arm64-cross, which gcc-aarch64-linux-gnu also brings).
+# The arm64 node binary is linked against glibc, libstdc++ and libgcc_s: qemu finds them in Debian's
+# arm64 sysroot, /usr/aarch64-linux-gnu (libc6-, libstdc++6- and libgcc-s1-arm64-cross; a bare
+# libc6-arm64-cross, or gcc-aarch64-linux-gnu without g++, leaves node unable to start).
 need_pkg /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 libc6-arm64-cross
+need_pkg /usr/aarch64-linux-gnu/lib/libgcc_s.so.1 libgcc-s1-arm64-cross
+need_pkg /usr/aarch64-linux-gnu/lib/libstdc++.so.6 libstdc++6-arm64-cross
 for libc in glibc musl; do
   qemu-aarch64 -L /usr/aarch64-linux-gnu "$arm_node" scripts/check-addon.js "prebuilds/linux-arm64/weft.$libc.node"
 done
