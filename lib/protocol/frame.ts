@@ -4,7 +4,7 @@
  */
 import { randomFillSync } from 'crypto';
 import { EMPTY_BUFFER } from './constants';
-import { mask as maskInto } from '../util/buffer';
+import { maskFrame as maskInto, maskInPlace } from '../util/buffer';
 
 /** Fills `key` (4 bytes) with a mask key, synchronously. ws's `generateMask` option has this shape. */
 export type MaskGenerator = (key: Buffer) => void;
@@ -169,7 +169,7 @@ export function buildTextFrame(text: string, byteLength: number, o: BuildOptions
   writeHeader(frame, o.opcode, o.fin, o.rsv1, byteLength, o.maskKey);
   if (byteLength !== 0) {
     frame.write(text, hsize, byteLength, 'utf8');
-    if (masked) maskInto(frame.subarray(hsize), o.maskKey as Buffer, frame, hsize, byteLength);
+    if (masked) maskInPlace(frame, o.maskKey as Buffer, hsize, byteLength);
   }
   return frame;
 }

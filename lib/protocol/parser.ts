@@ -15,7 +15,7 @@ import {
 } from './constants';
 import { violation, type WsError } from './errors';
 import type { Codec } from './codec';
-import { isValidUTF8, mask as maskInto, unmask } from '../util/buffer';
+import { isValidUTF8, maskFrame as maskInto, unmaskFrame as unmask } from '../util/buffer';
 import { Utf8Validator } from '../util/utf8';
 import { keyAt } from './frame';
 import { ParserLimits, type ParserHandler, type ParserOptions } from './parser-options';

@@ -88,8 +88,11 @@ export function unmask(buffer: Uint8Array, mask: Uint8Array): void {
   maskBytes(buffer, mask, buffer, 0, buffer.length);
 }
 
-/** The masking loop proper, arguments already checked. */
-function maskBytes(source: Uint8Array, mask: Uint8Array, output: Uint8Array, offset: number, length: number): void {
+/**
+ * The masking loop proper, arguments already checked (by `mask`/`unmask`, or by construction: the
+ * dispatchers' `maskFrame`/`unmaskFrame` for buffers and ranges the protocol core made itself).
+ */
+export function maskBytes(source: Uint8Array, mask: Uint8Array, output: Uint8Array, offset: number, length: number): void {
   let i = 0;
   // byteOffset is read only for large inputs: each read costs ~8 ns, as much as masking 8 bytes.
   if (length >= WORD_PATH_MIN) i = maskWords(source, mask, output, offset, length);

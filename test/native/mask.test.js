@@ -244,7 +244,11 @@ function describeMaskArgErrors(impl) {
 
 describe('mask/unmask property: the addon equals the fallback and the reference (seeded)', () => {
   const { implementations: impls } = buffer;
-  const candidates = [['dispatcher', { mask: buffer.mask, unmask: buffer.unmask }]];
+  const candidates = [
+    ['dispatcher', { mask: buffer.mask, unmask: buffer.unmask }],
+    // What the protocol core calls: the same dispatch without argument checks on the small-input path.
+    ['core entry points (maskFrame/unmaskFrame)', { mask: buffer.maskFrame, unmask: buffer.unmaskFrame }],
+  ];
   if (impls.weft && impls.weft.mask) candidates.push(['weft addon', impls.weft]);
   for (const seed of [0x5eed, 0xbadc0de, 20240601]) {
     it(`random lengths, offsets and masks (seed ${seed})`, () => {
@@ -270,6 +274,14 @@ describe('mask/unmask property: the addon equals the fallback and the reference 
           const inPlace = Buffer.from(src);
           impl.unmask(inPlace, key);
           if (!inPlace.equals(want)) assert.fail(`${name} unmask differs: seed ${seed} iter ${iter} len ${len}`);
+        }
+        // maskInPlace: a range inside a larger buffer, masked where it is; the bytes around it untouched.
+        const frame = placed(offset + len + 3, outOff, 0x5c).view;
+        src.copy(frame, offset);
+        buffer.maskInPlace(frame, key, offset, len);
+        if (!frame.subarray(offset, offset + len).equals(want)) assert.fail(`maskInPlace differs: seed ${seed} iter ${iter} len ${len}`);
+        for (const i of [...Array(offset).keys(), offset + len, offset + len + 1, offset + len + 2]) {
+          if (frame[i] !== 0x5c) assert.fail(`maskInPlace wrote outside its range at ${i}: seed ${seed} iter ${iter} len ${len}`);
         }
       }
     });
