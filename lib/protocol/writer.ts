@@ -44,6 +44,18 @@ export interface WriterOptions {
 /** One mask key buffer for every writer: frames are built synchronously, one at a time. */
 const KEY = Buffer.alloc(4);
 
+/** `custom` fills a key of its own (zeros at first), copied into KEY. */
+function ownKeyGenerator(custom: MaskGenerator): MaskGenerator {
+  const own = Buffer.alloc(4);
+  return (key: Buffer): void => {
+    custom(own);
+    key[0] = own[0];
+    key[1] = own[1];
+    key[2] = own[2];
+    key[3] = own[3];
+  };
+}
+
 // Kinds of queued operations.
 const DATA = 0;
 const CONTROL = 1;
@@ -121,7 +133,9 @@ export class FrameWriter {
   constructor(out: FrameOutput, options: WriterOptions) {
     this.out = out;
     this.masked = options.mask;
-    this.generateMask = options.generateMask || randomMask;
+    const custom = options.generateMask;
+    // As ws: a custom generator fills a key of the writer's own, not another connection's last key.
+    this.generateMask = custom ? ownKeyGenerator(custom) : randomMask;
     this.codec = options.codec || null;
     this.fragmenting = false;
     this.compressing = false;

@@ -297,3 +297,47 @@ describe('client: protocols argument vs options.protocols (ws 8.22+)', () => {
     assert.strictEqual(await offered([], { protocols: ['y'] }), undefined);
   });
 });
+
+describe('client: generateMask (ws 8.x: a key buffer of the connection\'s own)', () => {
+  const WS = require('ws');
+  let wss;
+  before((done) => { wss = new WS.WebSocketServer({ port: 0, host: '127.0.0.1' }, done); });
+  after((done) => wss.close(done));
+
+  /** Opens a client with `options`, sends `messages`, and returns the raw frames' mask keys as the server read them. */
+  async function maskKeys(options, messages) {
+    const keys = new Promise((resolve) => {
+      wss.once('connection', (peer) => {
+        const raw = [];
+        peer._socket.prependListener('data', (chunk) => raw.push(chunk));
+        let n = 0;
+        peer.on('message', () => {
+          if (++n < messages.length) return;
+          // Each frame: 2 header bytes (payloads < 126 B), the 4-byte key, the payload.
+          const bytes = Buffer.concat(raw);
+          const found = [];
+          for (let off = 0; off < bytes.length; off += 6 + (bytes[off + 1] & 0x7f)) found.push(bytes.subarray(off + 2, off + 6).toString('hex'));
+          peer.close();
+          resolve(found);
+        });
+      });
+    });
+    const ws = new WebSocket(`ws://127.0.0.1:${wss.address().port}`, options);
+    ws.on('open', () => { for (const m of messages) ws.send(m); });
+    const [closeCode] = await once(ws, 'close');
+    assert.strictEqual(closeCode, 1005);
+    return keys;
+  }
+
+  it('a generator that writes nothing leaves the key at zeros, whatever other connections used', async () => {
+    // A connection with random keys first: its key must not leak into the next one's frames.
+    const random = await maskKeys({}, ['a', 'b']);
+    assert.ok(random.some((k) => k !== '00000000'), `random keys ${random}`);
+    assert.deepStrictEqual(await maskKeys({ generateMask() {} }, ['foo']), ['00000000']);
+  });
+
+  it('the key is kept from frame to frame: a generator may change part of it', async () => {
+    const keys = await maskKeys({ generateMask: (key) => { key[3]++; } }, ['x', 'y', 'z']);
+    assert.deepStrictEqual(keys, ['00000001', '00000002', '00000003']);
+  });
+});
