@@ -63,26 +63,22 @@ export function unmask(buffer: Buffer, mask: Buffer): void {
   else bigUnmask(buffer, mask);
 }
 
-/*
- * The protocol core's own calls: `mask`/`unmask` for buffers and ranges it made itself, so valid by
- * construction. Small inputs skip the argument checks, which cost twice the masking itself at 32 B
- * (reading two buffers' `.buffer` for the overlap check is ~30 ns); large ones go to the addon as
- * above, which checks in C for nothing measurable.
- */
+// The core's own calls (its buffers, its ranges): no argument checks on the small path, where they cost
+// twice the masking.
 
-/** `mask()` for the core's frames: arguments known valid. */
+/** `mask()` for the core's frames. */
 export function maskFrame(source: Buffer, mask: Buffer, output: Buffer, offset: number, length: number): void {
   if (length < MASK_NATIVE_MIN) fallback.maskBytes(source, mask, output, offset, length);
   else bigMask(source, mask, output, offset, length);
 }
 
-/** `unmask()` for the core's frames: arguments known valid. */
+/** `unmask()` for the core's frames. */
 export function unmaskFrame(buffer: Buffer, mask: Buffer): void {
   if (buffer.length < UNMASK_NATIVE_MIN) fallback.maskBytes(buffer, mask, buffer, 0, buffer.length);
   else bigUnmask(buffer, mask);
 }
 
-/** Masks `buffer[start, start + length)` in place (a client's text frame, encoded where it is sent). */
+/** Masks `buffer[start, start + length)` in place. */
 export function maskInPlace(buffer: Buffer, mask: Buffer, start: number, length: number): void {
   if (length < UNMASK_NATIVE_MIN) {
     for (let i = 0; i < length; i++) buffer[start + i] ^= mask[i & 3];
