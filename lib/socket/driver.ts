@@ -223,6 +223,11 @@ export class Driver implements Sink, TransportOwner {
     if (!this.inputHeld) this.wire.resume();
   }
 
+  /** @internal TransportOwner: the user paused, or the core holds input back (the shell's isPaused()). */
+  isInputPaused(): boolean {
+    return this.host._paused || this.inputHeld;
+  }
+
   /** @internal 'native' transport: bytes read while paused, not yet handed to the core. */
   get pausedBytes(): number {
     return this.native === null ? 0 : this.native.pausedBytes;

@@ -87,7 +87,7 @@ interface StreamHandle {
 /** What a net.Socket carries that this module reads (private fields). */
 interface SocketInternals {
   _handle: StreamHandle | null;
-  _readableState: { length: number; ended: boolean; endEmitted: boolean; decoder: unknown; objectMode: boolean };
+  _readableState: { length: number; ended: boolean; endEmitted: boolean; decoder: unknown; objectMode: boolean; flowing: boolean | null };
   _writableState: { length: number; ended: boolean; highWaterMark: number };
   [kTransport]?: TcpTransport;
 }
@@ -221,6 +221,11 @@ export interface TransportOwner {
    * size (at most BULK_READ_MAX) that is handed over as the chunk instead of being copied.
    */
   bulkReadSize?(): number;
+  /**
+   * Optional: whether the owner holds input back (the user paused, or the core is not taking input) while
+   * the transport may still be reading on. The shell's `isPaused()` reports it, as a paused net.Socket would.
+   */
+  isInputPaused?(): boolean;
 }
 
 export interface AdoptOptions {
@@ -450,7 +455,10 @@ export class TcpTransport {
     this.flags = on ? this.flags | F_NEED_DRAIN : this.flags & ~F_NEED_DRAIN;
   }
 
-  /** Someone listens for 'data' on the shell: each read is emitted there too. */
+  /**
+   * Someone listens for 'data' on the shell: each read is emitted there, and the owner hears it from a
+   * listener of the shell's own (shellData), in the place a library's listener on a net.Socket would have.
+   */
   get tapData(): boolean {
     return (this.flags & F_TAP_DATA) !== 0;
   }
@@ -599,6 +607,35 @@ export class TcpTransport {
     return this.paused;
   }
 
+  /**
+   * Bytes handed to the shell (`socket.push()`/`socket.unshift()`): delivered as if read from the handle —
+   * now when started (the owner holds them if it is paused), else with the head at `start()`.
+   */
+  inject(chunk: Buffer): void {
+    if (this.state !== OPEN || chunk.length === 0) return;
+    if (this.started) {
+      this.received(chunk);
+      return;
+    }
+    const head = this.head;
+    this.head = head === null ? chunk : Buffer.concat([head, chunk]);
+  }
+
+  /** The shell's `push(null)`: the input ends here, as if the peer's FIN had been read (no more reads). */
+  injectEnd(): void {
+    if (this.state !== OPEN || this.readEnded) return;
+    if (this.reading) {
+      this.reading = false;
+      this.handle.readStop();
+    }
+    if (this.started) {
+      this.eof();
+      return;
+    }
+    const r = rareOf(this);
+    if (r.earlyStatus === 0) r.earlyStatus = UV_EOF;
+  }
+
   // --- writing ---
 
   /**
@@ -728,10 +765,8 @@ export class TcpTransport {
     // Replies made while this chunk is handled leave together, in one writev, when it is done.
     this.corked++;
     try {
-      owner.onTransportData(chunk);
-      if (this.tapData && this.state === OPEN) {
-        this.socket.emit('data', this.readMode === 'view' ? Buffer.from(chunk) : chunk);
-      }
+      if (this.tapData) this.socket.emit('data', this.readMode === 'view' ? Buffer.from(chunk) : chunk);
+      else owner.onTransportData(chunk);
     } finally {
       // (The owner may have uncorked fully meanwhile, to hand its writes over at once.)
       if (this.corked > 0 && --this.corked === 0) this.flush();
@@ -1270,6 +1305,64 @@ const DetachedSocketProto: Record<string, unknown> = Object.create(SocketProto, 
     },
     configurable: true,
   },
+  // Pausing belongs to the transport (and its owner): Readable's own flags would say nothing about reads.
+  isPaused: {
+    value(this: Shell): boolean {
+      const t = transportOfShell(this);
+      if (t === undefined) return (SocketProto.isPaused as () => boolean).call(this);
+      const o = t.owner;
+      return t.isPaused || (o !== null && o.isInputPaused !== undefined && o.isInputPaused());
+    },
+    writable: true,
+    configurable: true,
+  },
+  pause: {
+    value(this: Shell): Shell {
+      const t = transportOfShell(this);
+      if (t !== undefined) t.pause();
+      return (SocketProto.pause as () => Shell).call(this);
+    },
+    writable: true,
+    configurable: true,
+  },
+  resume: {
+    value(this: Shell): Shell {
+      const t = transportOfShell(this);
+      // Only an explicit pause of the shell is undone: Readable's on('data') calls resume() too, and must
+      // not restart a transport its owner paused.
+      if (t !== undefined && this._readableState.flowing === false) t.resume();
+      return (SocketProto.resume as () => Shell).call(this);
+    },
+    writable: true,
+    configurable: true,
+  },
+  // Bytes pushed into the shell (a test hack in ws's suite; proxies that unshift a head) reach the owner.
+  push: {
+    value(this: Shell, chunk: Buffer | string | null, encoding?: BufferEncoding): boolean {
+      const t = transportOfShell(this);
+      if (t === undefined || t.state !== OPEN) return (SocketProto.push as (c: unknown, e?: BufferEncoding) => boolean).call(this, chunk, encoding);
+      if (chunk === null) {
+        t.injectEnd();
+        return false;
+      }
+      t.inject(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk);
+      return true;
+    },
+    writable: true,
+    configurable: true,
+  },
+  unshift: {
+    value(this: Shell, chunk: Buffer | string | null, encoding?: BufferEncoding): void {
+      const t = transportOfShell(this);
+      if (t === undefined || t.state !== OPEN || chunk === null) {
+        (SocketProto.unshift as (c: unknown, e?: BufferEncoding) => void).call(this, chunk, encoding);
+        return;
+      }
+      t.inject(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk);
+    },
+    writable: true,
+    configurable: true,
+  },
   on: { value: shellOn, writable: true, configurable: true },
   addListener: { value: shellOn, writable: true, configurable: true },
   prependListener: {
@@ -1287,11 +1380,23 @@ function shellOn(this: Shell, event: string | symbol, listener: (...args: unknow
   return (SocketProto.on as (e: string | symbol, l: unknown) => Shell).call(this, event, listener);
 }
 
-/** A 'data' listener on the shell gets every read too (as it would on a net.Socket). */
+/**
+ * A 'data' listener on the shell gets every read too, as on a net.Socket, in its place among the
+ * listeners: with the first one, the owner's own listener (shellData) goes in first, standing where the
+ * library's listener on its socket would stand — prepended listeners run before it, added ones after.
+ */
 function tapIfData(s: Shell, event: string | symbol): void {
   if (event !== 'data') return;
   const t = transportOfShell(s);
-  if (t !== undefined) t.tapData = true;
+  if (t === undefined || t.tapData) return;
+  t.tapData = true;
+  (SocketProto.on as (e: string, l: unknown) => Shell).call(s, 'data', shellData);
+}
+
+/** The owner's place among the shell's 'data' listeners, once someone else listens too. */
+function shellData(this: Shell, chunk: Buffer): void {
+  const t = transportOfShell(this);
+  if (t !== undefined && t.state === OPEN && t.owner !== null) t.owner.onTransportData(chunk);
 }
 
 // --- adoption ------------------------------------------------------------------------------------------------
