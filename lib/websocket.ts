@@ -412,10 +412,15 @@ export class WebSocket extends EventEmitter {
     leaveTopics(this);
     // (With a Connection, it is CLOSED already: the driver closed it before calling here.)
     if (this._driver === null) this._handshakeState = ReadyState.CLOSED;
-    const pmd = this._exts === null ? undefined : (this._exts['permessage-deflate'] as { cleanup(): void } | undefined);
-    if (pmd !== undefined) pmd.cleanup();
+    this._releaseCodecs();
     if (this._heartbeat !== null) this._heartbeat.delete(this);
     this.emit('close', this._closeCode, this._closeMessage);
+  }
+
+  /** @internal Releases the zlib contexts (once; the driver calls it before the connection turns CLOSED). */
+  _releaseCodecs(): void {
+    const pmd = this._exts === null ? undefined : (this._exts['permessage-deflate'] as { cleanup(): void } | undefined);
+    if (pmd !== undefined) pmd.cleanup();
   }
 
   /** @internal Delivers a data message with ws's binaryType conversion (text is a Buffer, always). */

@@ -25,4 +25,9 @@ export class SenderCompat {
   get _bufferedBytes(): number {
     return this.driver.conn.queuedBytes;
   }
+
+  /** ws's Sender state: 0 (DEFAULT), 1 (DEFLATING: a message is being compressed), 2 (GET_BLOB_DATA). */
+  get _state(): number {
+    return this.driver.conn.sendWaitState;
+  }
 }

@@ -5,7 +5,7 @@
  * plain fields in weft too (`_binaryType`, `_socket`, ...) live on the WebSocket itself.
  */
 import { EventEmitter } from 'events';
-import type { Driver } from '../socket/driver';
+import { kReceiverShape, type Driver } from '../socket/driver';
 
 /** What a client's handshake remembers across redirects (client.ts keeps it as `_handshakeChain`). */
 interface RedirectChain {
@@ -24,11 +24,11 @@ interface Host {
   [kReceiverShape]?: ReceiverShape;
 }
 
-const kReceiverShape = Symbol('weft-receiver-shape');
 
 /**
  * ws's `_receiver` as integrations see it: an EventEmitter with ws's option fields, read from the live
- * connection. weft parses frames in its core and emits on the WebSocket, so nothing is emitted here.
+ * connection. weft parses frames in its core and emits on the WebSocket; of ws's receiver events only
+ * `'conclude'` (the peer's close frame: code, reason) is emitted here, after the WebSocket has answered it.
  */
 export class ReceiverShape extends EventEmitter {
   private readonly ws: Host;
@@ -74,6 +74,11 @@ export class ReceiverShape extends EventEmitter {
 
   get _skipUTF8Validation(): boolean {
     return this.driver.conn.receiveState().skipUTF8Validation;
+  }
+
+  /** ws's Receiver state: 5 while an inflate is pending, 6 while an event is deferred, 4 in a payload, else 0. */
+  get _state(): number {
+    return this.driver.conn.receiveState().step;
   }
 
   /** Payload bytes of the message being received so far. */

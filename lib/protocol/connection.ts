@@ -202,6 +202,11 @@ export class Connection {
     return this.writer.queuedBytes;
   }
 
+  /** What the writer waits for (see FrameWriter.waitState). */
+  get sendWaitState(): number {
+    return this.writer.waitState;
+  }
+
   /** A fragmented message is being sent (its last frame is not written yet): a raw frame must wait. */
   get sendingFragments(): boolean {
     return this.writer.inMessage;

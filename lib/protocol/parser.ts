@@ -85,6 +85,12 @@ export interface ReceiveState {
   readonly skipUTF8Validation: boolean;
   /** Payload bytes of the message being received so far. */
   readonly messageBytes: number;
+  /**
+   * Where parsing stands, in ws's Receiver `_state` numbers: 5 an inflate is pending, 6 an event is
+   * deferred (allowSynchronousEvents: false), 4 inside a frame's payload, 0 between frames (weft reads a
+   * header in one step: ws's 1–3 never show).
+   */
+  readonly step: number;
 }
 
 /**
@@ -192,6 +198,7 @@ export class FrameParser {
       maxBufferedChunks: this.maxBufferedChunks,
       skipUTF8Validation: this.skipUTF8,
       messageBytes: this.msgBytes,
+      step: (this.flags & INFLATING) !== 0 ? 5 : (this.flags & SUSPENDED) !== 0 ? 6 : this.state === PAYLOAD ? 4 : 0,
     };
   }
 

@@ -144,6 +144,16 @@ export class FrameWriter {
     this.backlog = null;
   }
 
+  /**
+   * What the writer waits for, in ws's Sender terms (`_sender._state`): 0 nothing, 1 the codec (a message
+   * being compressed), 2 a reserved place (a Blob being read, a frame compressed elsewhere).
+   */
+  get waitState(): number {
+    if (!this.busy) return 0;
+    const backlog = this.backlog;
+    return backlog !== null && backlog.activeHold !== 0 ? 2 : 1;
+  }
+
   private makeBacklog(): Backlog {
     if (this.backlog === null) this.backlog = new Backlog();
     return this.backlog;

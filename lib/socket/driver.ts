@@ -18,6 +18,12 @@ import { ReadyState } from '../protocol/constants';
 export const kDriver = Symbol('weft-driver');
 
 /**
+ * Where a WebSocket keeps ws's `_receiver` shape once code has read it (compat/websocket-state.ts): the
+ * driver emits ws's receiver events there that code listens for (`'conclude'`).
+ */
+export const kReceiverShape = Symbol('weft-receiver-shape');
+
+/**
  * What the driver needs from the face above it (the WebSocket class implements this): settings it reads,
  * and the face's own verbs. The connection's state is the Connection's; the driver writes nothing here.
  */
@@ -31,6 +37,11 @@ export interface DriverHost {
   _emitError(err: Error): void;
   emit(event: string | symbol, ...args: unknown[]): boolean;
   emitClose(): void;
+  /**
+   * Releases the zlib contexts: compressions still pending fail now, their callbacks called while the
+   * connection is still CLOSING (as ws's cleanup runs before its readyState turns CLOSED).
+   */
+  _releaseCodecs(): void;
   terminate(): void;
 }
 
@@ -295,10 +306,14 @@ export class Driver implements Sink, TransportOwner {
   }
 
   /** @internal */
-  onClose(): void {
+  onClose(code: number, reason: Buffer): void {
     // The peer's close frame: stop reading data, but keep the socket flowing so its 'end' arrives.
     this.stopReading();
     this.startCloseTimer();
+    // ws's receiver emits 'conclude' here; its WebSocket's own listener (the close reply, CLOSING) runs
+    // first, as ours already has. Only where code has read `ws._receiver` (the shape exists).
+    const shape = (this.host as { [kReceiverShape]?: { emit(e: string, ...a: unknown[]): boolean } })[kReceiverShape];
+    if (shape !== undefined) shape.emit('conclude', code, reason);
   }
 
   /** @internal */
@@ -572,6 +587,7 @@ function socketOnClose(this: SocketWithDriver): void {
 
 /** The socket is closed and every byte it delivered has been processed: emit 'close'. */
 function closed(driver: Driver): void {
+  driver.host._releaseCodecs();
   driver.conn.closed();
   driver.socket[kDriver] = undefined;
   if (driver.closeTimer !== null) {

@@ -134,4 +134,64 @@ describe('compat: WebSocket semi-private members (ws 8.23 differential)', () => 
     await once(server, 'close');
     wss.close();
   });
+
+  it("ws._receiver emits 'conclude' for the peer's close frame, after the WebSocket has answered it (as ws)", async () => {
+    async function concluded(lib, closeArgs) {
+      const wss = new lib.WebSocketServer({ port: 0 });
+      await once(wss, 'listening');
+      const client = new lib.WebSocket(`ws://127.0.0.1:${wss.address().port}/`);
+      const [[server]] = await Promise.all([once(wss, 'connection'), once(client, 'open')]);
+      const log = [];
+      client._receiver.on('conclude', (code, reason) => {
+        log.push(['conclude', code, Buffer.isBuffer(reason) ? `buf:${reason}` : reason, client.readyState, client._closeFrameReceived, client._closeFrameSent]);
+        client.send('late', (err) => log.push(['send', err && err.message]));
+      });
+      server.close(...closeArgs);
+      const [code] = await once(client, 'close');
+      log.push(['close', code]);
+      await new Promise((resolve) => wss.close(resolve));
+      return log;
+    }
+    for (const args of [[4001, 'bye'], []]) {
+      const theirs = await concluded(ws, args);
+      const mine = await concluded(weft, args);
+      assert.deepStrictEqual(mine, theirs, JSON.stringify(args));
+      assert.strictEqual(mine[0][0], 'conclude');
+    }
+  });
+
+  it("_receiver._state and _sender._state show an inflate and a deflate in flight; terminate() fails a pending send while CLOSING (as ws)", async () => {
+    async function states(lib) {
+      const wss = new lib.WebSocketServer({ port: 0, perMessageDeflate: { threshold: 0 } });
+      await once(wss, 'listening');
+      const client = new lib.WebSocket(`ws://127.0.0.1:${wss.address().port}/`, { perMessageDeflate: { threshold: 0 } });
+      const [[server]] = await Promise.all([once(wss, 'connection'), once(client, 'open')]);
+      const log = [['open', client._receiver._state, client._sender._state]];
+      // After the library's own 'data' listener: the compressed message is with zlib (ws: INFLATING, 5).
+      // (Inside 'message' ws still says 5, weft already 0: not compared.)
+      client._socket.on('data', () => log.push(['read', client._receiver._state]));
+      const got = once(client, 'message');
+      server.send('one');
+      await got;
+      log.push(['idle', client._receiver._state, client._sender._state]);
+      client.send('hi', (err) => log.push(['send callback', client.readyState, err && err.message]));
+      log.push(['deflating', client._sender._state]);
+      client.terminate();
+      await once(client, 'close');
+      log.push(['closed', client.readyState]);
+      await new Promise((resolve) => wss.close(resolve));
+      return log;
+    }
+    const theirs = await states(ws);
+    const mine = await states(weft);
+    assert.deepStrictEqual(mine, theirs);
+    assert.deepStrictEqual(mine, [
+      ['open', 0, 0],
+      ['read', 5],
+      ['idle', 0, 0],
+      ['deflating', 1],
+      ['send callback', 2, 'The socket was closed while data was being compressed'],
+      ['closed', 3],
+    ]);
+  });
 });
