@@ -135,6 +135,15 @@ export class Sender {
     writePair(this._socket, first, second, cb);
   }
 
+  /** @internal As ws's Sender writes an unmasked frame: the header, then the payload as given (corked). */
+  writeSplit(header: Buffer, payload: Buffer | string, cb?: WriteCallback): void {
+    const socket = this._socket;
+    socket.cork();
+    socket.write(header);
+    socket.write(payload, cb);
+    socket.uncork();
+  }
+
   /** @internal A header and payload buffers, corked into one writev. */
   writeChunks(header: Buffer, chunks: readonly Buffer[], cb?: WriteCallback): void {
     const socket = this._socket;
@@ -160,8 +169,10 @@ export class Sender {
       return;
     }
     // As ws: no default payload here (undefined throws Buffer.from's TypeError); the WebSocket passes one.
-    const payload = typeof data === 'string' ? Buffer.from(data) : toBuffer(data);
-    if (payload.length > MAX_CONTROL_PAYLOAD) throw new RangeError('The data size must not be greater than 125 bytes');
+    // (A string goes to the writer as it is: unmasked, ws writes it after the header without encoding it.)
+    const payload = typeof data === 'string' ? data : toBuffer(data);
+    const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    if (size > MAX_CONTROL_PAYLOAD) throw new RangeError('The data size must not be greater than 125 bytes');
     writer.masked = !!mask;
     writer.sendControl(opcode, payload, cb);
   }

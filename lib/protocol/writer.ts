@@ -29,6 +29,11 @@ export interface FrameOutput {
   writeChunks?(header: Buffer, chunks: readonly Buffer[], cb: WriteCallback | undefined): void;
   /** Whether the output is gone for good (a destroyed socket): a compression that ends then fails. */
   isClosed?(): boolean;
+  /**
+   * Optional, for ws's Sender class only: every unmasked frame with a payload goes out as its header and
+   * then the payload as given (a string stays a string), two writes, as ws's Sender writes them.
+   */
+  writeSplit?(header: Buffer, payload: Buffer | string, cb: WriteCallback | undefined): void;
 }
 
 /** Options of the writer. */
@@ -357,7 +362,7 @@ export class FrameWriter {
   }
 
   /** Sends a ping, pong or close frame (payload ≤ 125 bytes, checked by the caller). */
-  sendControl(opcode: number, payload: Buffer, cb?: WriteCallback): void {
+  sendControl(opcode: number, payload: Buffer | string, cb?: WriteCallback): void {
     if (this.busy) {
       this.enqueue(new Queued(CONTROL, payload, null, opcode, true, false, cb));
       return;
@@ -378,6 +383,10 @@ export class FrameWriter {
 
   private writeFrame(data: Buffer | string, opcode: number, fin: boolean, rsv1: boolean, cb: WriteCallback | undefined) {
     const maskKey = this.nextKey();
+    if (maskKey === null && this.out.writeSplit !== undefined) {
+      this.writeSplitFrame(data, typeof data === 'string' ? Buffer.byteLength(data) : data.length, opcode, fin, rsv1, cb);
+      return;
+    }
     if (typeof data === 'string') {
       const length = Buffer.byteLength(data);
       if (length <= MERGE_LIMIT || maskKey !== null) {
@@ -398,6 +407,11 @@ export class FrameWriter {
   private writeChunkFrame(chunks: Buffer[], length: number, opcode: number, fin: boolean, rsv1: boolean, cb: WriteCallback | undefined) {
     const maskKey = this.nextKey();
     const out = this.out;
+    // (A large output split over zlib's chunks still leaves as they are, below: no multi-MiB join.)
+    if (maskKey === null && out.writeSplit !== undefined && (chunks.length === 1 || length <= MERGE_LIMIT)) {
+      this.writeSplitFrame(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length), length, opcode, fin, rsv1, cb);
+      return;
+    }
     if (maskKey === null && length > MERGE_LIMIT && out.writeChunks !== undefined) {
       const header = Buffer.allocUnsafe(headerSize(length, false));
       writeHeader(header, opcode, fin, rsv1, length, null);
@@ -405,6 +419,15 @@ export class FrameWriter {
       return;
     }
     out.write(buildFrameFromChunks(chunks, length, { opcode, fin, rsv1, maskKey }), null, cb);
+  }
+
+  /** An unmasked frame for an output that takes the header and the payload apart (see FrameOutput.writeSplit). */
+  private writeSplitFrame(payload: Buffer | string, length: number, opcode: number, fin: boolean, rsv1: boolean, cb: WriteCallback | undefined) {
+    const header = Buffer.allocUnsafe(headerSize(length, false));
+    writeHeader(header, opcode, fin, rsv1, length, null);
+    const out = this.out;
+    if (length === 0) out.write(header, null, cb);
+    else (out.writeSplit as NonNullable<FrameOutput['writeSplit']>)(header, payload, cb);
   }
 
   /** A pre-framed header and its payload buffers (joined only for an output without writeChunks). */

@@ -35,9 +35,18 @@ function deflateFor(lib, isServer, options, params) {
  * records its call. Resolves with the bytes the peer read and the callbacks' order, once every callback
  * made has run; `error` holds what the script threw.
  */
-async function run(lib, { role = 'client', deflate, params, generateMask = fixedMask } = {}, script) {
+async function run(lib, { role = 'client', deflate, params, generateMask = fixedMask, writes } = {}, script) {
   const { client, peer } = await socketPair();
   const received = [];
+  // `writes`: also record how the Sender cuts its output into socket.write() calls (kind and size).
+  const cuts = [];
+  if (writes) {
+    const write = client.write;
+    client.write = function (chunk, ...rest) {
+      cuts.push(typeof chunk === 'string' ? `string ${chunk}` : `buffer ${chunk.length}`);
+      return write.call(this, chunk, ...rest);
+    };
+  }
   peer.on('data', (chunk) => received.push(chunk));
   const extensions = deflate ? deflateFor(lib, role === 'server', deflate, params) : undefined;
   const sender = new lib.Sender(client, extensions, generateMask);
@@ -63,7 +72,7 @@ async function run(lib, { role = 'client', deflate, params, generateMask = fixed
   peer.destroy();
   // Release the zlib streams (weft pools them process-wide), as a WebSocket does on close.
   if (extensions) extensions['permessage-deflate'].cleanup();
-  return { bytes: Buffer.concat(received).toString('hex'), calls, error };
+  return { bytes: Buffer.concat(received).toString('hex'), calls, error, ...(writes ? { cuts } : {}) };
 }
 
 async function same(setup, script) {
@@ -281,6 +290,23 @@ describe('compat: Sender (ws 8.23 differential)', () => {
       assert.deepStrictEqual(got, [['hello', false], ['ping', 'p'], ['bin', true]]);
       client.destroy();
       peer.destroy();
+    });
+  });
+
+  describe('socket writes', () => {
+    it('server role: a frame is written as ws writes it, the header then the payload as given (a string stays one)', async () => {
+      const r = await same({ role: 'server', writes: true, deflate: { threshold: 0 } }, (s, cb) => {
+        s.send('hi', { fin: true }, cb('text'));
+        s.send(Buffer.alloc(600, 1), { binary: true, fin: true }, cb('binary'));
+        s.send(new Uint8Array([1, 2, 3]), { binary: true, fin: true }, cb('typed array'));
+        s.send(Buffer.alloc(0), { binary: true, fin: true }, cb('empty'));
+        s.ping('hi', false, cb('ping'));
+        s.pong(new Uint8Array([7]), false, cb('pong'));
+        s.send('compressed', { compress: true, fin: true }, cb('compressed'));
+        s.close(1000, 'bye', false, cb('close'));
+      });
+      assert.deepStrictEqual(r.cuts.slice(0, 6), ['buffer 2', 'string hi', 'buffer 4', 'buffer 600', 'buffer 2', 'buffer 3']);
+      assert.strictEqual(r.cuts.length, 15);
     });
   });
 
