@@ -595,6 +595,17 @@ export class WebSocket extends EventEmitter {
     this._control(0xa, data, mask, cb);
   }
 
+  /**
+   * @internal An automatic pong is due. ws sends it by calling the socket's own `pong()`, so code that
+   * replaces that method (to stay silent, or to watch pongs) decides; with the method untouched, the core
+   * writes the pong (false).
+   */
+  _sendAutoPong(data: Buffer, done: (err?: Error | null) => void): boolean {
+    if (this.pong === WebSocket.prototype.pong) return false;
+    this.pong(data, !this._isServer, done);
+    return true;
+  }
+
   /** @internal */
   private _control(opcode: number, data: unknown, mask: unknown, cb: WriteCallback | undefined): void {
     const driver = this._driver;

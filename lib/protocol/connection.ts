@@ -28,6 +28,12 @@ export interface Sink extends FrameOutput {
   onPing(data: Buffer): void;
   /** A pong arrived. */
   onPong(data: Buffer): void;
+  /**
+   * Optional: an automatic pong is due. Return true when the sink sends it itself (ws's WebSocket calls
+   * its own `pong()`, so code that overrides that method decides), calling `done` once it is flushed;
+   * false to have it written here.
+   */
+  autoPong?(data: Buffer, done: (err?: Error | null) => void): boolean;
   /** The peer's close frame arrived (1005 when it had no status); our reply, if due, is queued. */
   onClose(code: number, reason: Buffer): void;
   /** A protocol violation: the close frame with its status is queued and nothing more will be parsed. */
@@ -384,7 +390,10 @@ export class Connection {
           this.autoPongsQueued++;
           // Bound once per connection, on its first ping: no closure per pong.
           if (this.autoPongFlushed === null) this.autoPongFlushed = this.onAutoPongFlushed.bind(this);
-          this.writer.sendControl(Opcode.PONG, data, this.autoPongFlushed);
+          const sink = this.sink;
+          if (sink.autoPong === undefined || !sink.autoPong(data, this.autoPongFlushed)) {
+            this.writer.sendControl(Opcode.PONG, data, this.autoPongFlushed);
+          }
         }
       }
       this.sink.onPing(data);

@@ -42,6 +42,11 @@ export interface DriverHost {
    * connection is still CLOSING (as ws's cleanup runs before its readyState turns CLOSED).
    */
   _releaseCodecs(): void;
+  /**
+   * An automatic pong is due: true when the face sends it itself (its `pong()` is overridden, which ws
+   * calls for it), with `done` as the callback; false for the core to write it.
+   */
+  _sendAutoPong(data: Buffer, done: (err?: Error | null) => void): boolean;
   terminate(): void;
 }
 
@@ -303,6 +308,11 @@ export class Driver implements Sink, TransportOwner {
     }
     this.conn.suspendInput();
     setImmediate(deferredControl, this, event, data);
+  }
+
+  /** @internal */
+  autoPong(data: Buffer, done: (err?: Error | null) => void): boolean {
+    return this.host._sendAutoPong(data, done);
   }
 
   /** @internal */
