@@ -1126,253 +1126,176 @@ function transportOfShell(s: Shell): TcpTransport | undefined {
   return s[kTransport];
 }
 
+/** A method of the shell's prototype: writable and configurable, as a class's own methods are. */
+function method(value: (...args: never[]) => unknown): PropertyDescriptor {
+  return { value, writable: true, configurable: true };
+}
+
+/** An accessor of the shell's prototype (read-only, configurable). */
+function getter(get: () => unknown): PropertyDescriptor {
+  return { get, configurable: true };
+}
+
 /**
  * The prototype an adopted socket is switched to: net.Socket's, with what needs the handle redirected to
  * the transport. Nothing per connection: the methods find their transport through a field.
  */
 const DetachedSocketProto: Record<string, unknown> = Object.create(SocketProto, {
   // Reading belongs to the transport (net's _read would wait for a 'connect' that never comes).
-  _read: { value: noop, writable: true, configurable: true },
-  _write: {
-    value(this: Shell, chunk: Buffer | string, encoding: BufferEncoding, cb: WriteCallback): void {
-      const t = transportOfShell(this);
-      if (t === undefined) cb(destroyedError());
-      // net.Socket keeps strings as they are (decodeStrings: false): they are encoded here.
-      else t.write(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk, null, cb);
-    },
-    writable: true,
-    configurable: true,
-  },
-  _writev: {
-    value(this: Shell, chunks: { chunk: Buffer | string; encoding: BufferEncoding }[], cb: WriteCallback): void {
-      const t = transportOfShell(this);
-      if (t === undefined) {
-        cb(destroyedError());
-        return;
-      }
-      t.cork();
-      for (let i = 0; i < chunks.length; i++) {
-        const { chunk, encoding } = chunks[i];
-        t.write(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk, null, i === chunks.length - 1 ? cb : undefined);
-      }
-      t.uncork();
-    },
-    writable: true,
-    configurable: true,
-  },
-  _final: {
-    value(this: Shell, cb: WriteCallback): void {
-      const t = transportOfShell(this);
-      if (t !== undefined) t.end();
-      cb();
-    },
-    writable: true,
-    configurable: true,
-  },
-  _destroy: {
-    // The user destroyed the shell (socket.destroy(), server shutdown code): close the connection. The
-    // shell's 'close' and the server's count follow when the handle is closed (TcpTransport.closed).
-    value(this: Shell, err: Error | null, cb: WriteCallback): void {
-      const t = transportOfShell(this);
-      if (t !== undefined && t.state === OPEN) t.destroy(err);
-      cb(err);
-    },
-    writable: true,
-    configurable: true,
-  },
-  _getpeername: {
-    // As net.Socket's: read once, then cached on the socket (`_peername`); `{}` when it cannot be read.
-    value(this: Shell): SockAddr {
-      const cached = this._peername as SockAddr | undefined;
-      if (cached) return cached;
-      const t = transportOfShell(this);
-      const out = t !== undefined ? t.peerAddress() : null;
-      if (out === null) return {};
-      this._peername = out;
-      return out;
-    },
-    writable: true,
-    configurable: true,
-  },
-  _getsockname: {
-    value(this: Shell): SockAddr {
-      const cached = this._sockname as SockAddr | null | undefined;
-      if (cached) return cached;
-      const t = transportOfShell(this);
-      const out = t !== undefined ? t.sockAddress() : null;
-      if (out === null) return {};
-      this._sockname = out;
-      return out;
-    },
-    writable: true,
-    configurable: true,
-  },
-  setNoDelay: {
-    value(this: Shell, enable?: boolean): Shell {
-      const t = transportOfShell(this);
-      if (t !== undefined) t.setNoDelay(enable === undefined ? true : !!enable);
-      return this;
-    },
-    writable: true,
-    configurable: true,
-  },
-  setKeepAlive: {
-    value(this: Shell, enable?: boolean | number, initialDelay?: number): Shell {
-      const t = transportOfShell(this);
-      if (typeof enable === 'number') {
-        initialDelay = enable;
-        enable = false;
-      }
-      if (t !== undefined) t.setKeepAlive(!!enable, initialDelay === undefined ? 0 : initialDelay);
-      return this;
-    },
-    writable: true,
-    configurable: true,
-  },
-  setTimeout: {
-    value(this: Shell, ms: number, cb?: () => void): Shell {
-      const t = transportOfShell(this);
-      if (t !== undefined) t.setIdleTimeout(ms);
-      if (cb !== undefined) {
-        if (ms === 0) this.removeListener('timeout', cb);
-        else this.once('timeout', cb);
-      }
-      return this;
-    },
-    writable: true,
-    configurable: true,
-  },
-  ref: {
-    value(this: Shell): Shell {
-      const t = transportOfShell(this);
-      if (t !== undefined) t.ref();
-      return this;
-    },
-    writable: true,
-    configurable: true,
-  },
-  unref: {
-    value(this: Shell): Shell {
-      const t = transportOfShell(this);
-      if (t !== undefined) t.unref();
-      return this;
-    },
-    writable: true,
-    configurable: true,
-  },
-  resetAndDestroy: {
-    value(this: Shell): Shell {
-      const t = transportOfShell(this);
-      if (t !== undefined) t.reset();
-      else this.destroy();
-      return this;
-    },
-    writable: true,
-    configurable: true,
-  },
-  bytesRead: {
-    get(this: Shell): number {
-      const t = transportOfShell(this);
-      return t !== undefined ? t.bytesRead : 0;
-    },
-    configurable: true,
-  },
-  bytesWritten: {
-    get(this: Shell): number {
-      const t = transportOfShell(this);
-      return t !== undefined ? t.bytesWritten + this._writableState.length : 0;
-    },
-    configurable: true,
-  },
-  bufferSize: {
-    get(this: Shell): number {
-      const t = transportOfShell(this);
-      return (t !== undefined ? t.bufferedBytes : 0) + this._writableState.length;
-    },
-    configurable: true,
-  },
-  writableLength: {
-    get(this: Shell): number {
-      const t = transportOfShell(this);
-      return (t !== undefined ? t.bufferedBytes : 0) + this._writableState.length;
-    },
-    configurable: true,
-  },
+  _read: method(noop),
+  _write: method(function _write(this: Shell, chunk: Buffer | string, encoding: BufferEncoding, cb: WriteCallback): void {
+    const t = transportOfShell(this);
+    if (t === undefined) cb(destroyedError());
+    // net.Socket keeps strings as they are (decodeStrings: false): they are encoded here.
+    else t.write(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk, null, cb);
+  }),
+  _writev: method(function _writev(this: Shell, chunks: { chunk: Buffer | string; encoding: BufferEncoding }[], cb: WriteCallback): void {
+    const t = transportOfShell(this);
+    if (t === undefined) {
+      cb(destroyedError());
+      return;
+    }
+    t.cork();
+    for (let i = 0; i < chunks.length; i++) {
+      const { chunk, encoding } = chunks[i];
+      t.write(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk, null, i === chunks.length - 1 ? cb : undefined);
+    }
+    t.uncork();
+  }),
+  _final: method(function _final(this: Shell, cb: WriteCallback): void {
+    const t = transportOfShell(this);
+    if (t !== undefined) t.end();
+    cb();
+  }),
+  // The user destroyed the shell (socket.destroy(), server shutdown code): close the connection. The
+  // shell's 'close' and the server's count follow when the handle is closed (TcpTransport.closed).
+  _destroy: method(function _destroy(this: Shell, err: Error | null, cb: WriteCallback): void {
+    const t = transportOfShell(this);
+    if (t !== undefined && t.state === OPEN) t.destroy(err);
+    cb(err);
+  }),
+  // As net.Socket's: read once, then cached on the socket (`_peername`); `{}` when it cannot be read.
+  _getpeername: method(function _getpeername(this: Shell): SockAddr {
+    const cached = this._peername as SockAddr | undefined;
+    if (cached) return cached;
+    const t = transportOfShell(this);
+    const out = t !== undefined ? t.peerAddress() : null;
+    if (out === null) return {};
+    this._peername = out;
+    return out;
+  }),
+  _getsockname: method(function _getsockname(this: Shell): SockAddr {
+    const cached = this._sockname as SockAddr | null | undefined;
+    if (cached) return cached;
+    const t = transportOfShell(this);
+    const out = t !== undefined ? t.sockAddress() : null;
+    if (out === null) return {};
+    this._sockname = out;
+    return out;
+  }),
+  setNoDelay: method(function setNoDelay(this: Shell, enable?: boolean): Shell {
+    const t = transportOfShell(this);
+    if (t !== undefined) t.setNoDelay(enable === undefined ? true : !!enable);
+    return this;
+  }),
+  setKeepAlive: method(function setKeepAlive(this: Shell, enable?: boolean | number, initialDelay?: number): Shell {
+    const t = transportOfShell(this);
+    if (typeof enable === 'number') {
+      initialDelay = enable;
+      enable = false;
+    }
+    if (t !== undefined) t.setKeepAlive(!!enable, initialDelay === undefined ? 0 : initialDelay);
+    return this;
+  }),
+  setTimeout: method(function setTimeout(this: Shell, ms: number, cb?: () => void): Shell {
+    const t = transportOfShell(this);
+    if (t !== undefined) t.setIdleTimeout(ms);
+    if (cb !== undefined) {
+      if (ms === 0) this.removeListener('timeout', cb);
+      else this.once('timeout', cb);
+    }
+    return this;
+  }),
+  ref: method(function ref(this: Shell): Shell {
+    const t = transportOfShell(this);
+    if (t !== undefined) t.ref();
+    return this;
+  }),
+  unref: method(function unref(this: Shell): Shell {
+    const t = transportOfShell(this);
+    if (t !== undefined) t.unref();
+    return this;
+  }),
+  resetAndDestroy: method(function resetAndDestroy(this: Shell): Shell {
+    const t = transportOfShell(this);
+    if (t !== undefined) t.reset();
+    else this.destroy();
+    return this;
+  }),
+  bytesRead: getter(function bytesRead(this: Shell): number {
+    const t = transportOfShell(this);
+    return t !== undefined ? t.bytesRead : 0;
+  }),
+  bytesWritten: getter(function bytesWritten(this: Shell): number {
+    const t = transportOfShell(this);
+    return t !== undefined ? t.bytesWritten + this._writableState.length : 0;
+  }),
+  bufferSize: getter(function bufferSize(this: Shell): number {
+    const t = transportOfShell(this);
+    return (t !== undefined ? t.bufferedBytes : 0) + this._writableState.length;
+  }),
+  writableLength: getter(function writableLength(this: Shell): number {
+    const t = transportOfShell(this);
+    return (t !== undefined ? t.bufferedBytes : 0) + this._writableState.length;
+  }),
   // net's `pending` is "no handle or connecting": an adopted socket is connected.
-  pending: {
-    get(this: Shell): boolean {
-      return false;
-    },
-    configurable: true,
-  },
+  pending: getter(function pending(this: Shell): boolean {
+    return false;
+  }),
   // Pausing belongs to the transport (and its owner): Readable's own flags would say nothing about reads.
-  isPaused: {
-    value(this: Shell): boolean {
-      const t = transportOfShell(this);
-      if (t === undefined) return (SocketProto.isPaused as () => boolean).call(this);
-      const o = t.owner;
-      return t.isPaused || (o !== null && o.isInputPaused !== undefined && o.isInputPaused());
-    },
-    writable: true,
-    configurable: true,
-  },
-  pause: {
-    value(this: Shell): Shell {
-      const t = transportOfShell(this);
-      if (t !== undefined) t.pause();
-      return (SocketProto.pause as () => Shell).call(this);
-    },
-    writable: true,
-    configurable: true,
-  },
-  resume: {
-    value(this: Shell): Shell {
-      const t = transportOfShell(this);
-      // Only an explicit pause of the shell is undone: Readable's on('data') calls resume() too, and must
-      // not restart a transport its owner paused.
-      if (t !== undefined && this._readableState.flowing === false) t.resume();
-      return (SocketProto.resume as () => Shell).call(this);
-    },
-    writable: true,
-    configurable: true,
-  },
+  isPaused: method(function isPaused(this: Shell): boolean {
+    const t = transportOfShell(this);
+    if (t === undefined) return (SocketProto.isPaused as () => boolean).call(this);
+    const o = t.owner;
+    return t.isPaused || (o !== null && o.isInputPaused !== undefined && o.isInputPaused());
+  }),
+  pause: method(function pause(this: Shell): Shell {
+    const t = transportOfShell(this);
+    if (t !== undefined) t.pause();
+    return (SocketProto.pause as () => Shell).call(this);
+  }),
+  resume: method(function resume(this: Shell): Shell {
+    const t = transportOfShell(this);
+    // Only an explicit pause of the shell is undone: Readable's on('data') calls resume() too, and must
+    // not restart a transport its owner paused.
+    if (t !== undefined && this._readableState.flowing === false) t.resume();
+    return (SocketProto.resume as () => Shell).call(this);
+  }),
   // Bytes pushed into the shell (a test hack in ws's suite; proxies that unshift a head) reach the owner.
-  push: {
-    value(this: Shell, chunk: Buffer | string | null, encoding?: BufferEncoding): boolean {
-      const t = transportOfShell(this);
-      if (t === undefined || t.state !== OPEN) return (SocketProto.push as (c: unknown, e?: BufferEncoding) => boolean).call(this, chunk, encoding);
-      if (chunk === null) {
-        t.injectEnd();
-        return false;
-      }
-      t.inject(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk);
-      return true;
-    },
-    writable: true,
-    configurable: true,
-  },
-  unshift: {
-    value(this: Shell, chunk: Buffer | string | null, encoding?: BufferEncoding): void {
-      const t = transportOfShell(this);
-      if (t === undefined || t.state !== OPEN || chunk === null) {
-        (SocketProto.unshift as (c: unknown, e?: BufferEncoding) => void).call(this, chunk, encoding);
-        return;
-      }
-      t.inject(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk);
-    },
-    writable: true,
-    configurable: true,
-  },
-  on: { value: shellOn, writable: true, configurable: true },
-  addListener: { value: shellOn, writable: true, configurable: true },
-  prependListener: {
-    value(this: Shell, event: string | symbol, listener: (...args: unknown[]) => void): Shell {
-      tapIfData(this, event);
-      return (SocketProto.prependListener as (e: string | symbol, l: unknown) => Shell).call(this, event, listener);
-    },
-    writable: true,
-    configurable: true,
-  },
+  push: method(function push(this: Shell, chunk: Buffer | string | null, encoding?: BufferEncoding): boolean {
+    const t = transportOfShell(this);
+    if (t === undefined || t.state !== OPEN) return (SocketProto.push as (c: unknown, e?: BufferEncoding) => boolean).call(this, chunk, encoding);
+    if (chunk === null) {
+      t.injectEnd();
+      return false;
+    }
+    t.inject(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk);
+    return true;
+  }),
+  unshift: method(function unshift(this: Shell, chunk: Buffer | string | null, encoding?: BufferEncoding): void {
+    const t = transportOfShell(this);
+    if (t === undefined || t.state !== OPEN || chunk === null) {
+      (SocketProto.unshift as (c: unknown, e?: BufferEncoding) => void).call(this, chunk, encoding);
+      return;
+    }
+    t.inject(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk);
+  }),
+  on: method(shellOn),
+  addListener: method(shellOn),
+  prependListener: method(function prependListener(this: Shell, event: string | symbol, listener: (...args: unknown[]) => void): Shell {
+    tapIfData(this, event);
+    return (SocketProto.prependListener as (e: string | symbol, l: unknown) => Shell).call(this, event, listener);
+  }),
 });
 
 function shellOn(this: Shell, event: string | symbol, listener: (...args: unknown[]) => void): Shell {
