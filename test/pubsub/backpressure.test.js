@@ -23,9 +23,12 @@ describe('pub/sub: backpressure', () => {
 
   /**
    * Publishes CHUNK `n` times, yielding every `every` publishes so the fast reader reads (what one tick
-   * writes stays corked, and counts against the limit, until the tick ends); sums the results.
+   * writes stays corked, and counts against the limit, until the tick ends); sums the results. With
+   * `fast`, each yield lasts until that reader has taken what it was sent (bufferedAmount under 64 KiB):
+   * on a loaded machine one turn of the loop is not always enough, and a reader that falls 512 KiB
+   * behind is dropped like the slow one.
    */
-  async function flood(wss, n, onEach, every = 8) {
+  async function flood(wss, n, onEach, every = 8, fast = null) {
     const total = { sent: 0, backpressure: 0, dropped: 0 };
     for (let i = 0; i < n; i++) {
       const r = wss.publish('t', CHUNK);
@@ -33,7 +36,10 @@ describe('pub/sub: backpressure', () => {
       total.backpressure += r.backpressure;
       total.dropped += r.dropped;
       if (onEach) onEach(r, i);
-      if (i % every === every - 1) await new Promise((r) => setImmediate(r));
+      if (i % every === every - 1) {
+        await new Promise((r) => setImmediate(r));
+        if (fast !== null) await until(() => fast.server.bufferedAmount < CHUNK.length, () => `the fast reader holds ${fast.server.bufferedAmount} B`);
+      }
     }
     return total;
   }
@@ -46,19 +52,25 @@ describe('pub/sub: backpressure', () => {
     slow.server.on('drain', () => drains++);
     let maxHeld = 0;
     const n = 400; // 25 MiB offered to the slow reader
-    const total = await flood(wss, n, () => {
-      maxHeld = Math.max(maxHeld, slow.server.bufferedAmount);
-    });
+    const total = await flood(
+      wss,
+      n,
+      () => {
+        maxHeld = Math.max(maxHeld, slow.server.bufferedAmount);
+      },
+      8,
+      fast,
+    );
     assert.ok(total.dropped > n / 2, JSON.stringify(total));
     assert.strictEqual(total.sent + total.backpressure + total.dropped, 2 * n);
     // Bounded: at most the limit plus the one frame that crossed it.
     assert.ok(maxHeld <= limit + CHUNK.length + 16, `held ${maxHeld}`);
     assert.ok(maxHeld > 0);
     assert.strictEqual(slow.server.readyState, 1, "policy 'drop' keeps the socket open");
-    await until(() => fast.client.received.length === n);
+    await until(() => fast.client.received.length === n, () => `the fast reader got ${fast.client.received.length} of ${n} (${JSON.stringify(total)})`);
     // The slow reader starts reading: 'drain' says it is under its limit again, and it gets messages again.
     slow.raw.socket.resume();
-    await until(() => drains > 0 && slow.server.bufferedAmount === 0);
+    await until(() => drains > 0 && slow.server.bufferedAmount === 0, () => `drains ${drains}, the slow reader's bufferedAmount ${slow.server.bufferedAmount}`);
     assert.deepStrictEqual(wss.publish('t', 'after drain'), { sent: 2, backpressure: 0, dropped: 0 });
   });
 
@@ -100,7 +112,7 @@ describe('pub/sub: backpressure', () => {
     slow.raw.socket.destroy();
     await once(slow.server, 'close');
     assert.strictEqual(wss.subscriberCount('t'), 1, 'the closed reader left the topic');
-    await until(() => fast.client.received.length === n);
+    await until(() => fast.client.received.length === n, () => `the fast reader got ${fast.client.received.length} of ${n} (${JSON.stringify(total)})`);
     assert.deepStrictEqual(wss.publish('t', 'still here'), { sent: 1, backpressure: 0, dropped: 0 });
   });
 

@@ -126,9 +126,17 @@ function inflate(payload) {
   return zlib.inflateRawSync(Buffer.concat([payload, Buffer.from([0, 0, 0xff, 0xff])]), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
 }
 
-/** Resolves when `predicate()` holds, checking after each turn of the event loop. */
-async function until(predicate) {
-  while (!predicate()) await new Promise((r) => setTimeout(r, 5));
+/**
+ * Resolves when `predicate()` holds, checking after each turn of the event loop. After 8 s it throws, with
+ * `describe()`'s account of the state when given: a wait that never ends says which one it was, before
+ * mocha's own timeout would say only that the test took too long.
+ */
+async function until(predicate, describe) {
+  const deadline = Date.now() + 8000;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`still waiting after 8 s${describe ? `: ${describe()}` : ''}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 module.exports = { Resources, inflate, until };
