@@ -1126,6 +1126,20 @@ function transportOfShell(s: Shell): TcpTransport | undefined {
   return s[kTransport];
 }
 
+/**
+ * The shell's `_getpeername`/`_getsockname`, as net.Socket's: read from the handle once, then cached in
+ * the slot net uses (`_peername`, `_sockname`); `{}` when it cannot be read.
+ */
+function cachedAddress(s: Shell, slot: '_peername' | '_sockname'): SockAddr {
+  const cached = s[slot] as SockAddr | null | undefined;
+  if (cached) return cached;
+  const t = transportOfShell(s);
+  const out = t === undefined ? null : slot === '_peername' ? t.peerAddress() : t.sockAddress();
+  if (out === null) return {};
+  s[slot] = out;
+  return out;
+}
+
 /** A method of the shell's prototype: writable and configurable, as a class's own methods are. */
 function method(value: (...args: never[]) => unknown): PropertyDescriptor {
   return { value, writable: true, configurable: true };
@@ -1174,24 +1188,11 @@ const DetachedSocketProto: Record<string, unknown> = Object.create(SocketProto, 
     if (t !== undefined && t.state === OPEN) t.destroy(err);
     cb(err);
   }),
-  // As net.Socket's: read once, then cached on the socket (`_peername`); `{}` when it cannot be read.
   _getpeername: method(function _getpeername(this: Shell): SockAddr {
-    const cached = this._peername as SockAddr | undefined;
-    if (cached) return cached;
-    const t = transportOfShell(this);
-    const out = t !== undefined ? t.peerAddress() : null;
-    if (out === null) return {};
-    this._peername = out;
-    return out;
+    return cachedAddress(this, '_peername');
   }),
   _getsockname: method(function _getsockname(this: Shell): SockAddr {
-    const cached = this._sockname as SockAddr | null | undefined;
-    if (cached) return cached;
-    const t = transportOfShell(this);
-    const out = t !== undefined ? t.sockAddress() : null;
-    if (out === null) return {};
-    this._sockname = out;
-    return out;
+    return cachedAddress(this, '_sockname');
   }),
   setNoDelay: method(function setNoDelay(this: Shell, enable?: boolean): Shell {
     const t = transportOfShell(this);
