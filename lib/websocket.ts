@@ -391,8 +391,10 @@ export class WebSocket extends EventEmitter {
     }
     if (options.allowSynchronousEvents !== undefined) this._allowSynchronousEvents = !!options.allowSynchronousEvents;
     // A negotiated permessage-deflate instance is also the core's codec (RFC 7692 behind the Codec seam).
-    const pmd = this._exts === null ? undefined : (this._exts['permessage-deflate'] as { codec(): DriverOptions['codec'] } | undefined);
-    if (pmd !== undefined) opts.codec = pmd.codec();
+    const pmd = this._exts === null ? undefined : (this._exts['permessage-deflate'] as { codec(inline?: boolean): DriverOptions['codec'] } | undefined);
+    // Inline zlib for small messages (see PerMessageDeflate.codec): a user-supplied extension object
+    // that takes no argument ignores it.
+    if (pmd !== undefined) opts.codec = pmd.codec(true);
     const driver = new Driver(this, socket, opts);
     this._driver = driver;
     this._socket = socket;

@@ -17,7 +17,7 @@ import {
   type OfferParams,
   type PerMessageDeflateOptions,
 } from './negotiation';
-import { ZlibPipe } from './zlib-pipe';
+import { INLINE_MAX, ZlibPipe } from './zlib-pipe';
 
 export type { DeflateParams, OfferParams, PerMessageDeflateOptions } from './negotiation';
 
@@ -50,6 +50,8 @@ export class PerMessageDeflate implements Codec {
   private deflater: ZlibPipe | null;
   /** @internal */
   private readonly limiter: Limiter;
+  /** @internal Requests up to this size skip the thread pool (0: never; set by `codec(true)`). */
+  private inlineMax: number;
 
   /**
    * `new PerMessageDeflate({ clientMaxWindowBits, clientNoContextTakeover, concurrencyLimit = 10,
@@ -65,6 +67,7 @@ export class PerMessageDeflate implements Codec {
     this.params = null;
     this.inflater = null; // created on the first compressed message: an idle connection holds no zlib
     this.deflater = null;
+    this.inlineMax = 0;
     // As ws: the first instance in the process fixes the limiter's concurrency.
     this.limiter = getLimiter(opts.concurrencyLimit !== undefined ? opts.concurrencyLimit : 10);
   }
@@ -105,7 +108,14 @@ export class PerMessageDeflate implements Codec {
   }
 
   /** The core-facing codec: this instance. */
-  codec(): Codec {
+  /**
+   * The core's view of this extension. `inline`: small messages are (de)compressed on the main thread
+   * instead of through the thread pool (see INLINE_MAX), answers still coming on a later tick; weft's
+   * own connections ask for it, while the ws-compatible Receiver and Sender, and direct callers, get
+   * ws's behaviour.
+   */
+  codec(inline = false): Codec {
+    if (inline) this.inlineMax = INLINE_MAX;
     return this;
   }
 
@@ -170,6 +180,7 @@ export class PerMessageDeflate implements Codec {
       noContextTakeover: !!params[`${endpoint}_no_context_takeover`],
       maxPayload: inflate ? this._maxPayload : 0,
       zlibOptions: inflate ? this._options.zlibInflateOptions : this._options.zlibDeflateOptions,
+      inlineMax: this.inlineMax,
     });
   }
 }

@@ -63,6 +63,15 @@ async function watch(socket, ms) {
   let maxQueued = 0;
   let counterOff = 0;
   socket.on('message', () => messages++);
+  // Also right after each chunk is fed: a small compressed message is inflated inline and answered on the
+  // next tick, so what it holds back is held only until then, never when a timer fires.
+  const parser = parserOf(socket);
+  const push = parser.push;
+  parser.push = function (chunk) {
+    const ok = push.call(this, chunk);
+    maxQueued = Math.max(maxQueued, heldBytes(socket));
+    return ok;
+  };
   const timer = setInterval(() => {
     const held = heldBytes(socket);
     if (parserOf(socket).queuedBytes !== held) counterOff++;
