@@ -107,7 +107,6 @@ export class PerMessageDeflate implements Codec {
     this.deflatePipe().cleanup();
   }
 
-  /** The core-facing codec: this instance. */
   /**
    * The core's view of this extension. `inline`: small messages are (de)compressed on the main thread
    * instead of through the thread pool (see INLINE_MAX), answers still coming on a later tick; weft's

@@ -259,10 +259,12 @@ export class ZlibPipe implements LimiterJob {
   private running: boolean;
   /** A limiter slot is held (from runJob() to finish()). */
   private slot: boolean;
-  /** The current request is being worked inline: its answer is deferred to the next tick. */
+  /**
+   * The current request is worked inline: once done, its answer waits for the next tick, `cb` staying set
+   * meanwhile (later requests queue behind it, cleanup() fails it as one in flight).
+   */
   private inlined: boolean;
-  // An inline request's answer, waiting for its tick (answerCb === null: none).
-  private answerCb: ChunksCallback | null;
+  // An inline request's answer, waiting for its tick.
   private answerErr: Error | null;
   private answerOut: Buffer | Buffer[] | undefined;
   private answerLength: number;
@@ -305,7 +307,6 @@ export class ZlibPipe implements LimiterJob {
     this.running = false;
     this.slot = false;
     this.inlined = false;
-    this.answerCb = null;
     this.answerErr = null;
     this.answerOut = undefined;
     this.answerLength = 0;
@@ -327,8 +328,7 @@ export class ZlibPipe implements LimiterJob {
     }
     // (A CodecCallback is only ever given a Buffer: see `chunked`.)
     const answer = cb as ChunksCallback;
-    // Behind a request in flight, or an inline answer not yet delivered: wait, so answers keep their order.
-    if (this.cb !== null || this.answerCb !== null) {
+    if (this.cb !== null) {
       if (this.backlog === null) this.backlog = [];
       this.backlog.push({ data, fin, chunked, cb: answer });
       return;
@@ -337,7 +337,12 @@ export class ZlibPipe implements LimiterJob {
     this.fin = fin;
     this.chunked = chunked;
     this.cb = answer;
-    if (this.inlineMax > 0 && data.length <= this.inlineMax && this.inline()) return;
+    this.start();
+  }
+
+  /** Starts the current request: inline when it is small enough and the stream allows, else in the pool. */
+  private start(): void {
+    if (this.inlineMax > 0 && this.data.length <= this.inlineMax && this.inline()) return;
     this.limiter.add(this);
   }
 
@@ -381,7 +386,7 @@ export class ZlibPipe implements LimiterJob {
    */
   private pump(stream: ZStream, input: Buffer, flush: number, budget: number): number {
     const z = stream as unknown as ZInternals;
-    const handle = (z._handle as NonNullable<ZInternals['_handle']>);
+    const handle = z._handle as NonNullable<ZInternals['_handle']>;
     const state = z._writeState;
     const chunkSize = z._chunkSize;
     let inOff = 0;
@@ -429,12 +434,13 @@ export class ZlibPipe implements LimiterJob {
 
   /** @internal The tick after an inline request: its answer goes out, then the next request starts. */
   deliver(): void {
-    const cb = this.answerCb;
-    if (cb === null) return; // cleanup() answered it already
+    if (!this.inlined) return; // cleanup() answered it already
+    this.inlined = false;
+    const cb = this.cb as ChunksCallback;
     const err = this.answerErr;
     const out = this.answerOut;
     const length = this.answerLength;
-    this.answerCb = null;
+    this.cb = null;
     this.answerErr = null;
     this.answerOut = undefined;
     this.answerLength = 0;
@@ -598,21 +604,19 @@ export class ZlibPipe implements LimiterJob {
   private finish(err: Error | null, out: Buffer | Buffer[] | undefined, length = 0): void {
     const cb = this.cb as ChunksCallback;
     if (err !== null || this.fin) this.messageBytes = 0;
-    this.cb = null;
     this.data = TRAILER; // a shared placeholder, so the pipe does not pin the caller's buffer
     this.chunks.length = 0;
     this.bytes = 0;
     this.running = false;
     if (this.inlined) {
-      // Answered on the next tick (no limiter slot was taken); the backlog starts after it.
-      this.inlined = false;
-      this.answerCb = cb;
+      // Answered on the next tick (no limiter slot was taken): `cb` stays until then, the backlog after it.
       this.answerErr = err;
       this.answerOut = out;
       this.answerLength = length;
       process.nextTick(deliverAnswer, this);
       return;
     }
+    this.cb = null;
     this.next();
     if (this.slot) {
       this.slot = false;
@@ -631,8 +635,7 @@ export class ZlibPipe implements LimiterJob {
     this.fin = req.fin;
     this.chunked = req.chunked;
     this.cb = req.cb;
-    if (this.inlineMax > 0 && req.data.length <= this.inlineMax && this.inline()) return;
-    this.limiter.add(this);
+    this.start();
   }
 
   /** Closes the stream (if any) and forgets it: its late events are ignored from now on. */
@@ -655,11 +658,10 @@ export class ZlibPipe implements LimiterJob {
     this.drop();
     if (this.poolKey !== '') removeUser(this.poolKey);
     if (this.largeKey !== '') removeUser(this.largeKey);
-    // An inline answer still waiting for its tick is failed now, as one in flight would be.
-    const cb = this.cb !== null ? this.cb : this.answerCb;
+    // (An inline answer still waiting for its tick is failed now, as one in flight would be.)
+    const cb = this.cb;
     const backlog = this.backlog;
     this.cb = null;
-    this.answerCb = null;
     this.answerOut = undefined;
     this.backlog = null;
     this.chunks.length = 0;
