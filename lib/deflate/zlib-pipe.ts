@@ -364,6 +364,11 @@ export class ZlibPipe implements LimiterJob {
       // RFC 7692 §7.2.2: the tail, after the message's last frame (when the peer's stream did not end).
       if (at === PUMP_DONE && this.fin && !this.ended) at = this.pump(stream, TRAILER, flush, 0);
     } else {
+      // zlib makes no output for a sync flush with no input right after another (Z_BUF_ERROR), where
+      // the message needs its empty stored block (RFC 7692 §7.2.3.6; the receiver appends 00 00 ff ff
+      // to what it gets, which alone opens a stored block that eats the next message). A no-flush call
+      // first makes the sync flush a new one, as a write through the stream API does.
+      if (data.length === 0 && this.pump(stream, data, zlib.constants.Z_NO_FLUSH, 0) === PUMP_STOPPED) return true;
       at = this.pump(stream, data, flush, 0);
     }
     if (at === PUMP_STOPPED) return true; // answered (deferred) already

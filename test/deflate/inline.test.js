@@ -88,7 +88,8 @@ describe('inline zlib (small compressed messages on the main thread)', function 
     return got;
   }
 
-  const SIZES = [1, 100, 1000, INLINE_MAX - 1, INLINE_MAX, INLINE_MAX + 1, 3 * INLINE_MAX];
+  // 0: an empty message still needs its empty deflate block (zlib gives none for a repeated sync flush).
+  const SIZES = [0, 1, 100, 1000, INLINE_MAX - 1, INLINE_MAX, INLINE_MAX + 1, 3 * INLINE_MAX];
   const messagesOf = (seed) =>
     SIZES.flatMap((n, i) => [textOf(n, seed + i), Buffer.from(textOf(n, seed + 100 + i))]).concat(
       // Repeats: with context takeover, later copies deflate against the earlier ones.
@@ -119,6 +120,31 @@ describe('inline zlib (small compressed messages on the main thread)', function 
       assert.ok(writes.writes > 0, 'the messages over INLINE_MAX went through the thread pool');
     });
   }
+
+  it('empty messages and empty fragments, one after another and after a non-empty one, reach a ws peer intact', async () => {
+    const wss = await weftServer({ perMessageDeflate: { threshold: 0 } });
+    const client = track(new WS(`ws://127.0.0.1:${wss.address().port}`, { perMessageDeflate: { threshold: 0 } }));
+    const [[server]] = await Promise.all([once(wss, 'connection'), once(client, 'open')]);
+    const got = [];
+    client.on('message', (data, isBinary) => got.push(isBinary ? Buffer.from(data) : data.toString()));
+    const closed = once(client, 'close');
+    server.send('abc');
+    server.send('');
+    server.send('');
+    server.send(Buffer.alloc(0));
+    // One message in fragments, empty ones among them (each frame is a sync flush of its own).
+    server.send('', { fin: false });
+    server.send('de', { fin: false });
+    server.send('', { fin: false });
+    server.send('', { fin: false });
+    server.send('f', { fin: true });
+    server.send('');
+    server.send('end');
+    server.close(1000);
+    const [code] = await closed;
+    assert.strictEqual(code, 1000, 'the ws client read every frame without a protocol error');
+    assert.deepStrictEqual(got, ['abc', '', '', Buffer.alloc(0), 'def', '', 'end']);
+  });
 
   it('a weft client and a ws server: the same, with zlib chunks of 64 bytes (many output pieces per message)', async () => {
     const pmd = { threshold: 0, zlibDeflateOptions: { chunkSize: 64 }, zlibInflateOptions: { chunkSize: 64 } };
