@@ -11,7 +11,8 @@
  * output chunks, not joined).
  *
  * Small requests of a pipe made with `inlineMax` skip the thread pool (see `inline()`): the same zlib
- * stream is driven synchronously on the main thread, and the answer still comes later (on the next tick).
+ * stream is driven synchronously on the main thread, and the answer still comes later (in the event
+ * loop's check phase, after the I/O already waiting: see `finish()`).
  *
  * Every event is checked against the stream it came from: a stream that was dropped (after an error, a
  * bomb, `cleanup()`) can still deliver a late flush callback or `'data'`; those are ignored, so nothing
@@ -98,7 +99,7 @@ function inlineReady(stream: ZStream): boolean {
   return inlineUsable && z._handle !== null && !stream.destroyed && stream.writableLength === 0;
 }
 
-/** Delivers an inline request's answer (`process.nextTick` target: no closure per request). */
+/** Delivers an inline request's answer (`setImmediate` target: no closure per request). */
 function deliverAnswer(pipe: ZlibPipe): void {
   pipe.deliver();
 }
@@ -260,11 +261,11 @@ export class ZlibPipe implements LimiterJob {
   /** A limiter slot is held (from runJob() to finish()). */
   private slot: boolean;
   /**
-   * The current request is worked inline: once done, its answer waits for the next tick, `cb` staying set
+   * The current request is worked inline: once done, its answer waits for setImmediate, `cb` staying set
    * meanwhile (later requests queue behind it, cleanup() fails it as one in flight).
    */
   private inlined: boolean;
-  // An inline request's answer, waiting for its tick.
+  // An inline request's answer, waiting for its turn.
   private answerErr: Error | null;
   private answerOut: Buffer | Buffer[] | undefined;
   private answerLength: number;
@@ -349,7 +350,8 @@ export class ZlibPipe implements LimiterJob {
   /**
    * Works the current request on the main thread (the stream borrowed or created as for runJob()).
    * Returns false, having changed nothing, when the stream cannot be driven inline. The answer is
-   * deferred to the next tick, as a thread pool answer would be: callers see no difference but time.
+   * deferred to the check phase, as a thread pool answer comes in a later loop turn: callers see no
+   * difference but time.
    */
   private inline(): boolean {
     const stream = this.stream !== null ? this.stream : this.open(false);
@@ -437,7 +439,7 @@ export class ZlibPipe implements LimiterJob {
     }
   }
 
-  /** @internal The tick after an inline request: its answer goes out, then the next request starts. */
+  /** @internal The turn after an inline request: its answer goes out, then the next request starts. */
   deliver(): void {
     if (!this.inlined) return; // cleanup() answered it already
     this.inlined = false;
@@ -614,11 +616,14 @@ export class ZlibPipe implements LimiterJob {
     this.bytes = 0;
     this.running = false;
     if (this.inlined) {
-      // Answered on the next tick (no limiter slot was taken): `cb` stays until then, the backlog after it.
+      // Answered later (no limiter slot was taken): `cb` stays until then, the backlog after it. Not on
+      // the next tick but after the I/O the loop already has waiting, as a pool answer would come: a peer's
+      // FIN or close read meanwhile is seen first, so send callbacks fail and 'close' comes while data is
+      // still being (de)compressed, in ws's order (ws's own tests check both; on the next tick they did not).
       this.answerErr = err;
       this.answerOut = out;
       this.answerLength = length;
-      process.nextTick(deliverAnswer, this);
+      setImmediate(deliverAnswer, this);
       return;
     }
     this.cb = null;

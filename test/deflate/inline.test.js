@@ -146,6 +146,48 @@ describe('inline zlib (small compressed messages on the main thread)', function 
     assert.deepStrictEqual(got, ['abc', '', '', Buffer.alloc(0), 'def', '', 'end']);
   });
 
+  it("a peer's FIN read while messages wait for their compressed answer comes first: the send callbacks fail as in ws", async () => {
+    // The answer of an inline deflate waits for the loop's check phase, as a thread pool answer waits for
+    // a later turn: I/O the loop already has (here the server's FIN, sent right after the 101) is handled
+    // before it, so the messages are never written and their callbacks get ws's error.
+    const wss = await wsServer({ perMessageDeflate: { threshold: 0 } });
+    wss.on('connection', (peer) => peer._socket.end());
+    const client = track(new WebSocket(`ws://127.0.0.1:${wss.address().port}`, { perMessageDeflate: { threshold: 0 } }));
+    await once(client, 'open');
+    const answers = [];
+    const record = (name) => (err) => answers.push([name, client.readyState, err ? err.message : null]);
+    client.send('foo');
+    client.send('bar', record('bar'));
+    client.send('baz');
+    client.send('qux', record('qux'));
+    client.close();
+    const [code] = await once(client, 'close');
+    const lost = 'The socket was closed while data was being compressed';
+    assert.deepStrictEqual(answers, [['bar', WebSocket.CLOSING, lost], ['qux', WebSocket.CLOSING, lost]]);
+    assert.strictEqual(code, 1006);
+  });
+
+  it('an inline inflate answers after the immediates queued before it: a message handler sees the next one still inflating', async () => {
+    // ws's Receiver is in its inflating state (5) there, waiting on the pool; weft's inline answer waits
+    // for the check phase, so an immediate queued by the handler runs first and finds the same state.
+    const wss = await wsServer({ perMessageDeflate: true });
+    wss.on('connection', (peer) => peer._socket.write(Buffer.from('c10100c10100c10100c10100', 'hex')));
+    const client = track(new WebSocket(`ws://127.0.0.1:${wss.address().port}`, { perMessageDeflate: true }));
+    const states = [];
+    const messages = [];
+    client.on('message', (data) => {
+      if (messages.push(data.toString()) > 1) return;
+      setImmediate(() => process.nextTick(() => {
+        states.push(client._receiver._state);
+        client.close(1000);
+      }));
+    });
+    const [code] = await once(client, 'close');
+    assert.deepStrictEqual(states, [5], 'the second message was still being inflated');
+    assert.deepStrictEqual(messages, ['', '', '', '']);
+    assert.strictEqual(code, 1000);
+  });
+
   it('a weft client and a ws server: the same, with zlib chunks of 64 bytes (many output pieces per message)', async () => {
     const pmd = { threshold: 0, zlibDeflateOptions: { chunkSize: 64 }, zlibInflateOptions: { chunkSize: 64 } };
     const wss = await wsServer({ perMessageDeflate: { threshold: 0 } });
