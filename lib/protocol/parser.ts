@@ -590,20 +590,23 @@ export class FrameParser {
    * it only announced.
    */
   private openSink(piece: Buffer, offset: number): void {
-    const rare = this.rareState();
+    const sink = this.gatherFrame();
+    this.rareState().sink = sink;
+    this.intoSink(sink, piece, offset);
+  }
+
+  /** The current frame's payload buffer, with the pieces held so far moved into it (out of `parts`). */
+  private gatherFrame(): Buffer {
     const sink = Buffer.allocUnsafe(this.payloadLength);
     const parts = this.parts;
     const start = this.frameStart;
     let at = 0;
     for (let i = start; i < parts.length; i++) {
-      const held = parts[i];
-      if (this.deferMask) maskInto(held, keyAt(this.mask, at), sink, at, held.length);
-      else held.copy(sink, at);
-      at += held.length;
+      this.intoSink(sink, parts[i], at);
+      at += parts[i].length;
     }
     parts.length = start;
-    rare.sink = sink;
-    this.intoSink(sink, piece, offset);
+    return sink;
   }
 
   /** Copies (unmasking when deferred) one piece into the frame's payload buffer. */
@@ -614,18 +617,9 @@ export class FrameParser {
 
   /** Joins the still-masked pieces of the frame just completed into one unmasked buffer (one pass). */
   private joinMasked(): void {
+    const joined = this.gatherFrame();
     this.deferMask = false;
-    const parts = this.parts;
-    const start = this.frameStart;
-    const joined = Buffer.allocUnsafe(this.payloadLength);
-    let offset = 0;
-    for (let i = start; i < parts.length; i++) {
-      const piece = parts[i];
-      maskInto(piece, keyAt(this.mask, offset), joined, offset, piece.length);
-      offset += piece.length;
-    }
-    parts.length = start;
-    parts.push(joined);
+    this.parts.push(joined);
   }
 
   private validator(): Utf8Validator {
