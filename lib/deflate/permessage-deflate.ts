@@ -109,7 +109,7 @@ export class PerMessageDeflate implements Codec {
 
   /**
    * The core's view of this extension. `inline`: small messages are (de)compressed on the main thread
-   * instead of through the thread pool (see INLINE_MAX), answers still coming on a later tick; weft's
+   * instead of through the thread pool (see INLINE_MAX), answers still coming in a later turn of the event loop; weft's
    * own connections ask for it, while the ws-compatible Receiver and Sender, and direct callers, get
    * ws's behaviour.
    */

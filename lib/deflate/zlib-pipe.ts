@@ -668,7 +668,7 @@ export class ZlibPipe implements LimiterJob {
     this.drop();
     if (this.poolKey !== '') removeUser(this.poolKey);
     if (this.largeKey !== '') removeUser(this.largeKey);
-    // (An inline answer still waiting for its tick is failed now, as one in flight would be.)
+    // (An inline answer still waiting for its turn is failed now, as one in flight would be.)
     const cb = this.cb;
     const backlog = this.backlog;
     this.cb = null;
