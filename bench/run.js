@@ -238,13 +238,14 @@ async function runRow(row, ctx) {
       for (const impl of row.impls) {
         if (unavailable[impl]) continue;
         try {
-          // --publish: weft's broadcast server uses server.publish() (ws has none: README loop).
-          const extra = row.server === 'broadcast' && args.publish && impl === 'weft' ? ['--publish'] : [];
+          // --publish: weft's broadcast server uses server.publish() (ws has none: README loop), on
+          // either transport.
+          const extra = publishArgs(row, impl);
           // The floors: 'net', a bare net.Socket echo with no library (bench/servers/net-echo.js), and
           // 'c', the C epoll echo server (bench/loadgen/server.c behind bench/servers/c-echo.js).
           const script = impl === 'net' ? 'net-echo' : impl === 'c' ? 'c-echo' : row.server;
           servers[impl] = await P.startServer(script, impl, [...(row.serverArgs || []), ...extra]);
-          if (extra.length) log(`  weft broadcast server mode: ${servers[impl].info.mode}`);
+          if (extra.length) log(`  ${impl} broadcast server mode: ${servers[impl].info.mode}`);
         } catch (err) {
           unavailable[impl] = String(err.message).split('\n')[0].slice(0, 200);
         }
@@ -277,6 +278,11 @@ async function runRow(row, ctx) {
   return { samples, sums, ratios };
 }
 
+/** `--publish` for weft's broadcast server (either transport) when the run asks for it. */
+function publishArgs(row, impl) {
+  return row.server === 'broadcast' && args.publish && (impl === 'weft' || impl === 'weft-native') ? ['--publish'] : [];
+}
+
 // ---- profile: one more weft round under --cpu-prof ----
 
 async function runProfile(name, ctx) {
@@ -289,7 +295,7 @@ async function runProfile(name, ctx) {
   log(`\nprofiling weft on ${name} (one round under --cpu-prof)...`);
   let s;
   if (row.kind === 'server') {
-    const server = await P.startServer(row.server, 'weft', row.serverArgs || [], flags);
+    const server = await P.startServer(row.server, 'weft', [...(row.serverArgs || []), ...publishArgs(row, 'weft')], flags);
     try {
       s = await measureServer(row, 'weft', server);
     } finally {
