@@ -9,7 +9,10 @@
  *                          the same with no WebSocket at all (a transport benchmark, bench/transport.js):
  *                          no upgrade, `size` raw bytes out, the same bytes back, checked
  *   loadgen --mode=connect --port=P --conns=C            connect/upgrade/close cycles, C at a time
- *   loadgen --mode=fanout  --port=P --conns=M [--inflight=2] [--size=32]
+ *   loadgen --mode=fanout  --port=P --conns=M [--inflight=2] [--size=32] [--publishers=1]
+ *                          M subscribers and K publishers (connections of their own, which hear every
+ *                          broadcast too); each publisher keeps --inflight publishes of its own in flight
+ *                          and sends the next as soon as one has reached every subscriber
  *   loadgen --mode=idle    --port=P --conns=10000        open, report, hold until stdin says so
  *           [--prime --size=S [--deflate]]              ... after one echoed message per connection
  *   loadgen --mode=server  --port=0                      tiny echo server (client-side rows)
@@ -47,10 +50,12 @@ static int opcode_want;
 static int stdin_said;
 static int primed;      /* idle --prime: connections whose one message came back */
 static int closed_clean; /* connections whose close handshake completed in the close phase */
-/* fanout: publishes in flight are tracked by sequence number modulo FAN_SLOTS */
+/* fanout: each publish in flight holds a slot (publisher p owns slots p*inflight .. p*inflight+inflight-1);
+ * the payload's first 8 bytes say which: the slot in the top byte, the publish's sequence number below */
 static uint64_t pub_seq, pub_done, pub_counted;
-static uint64_t fan_ts[FAN_SLOTS];
+static uint64_t fan_ts[FAN_SLOTS], fan_seq[FAN_SLOTS];
 static uint32_t fan_cnt[FAN_SLOTS];
+#define FAN_SEQ_MASK ((1ULL << 56) - 1)
 static uint8_t *fan_payload;
 
 static int is(const char *m) { return strcmp(G.o.mode, m) == 0; }
@@ -118,16 +123,18 @@ static void enqueue(conn *c) {
   c->tx_queued++;
 }
 
-static void publish(void) {
-  conn *pub = &G.conns[0];
+/* a publish from the publisher that owns `slot` */
+static void publish(int slot) {
+  conn *pub = &G.conns[slot / G.o.inflight];
   if (pub->state != S_OPEN) return;
-  uint64_t seq = pub_seq++;
-  memcpy(fan_payload, &seq, 8);
+  uint64_t seq = pub_seq++, tag = seq | (uint64_t)slot << 56;
+  memcpy(fan_payload, &tag, 8);
   uint8_t frame[512], key[4];
   rng_fill(key, 4);
   size_t n = ws_frame(frame, 1, 0, opcode_want, fan_payload, G.o.size, key);
-  fan_ts[seq % FAN_SLOTS] = G.now;
-  fan_cnt[seq % FAN_SLOTS] = 0;
+  fan_ts[slot] = G.now;
+  fan_seq[slot] = seq;
+  fan_cnt[slot] = 0;
   if (ctl_append(pub, frame, n) < 0) fail_note("publisher queue full");
   conn_flush(pub);
 }
@@ -165,18 +172,22 @@ int on_message(conn *c) {
     return 0;
   }
   /* fanout */
-  uint64_t seq;
-  memcpy(&seq, c->head8, 8);
-  if (seq >= pub_seq || seq + FAN_SLOTS <= pub_seq) return fail_note("fanout sequence unknown"), -1;
+  uint64_t tag;
+  memcpy(&tag, c->head8, 8);
+  uint64_t seq = tag & FAN_SEQ_MASK;
+  int slot = (int)(tag >> 56), subscribers = G.nconns - G.o.publishers;
+  if (seq >= pub_seq || slot >= G.o.publishers * G.o.inflight) return fail_note("fanout sequence unknown"), -1;
   if (G.measuring) messages++, bytes += G.o.size;
-  if (c->idx == 0) { /* the publisher hears its own broadcast too (ws README loop) */
+  if (c->idx < G.o.publishers) { /* publishers hear every broadcast too (ws README loop) */
     self_deliveries++;
     return 0;
   }
-  if (++fan_cnt[seq % FAN_SLOTS] == (uint32_t)(G.nconns - 1)) {
+  /* a subscriber gets each publish once, and a slot is reused only when all have it */
+  if (fan_seq[slot] != seq) return fail_note("fanout sequence unknown"), -1;
+  if (++fan_cnt[slot] == (uint32_t)subscribers) {
     pub_done++;
-    if (G.measuring) pub_counted++, hist_add(&hist, G.now - fan_ts[seq % FAN_SLOTS]);
-    if (G.sending) publish();
+    if (G.measuring) pub_counted++, hist_add(&hist, G.now - fan_ts[slot]);
+    if (G.sending) publish(slot);
   }
   return 0;
 }
@@ -205,7 +216,7 @@ static void begin_warmup(void) {
       conn_flush(c);
     }
   } else if (is("fanout")) {
-    for (int k = 0; k < G.o.inflight; k++) publish();
+    for (int k = 0; k < G.o.publishers * G.o.inflight; k++) publish(k);
   } else if (is("connect")) {
     for (int i = 0; i < G.nconns; i++) conn_start(&G.conns[i]);
   }
@@ -272,7 +283,7 @@ static void print_result(void) {
 int run_clients(const opts_t *o) {
   G.o = *o;
   opcode_want = (o->text || o->deflate) ? 1 : 2;
-  G.nconns = is("fanout") ? o->conns + 1 : o->conns; /* fanout: conns[0] is the publisher */
+  G.nconns = is("fanout") ? o->conns + o->publishers : o->conns; /* fanout: publishers first */
   if (is("fanout") && (o->size < 8 || o->size > 400)) {
     fprintf(stderr, "fanout --size must be 8..400\n");
     return 2;
@@ -403,7 +414,7 @@ static const char *arg(const char *a, const char *name) {
 }
 
 int main(int argc, char **argv) {
-  opts_t o = {.mode = "echo", .host = "127.0.0.1", .port = 0, .conns = 50, .inflight = 4,
+  opts_t o = {.mode = "echo", .host = "127.0.0.1", .port = 0, .conns = 50, .inflight = 4, .publishers = 1,
               .size = 32, .warmup = 0.3, .duration = 1.5, .max_time = 60, .close_time = 5,
               .handshakes = 256,
               .path = "/"};
@@ -416,6 +427,7 @@ int main(int argc, char **argv) {
     else if ((v = arg(a, "--port"))) o.port = atoi(v);
     else if ((v = arg(a, "--conns"))) o.conns = atoi(v);
     else if ((v = arg(a, "--inflight"))) o.inflight = atoi(v);
+    else if ((v = arg(a, "--publishers"))) o.publishers = atoi(v);
     else if ((v = arg(a, "--size"))) o.size = (size_t)strtoull(v, NULL, 10);
     else if ((v = arg(a, "--warmup"))) o.warmup = atof(v);
     else if ((v = arg(a, "--duration"))) o.duration = atof(v);
@@ -445,6 +457,10 @@ int main(int argc, char **argv) {
 #endif
   if (o.conns < 1 || o.inflight < 1 || o.inflight > 32) {
     fprintf(stderr, "loadgen: need --conns >= 1 and 1 <= --inflight <= 32\n");
+    return 2;
+  }
+  if (o.publishers < 1 || o.publishers * o.inflight > FAN_SLOTS) {
+    fprintf(stderr, "loadgen: need --publishers >= 1 and --publishers x --inflight <= %d\n", FAN_SLOTS);
     return 2;
   }
   signal(SIGPIPE, SIG_IGN); /* a peer that goes away is an error we count, not a reason to die */

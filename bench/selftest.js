@@ -106,6 +106,7 @@ async function main() {
     for (const [script, extra, lg, name, field] of [
       ['echo', ['--deflate'], ['--deflate', '--size=3000', '--conns=4', '--inflight=2'], 'loadgen compressed echo (ws server)', 'messages'],
       ['broadcast', [], ['--mode=fanout', '--conns=30', '--size=40'], 'loadgen fanout (ws broadcast server)', 'publishes'],
+      ['broadcast', [], ['--mode=fanout', '--conns=30', '--publishers=4', '--inflight=2', '--size=40'], 'loadgen fanout, 4 publishers (ws broadcast server)', 'publishes'],
     ]) {
       const s = await P.startServer(script, 'ws', extra);
       const px = await chunkingProxy(s.port);

@@ -102,6 +102,19 @@ const ROWS = [
     setupS: 0.5,
   },
   {
+    // Several publishers, each with one publish in flight and no regard for the others: publishes reach
+    // the server through different sockets' reads, as in a chat room with many talkers.
+    name: 'fanout-1k-8pub',
+    label: 'broadcast 32 B to 1,000 subscribers from 8 publishers',
+    kind: 'server',
+    server: 'broadcast',
+    impls: TWO,
+    lg: ['--mode=fanout', '--conns=1000', '--publishers=8', '--inflight=1', '--size=32'],
+    opsField: 'ops',
+    unit: 'delivery',
+    setupS: 0.5,
+  },
+  {
     name: 'fanout-10k',
     label: 'broadcast 32 B to 10,000 subscribers',
     kind: 'server',

@@ -79,7 +79,8 @@ typedef struct {
   const char *bind;   /* source address of client connections (NULL: the kernel's choice) */
   int port;
   int conns;          /* echo: connections; connect: concurrent slots; fanout: subscribers; idle: N */
-  int inflight;       /* messages in flight per connection (echo) or publishes in flight (fanout) */
+  int inflight;       /* messages in flight per connection (echo) or per publisher (fanout) */
+  int publishers;     /* fanout: connections that publish (the first ones), 1 by default */
   size_t size;        /* payload bytes */
   int text;           /* opcode 1 instead of 2 */
   int deflate;        /* offer permessage-deflate (client_no_context_takeover) */
