@@ -5,9 +5,10 @@
  * subscriber gets the same bytes — then, for each subscriber, its backpressure is checked (the same rules
  * as `send`: past `maxBackpressure` the message is dropped, or the socket closed under policy 'close') and
  * the shared frame is written with `conn.sendRaw(frame, null, undefined)`: no per-subscriber copy, no
- * per-subscriber closure. Sockets written to are corked on their first write in a tick and uncorked
- * together on one `process.nextTick`, so several publishes in a tick leave in one writev per socket
- * (a batch that outgrows the socket's high-water mark is flushed at once instead).
+ * per-subscriber closure. Sockets written to are corked on their first write and uncorked together by
+ * one `setImmediate` (lib/transport/cork.ts), so the publishes of one turn of the event loop — from one
+ * callback or from many sockets' reads — leave in one writev per socket (a batch that outgrows the
+ * socket's high-water mark is flushed at once instead).
  * With `compress`, subscribers whose permessage-deflate resets the server's context after every message
  * (server_no_context_takeover) share ONE deflate per publish and window size; the others get the
  * uncompressed frame (RFC 7692 lets a sender leave any message uncompressed). A large deflate's frame

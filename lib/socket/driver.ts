@@ -186,9 +186,9 @@ export class Driver implements Sink, TransportOwner {
   }
 
   /**
-   * A broadcast frame of `length` bytes is about to be written: corked until the end of the tick while
-   * the batch stays within the high-water mark; past it, what is held is flushed now (holding a large
-   * batch to the end of the tick would only hold memory, and count against maxBackpressure). Returns
+   * A broadcast frame of `length` bytes is about to be written: corked until the check phase of this turn
+   * of the loop while the batch stays within the high-water mark; past it, what is held is flushed now
+   * (holding a large batch longer would only hold memory, and count against maxBackpressure). Returns
    * true when the frame must be flushed right after it is written (`flushCorked()`).
    */
   batchWrite(length: number): boolean {

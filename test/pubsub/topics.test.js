@@ -1,7 +1,7 @@
 'use strict';
 // Topics on the server against real `ws` clients: subscribe/unsubscribe/isSubscribed/topics, publish
 // from a socket (the sender excluded) and from the server (everyone), subscriberCount, leaving on close,
-// framing once with the same bytes for everyone, one shared deflate, corking once per tick.
+// framing once with the same bytes for everyone, one shared deflate, corking once per turn of the loop.
 
 const assert = require('assert');
 const crypto = require('crypto');
@@ -200,14 +200,11 @@ describe('pub/sub: topics', () => {
     for (const s of subs) assert.strictEqual(s.client.received[0][0].length, 100000);
   });
 
-  it('corks each subscriber on its first write in a tick and flushes once: three publishes, one writev', async () => {
-    const wss = await res.server();
-    const a = await res.client(wss);
-    a.server.subscribe('t');
-    // What the bytes go through: the socket, or the adopted handle (WEFT_TRANSPORT=native).
-    const socket = a.server._driver.wire;
+  /** Counts what leaves `ws`'s wire in each write: the socket's writev, or the adopted handle's flush. */
+  function countBatches(ws) {
+    const socket = ws._driver.wire;
     const batches = [];
-    if (a.server._driver.transport === null) {
+    if (ws._driver.transport === null) {
       const writev = socket._writev;
       socket._writev = function (chunks, cb) {
         batches.push(chunks.length);
@@ -220,16 +217,59 @@ describe('pub/sub: topics', () => {
         return flush.call(this);
       };
     }
+    return { socket, batches };
+  }
+
+  const turn = () => new Promise((r) => setImmediate(r));
+
+  it('corks each subscriber on its first write and flushes once per turn of the loop: three publishes, one writev', async () => {
+    const wss = await res.server();
+    const a = await res.client(wss);
+    a.server.subscribe('t');
+    const { socket, batches } = countBatches(a.server);
     wss.publish('t', 'one');
     wss.publish('t', 'two');
-    wss.publish('t', 'three');
     assert.strictEqual(socket.writableCorked, 1, 'corked once, not once per publish');
-    assert.deepStrictEqual(batches, [], 'nothing written yet');
+    // A later tick of the same turn (a promise, a nextTick) joins the same batch.
     await new Promise((r) => process.nextTick(r));
+    wss.publish('t', 'three');
+    assert.strictEqual(socket.writableCorked, 1);
+    assert.deepStrictEqual(batches, [], 'nothing written yet');
+    await turn();
     assert.strictEqual(socket.writableCorked, 0);
     assert.deepStrictEqual(batches, [3]);
     await until(() => a.client.received.length === 3);
     assert.deepStrictEqual(a.client.received.map((m) => m[0]), ['one', 'two', 'three']);
+  });
+
+  it("two publishers' messages read in one turn of the loop reach a subscriber in one write", async () => {
+    const wss = await res.server();
+    const sub = await res.client(wss);
+    const p1 = await res.client(wss);
+    const p2 = await res.client(wss);
+    sub.server.subscribe('room');
+    for (const p of [p1, p2]) p.server.on('message', (data, isBinary) => p.server.publish('room', data, { binary: isBinary }));
+    const { batches } = countBatches(sub.server);
+    // Both messages are in the kernel before the loop next polls (the clients write at once, and the
+    // loop is held a moment), so both server sockets are readable in one poll: two read callbacks, each
+    // publishing, in one turn of the loop.
+    p1.client.send('from p1');
+    p2.client.send('from p2');
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30);
+    await until(() => sub.client.received.length === 2);
+    assert.deepStrictEqual(sub.client.received.map((m) => m[0]).sort(), ['from p1', 'from p2']);
+    assert.deepStrictEqual(batches, [2], 'one writev of two frames, not a write per publish');
+  });
+
+  it('what a subscriber sends in the same turn stays in order behind the publishes held for it', async () => {
+    const wss = await res.server();
+    const a = await res.client(wss);
+    a.server.subscribe('t');
+    wss.publish('t', 'published');
+    a.server.send('sent');
+    process.nextTick(() => a.server.send('sent on a later tick'));
+    await until(() => a.client.received.length === 3);
+    assert.deepStrictEqual(a.client.received.map((m) => m[0]), ['published', 'sent', 'sent on a later tick']);
   });
 
   it('a batch that outgrows the high-water mark is flushed at once, not held to the end of the tick', async () => {
