@@ -112,6 +112,7 @@ const ROWS = [
     lg: ['--mode=fanout', '--conns=1000', '--publishers=8', '--inflight=1', '--size=32'],
     opsField: 'ops',
     unit: 'delivery',
+    rounds: 3,
     setupS: 0.5,
   },
   {
