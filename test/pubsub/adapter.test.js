@@ -71,7 +71,7 @@ describe('pub/sub: adapters', () => {
     b.server.subscribe('t');
     let writtenBeforeAdapter = null;
     adapter.onPublish = () => {
-      // The frame is already in b's socket (corked until the end of the tick).
+      // The frame is already in b's socket (corked until this turn of the loop has run its I/O callbacks).
       writtenBeforeAdapter = b.server._socket.writableLength;
     };
     a.server.publish('t', 'local first');

@@ -272,7 +272,7 @@ describe('pub/sub: topics', () => {
     assert.deepStrictEqual(a.client.received.map((m) => m[0]), ['published', 'sent', 'sent on a later tick']);
   });
 
-  it('a batch that outgrows the high-water mark is flushed at once, not held to the end of the tick', async () => {
+  it('a batch that outgrows the high-water mark is flushed at once, not held to the end of the turn', async () => {
     const wss = await res.server();
     const a = await res.client(wss);
     a.server.subscribe('t');
