@@ -272,6 +272,18 @@ describe('pub/sub: topics', () => {
     assert.deepStrictEqual(a.client.received.map((m) => m[0]), ['published', 'sent', 'sent on a later tick']);
   });
 
+  it('terminate() in the same turn hands the held publishes to the kernel before it drops the connection', async () => {
+    const wss = await res.server();
+    const a = await res.client(wss);
+    a.server.subscribe('t');
+    wss.publish('t', 'last words');
+    wss.publish('t', 'and more');
+    a.server.terminate();
+    const [code] = await once(a.client, 'close');
+    assert.strictEqual(code, 1006);
+    assert.deepStrictEqual(a.client.received.map((m) => m[0]), ['last words', 'and more']);
+  });
+
   it('a batch that outgrows the high-water mark is flushed at once, not held to the end of the turn', async () => {
     const wss = await res.server();
     const a = await res.client(wss);
