@@ -395,7 +395,7 @@ function fanOut(
       if (plain === null) plain = buildFrame(payload, { opcode, fin: true, rsv1: false, maskKey: null, merge: true })[0];
       frame = plain;
     }
-    // 4. Write, in order with everything else this socket sends, batched with the tick's other writes.
+    // 4. Write, in order with everything else this socket sends, batched with the turn's other writes.
     const now = driver.batchWrite(frame.length);
     driver.conn.sendRaw(frame, null, undefined);
     if (now) driver.flushCorked();

@@ -178,9 +178,9 @@ export class Driver implements Sink, TransportOwner {
     return this.wire.writableHighWaterMark;
   }
 
-  /** Hands writes held by a cork (a chunk's replies, a tick's broadcasts) to the wire now. */
+  /** Hands writes held by a cork (a chunk's replies, a turn's broadcasts) to the wire now. */
   flushCorked(): void {
-    // (An uncork after this is a no-op: a read's, a tick's broadcasts'.)
+    // (An uncork after this is a no-op: a read's, a turn's broadcasts'.)
     const wire = this.wire;
     while (wire.writableCorked > 0) wire.uncork();
   }
