@@ -536,7 +536,7 @@ export class FrameParser {
     const rare = this.rare;
     if (rare !== null && rare.sink !== null) {
       this.intoSink(rare.sink, piece, offset);
-    } else if (n !== this.payloadLength && this.payloadLength >= SINK_MIN && this.payloadLength <= SINK_MAX && offset + n >= this.payloadLength / 2 && this.remaining !== 0) {
+    } else if (this.remaining !== 0 && this.payloadLength >= SINK_MIN && this.payloadLength <= SINK_MAX && this.remaining <= this.payloadLength / 2) {
       this.openSink(piece, offset);
     } else {
       if (this.tooManyChunks()) return;
