@@ -91,9 +91,17 @@ async function measure() {
         rss: (after.rss - before.rss) / conns,
         heap: (after.heapUsed - before.heapUsed) / conns,
         external: (after.external - before.external) / conns,
+        // Where the RSS went: V8's young generation (grown while the connections arrived, emptied by the
+        // GCs but still committed), the rest of the V8 heap as committed, and what lies outside it.
+        young: (after.newSpace - before.newSpace) / conns,
+        heapRest: (after.heapTotal - after.newSpace - (before.heapTotal - before.newSpace)) / conns,
+        outside: (after.rss - after.heapTotal - (before.rss - before.heapTotal)) / conns,
       };
       samples[impl].push(s);
-      console.error(`  round ${r + 1} ${impl}: RSS ${kib(s.rss)} heap ${kib(s.heap)} external ${s.external.toFixed(0)} B`);
+      console.error(
+        `  round ${r + 1} ${impl}: RSS ${kib(s.rss)} heap ${kib(s.heap)} external ${s.external.toFixed(0)} B;` +
+          ` RSS = young generation ${kib(s.young)} + rest of V8 heap ${kib(s.heapRest)} + outside it ${kib(s.outside)}`,
+      );
     }
   }
   console.log('| impl | RSS/conn (median) | lowest–highest | heap/conn (median) | lowest–highest | external/conn |');
@@ -106,6 +114,16 @@ async function measure() {
     const lh = (k) => `${kib(Math.min(...col(k)))}–${kib(Math.max(...col(k)))}`;
     console.log(`| ${impl} | ${kib(med[impl].rss)} | ${lh('rss')} | ${kib(med[impl].heap)} | ${lh('heap')} | ${median(col('external')).toFixed(0)} B |`);
   }
+  console.log('');
+  console.log('Where the RSS per connection is (medians; V8 heap spaces as committed, after the same GCs):');
+  console.log('');
+  console.log('| impl | V8 young generation | rest of the V8 heap | outside the V8 heap (Node, libuv, malloc) |');
+  console.log('|---|--:|--:|--:|');
+  for (const impl of impls) {
+    const m = (k) => kib(median(samples[impl].map((s) => s[k])));
+    console.log(`| ${impl} | ${m('young')} | ${m('heapRest')} | ${m('outside')} |`);
+  }
+  console.log('');
   for (const other of ['base', 'ws', 'net']) {
     if (!med.weft || !med[other]) continue;
     const paired = samples.weft.map((s, i) => s.rss / samples[other][i].rss);

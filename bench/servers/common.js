@@ -8,7 +8,8 @@
  *   harness -> {id, cmd: 'stop'}   reply {cpuUs, userUs, systemUs, reads, sleeps, faults, ops, conns,
  *                                  errors, wallMs} for the window since 'start'; a server that counts
  *                                  no operations (c-echo.js) replies ops: null, opsFrom: 'loadgen'
- *   harness -> {id, cmd: 'mem'}    global.gc() a few times, reply {rss, heapUsed, external, clients}
+ *   harness -> {id, cmd: 'mem'}    global.gc() a few times, reply {rss, heapUsed, heapTotal, newSpace,
+ *                                  external, clients}; newSpace is V8's young generation as committed
  *   harness -> {id, cmd: 'snapshot', file}  write a V8 heap snapshot to `file` (bench/idle.js --breakdown)
  *   harness -> {id, cmd: 'exit'}   close and exit
  *
@@ -63,7 +64,15 @@ async function memory() {
     await new Promise((r) => setImmediate(r));
   }
   const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
+  const young = require('v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  return {
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    newSpace: young ? young.space_size : NaN,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+  };
 }
 
 /**
