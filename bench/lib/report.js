@@ -220,6 +220,9 @@ function markdown(meta, rows, results) {
   md += 'ws-js = ws with `WS_NO_BUFFER_UTIL=1 WS_NO_UTF_8_VALIDATE=1`; net.Socket floor = a bare `net.Socket` echo with no library (`bench/servers/net-echo.js`); ';
   md += 'C epoll floor = the C echo server (`bench/loadgen/server.c`, one epoll thread, no UTF-8 validation; its CPU from `/proc`, ';
   md += "its ops the load generator's count), and C floor/ws its CPU/op ÷ ws's: roughly the lowest weft/ws a server making the same syscalls could reach; ";
+  if (meta.referenceRounds !== undefined && meta.referenceRounds < meta.rounds) {
+    md += `ws-js and the two floors are reference columns, measured in the first ${meta.referenceRounds} rounds only; `;
+  }
   md += '"—" = not run for that row, ';
   md += '"(!)" = errors, see notes.\n';
   if (by('server').length) md += `\n## Server side (server CPU per operation)\n\n${cpuTable(by('server'), results, 'loadgen CPU')}`;
