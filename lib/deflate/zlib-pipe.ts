@@ -65,7 +65,7 @@ const PUMP_DONE = -1;
 /** pump(): the request ended early (zlib error, or a decompression bomb): it has been answered. */
 const PUMP_STOPPED = -2;
 
-/** zlib's stream internals inline mode drives (Node 18–24); checked once, on the first stream. */
+/** zlib's stream internals inline mode drives (Node 18–26); checked once, on the first stream. */
 interface ZInternals {
   _handle: {
     writeSync(flush: number, input: Buffer, inOff: number, inLen: number, out: Buffer, outOff: number, outLen: number): void;

@@ -11,7 +11,7 @@
  * closes), keeps answering `remoteAddress` & co., and its methods (`destroy`, `end`, `write`,
  * `setKeepAlive`, `setTimeout`, …) act on the transport. It is what `ws._socket` can stay.
  *
- * Node internals used (checked on Node 18, 20, 22, 24; refused outside 18–24):
+ * Node internals used (checked on Node 18, 20, 22, 24, 26; refused outside 18–26):
  * - `process.binding('stream_wrap')`: `WriteWrap`, `ShutdownWrap`, `streamBaseState` and its indexes
  *   `kReadBytesOrError`, `kArrayBufferOffset`, `kBytesWritten`, `kLastWriteWasAsync`. Never called when
  *   `process.binding` is wrapped by --pending-deprecation (it would print DEP0111, or throw on a later
@@ -110,9 +110,9 @@ const READ_BUFFER_SIZE = 256 * 1024;
 const BULK_READ_HINT = 32 * 1024;
 /** The largest read buffer of a connection's own. */
 const BULK_READ_MAX = 1024 * 1024;
-/** Versions whose internals were checked (engines: ^18 || ^20 || ^22 || ^24). */
+/** Versions whose internals were checked (engines: ^18 || ^20 || ^22 || ^24 || ^26). */
 const MIN_MAJOR = 18;
-const MAX_MAJOR = 24;
+const MAX_MAJOR = 26;
 
 let binding: StreamWrapBinding | null = null;
 let unavailable: string | null | undefined; // undefined: not probed yet; null: available

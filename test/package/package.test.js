@@ -81,9 +81,9 @@ describe('package contents (npm pack --dry-run)', function () {
     assert.match(pkg.homepage, /^https:\/\/github\.com\/[\w-]+\/weft#readme$/);
     assert.match(pkg.bugs.url, /^https:\/\/github\.com\/[\w-]+\/weft\/issues$/);
     // The Node lines .ci/run tests (npm test on each).
-    assert.strictEqual(pkg.engines.node, '^18.0.0 || ^20.0.0 || ^22.0.0 || ^24.0.0');
+    assert.strictEqual(pkg.engines.node, '^18.0.0 || ^20.0.0 || ^22.0.0 || ^24.0.0 || ^26.0.0');
     const ci = fs.readFileSync(path.join(root, '.ci', 'run'), 'utf8');
-    assert.match(ci, /for major in 18 22 24; do/);
+    assert.match(ci, /for major in 18 22 24 26; do/);
   });
 });
 

@@ -136,7 +136,7 @@ function pattern(n, seed = 0) {
 describe('transport/tcp-handle', function () {
   this.timeout(20000);
 
-  it('is available on this Node (18–24) with no flags', () => {
+  it('is available on this Node (18–26) with no flags', () => {
     assert.strictEqual(tcpHandleUnavailable(), null);
   });
 
@@ -191,7 +191,11 @@ describe('transport/tcp-handle', function () {
     // makes process.binding throw the way the permission model does (the same path in adopt()).
     const refusal =
       major >= 20
-        ? { name: 'the permission model', flags: [major >= 22 ? '--permission' : '--experimental-permission', '--allow-fs-read=*', '--no-warnings'] }
+        ? {
+            name: 'the permission model',
+            // Node 25+ puts the network under the model too: the child must still listen.
+            flags: [major >= 22 ? '--permission' : '--experimental-permission', '--allow-fs-read=*', ...(major >= 25 ? ['--allow-net'] : []), '--no-warnings'],
+          }
         : { name: 'a process.binding that throws (Node 18 has no permission model)', flags: ['--require', path.join(__dirname, '..', 'fixtures', 'binding-refused.js')] };
     it(`${refusal.name} (process.binding refused): unavailable, no throw`, () => {
       const r = run(refusal.flags, {});
