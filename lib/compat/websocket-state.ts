@@ -26,9 +26,25 @@ interface Host {
 
 
 /**
+ * What ws's Receiver (a Writable) shows of its stream state, as code written against ws reads it
+ * (`ws._receiver._writableState.needDrain` before resuming the socket, `.errorEmitted` when closing).
+ * A snapshot of the live connection, made when read.
+ */
+export interface ReceiverWritableState {
+  /** The receiver holds input back (an inflate is pending, or events are deferred): the socket is paused. */
+  readonly needDrain: boolean;
+  /** A protocol violation failed the connection. */
+  readonly errorEmitted: boolean;
+  /** weft holds no input in a Writable's buffer: 0. */
+  readonly length: number;
+}
+
+/**
  * ws's `_receiver` as integrations see it: an EventEmitter with ws's option fields, read from the live
- * connection. weft parses frames in its core and emits on the WebSocket; of ws's receiver events only
- * `'conclude'` (the peer's close frame: code, reason) is emitted here, after the WebSocket has answered it.
+ * connection. weft parses frames in its core and emits on the WebSocket; of ws's receiver events
+ * `'conclude'` (the peer's close frame: code, reason) is emitted here, after the WebSocket has answered
+ * it, and `'drain'` once input held back while an inflate was pending flows again (the socket resumed
+ * unless the user paused it), as ws's receiver emits them.
  */
 export class ReceiverShape extends EventEmitter {
   private readonly ws: Host;
@@ -84,6 +100,11 @@ export class ReceiverShape extends EventEmitter {
   /** Payload bytes of the message being received so far. */
   get _totalPayloadLength(): number {
     return this.driver.conn.receiveState().messageBytes;
+  }
+
+  /** The part of ws's Writable state that code reads from `_receiver` (see ReceiverWritableState). */
+  get _writableState(): ReceiverWritableState {
+    return { needDrain: this.driver.inputHeld, errorEmitted: this.driver.conn.failed, length: 0 };
   }
 }
 

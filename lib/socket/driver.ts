@@ -359,6 +359,10 @@ export class Driver implements Sink, TransportOwner {
   onDrain(): void {
     this.inputHeld = false;
     if (!this.host._paused && this.socket[kDriver] === this) this.wire.resume();
+    // ws's receiver emits 'drain' here, after its WebSocket's listener resumed the socket. Only where
+    // code has read `ws._receiver` (the shape exists).
+    const shape = (this.host as { [kReceiverShape]?: { emit(e: string, ...a: unknown[]): boolean } })[kReceiverShape];
+    if (shape !== undefined) shape.emit('drain');
   }
 
   /** @internal Input held back when the socket closed has been processed: the connection is closed. */

@@ -194,4 +194,89 @@ describe('compat: WebSocket semi-private members (ws 8.23 differential)', () => 
       ['closed', 3],
     ]);
   });
+
+  /**
+   * A compressed frame and a 16 KiB binary frame arrive in one read: while the first is with zlib, the
+   * 16 KiB waiting behind it pass the receiver's high-water mark, so it holds input back (needDrain) and
+   * pauses the socket; the 16 KiB message then fills the stream's buffer, so the stream pauses the
+   * WebSocket. `userFirst`: the stream asks for more ('read') before the inflate is done, else only
+   * once 'drain' has come.
+   */
+  async function heldInput(lib, userFirst) {
+    const wss = new lib.WebSocketServer({ port: 0, perMessageDeflate: true });
+    await once(wss, 'listening');
+    const client = new lib.WebSocket(`ws://127.0.0.1:${wss.address().port}/`);
+    const duplex = lib.createWebSocketStream(client);
+    const log = [];
+    const read = duplex._read;
+    duplex._read = function () {
+      duplex._read = read;
+      log.push(['read', client._receiver._writableState.needDrain, client._socket.isPaused()]);
+      read.call(duplex);
+      log.push(['after read', client._receiver._writableState.needDrain, client._socket.isPaused()]);
+      if (!userFirst) duplex.end();
+    };
+    await once(client, 'open');
+    const state = client._receiver._writableState;
+    assert.deepStrictEqual([state.needDrain, state.errorEmitted, state.length], [false, false, 0]);
+    client._receiver.on('drain', () => {
+      log.push(['drain', client._receiver._writableState.needDrain, client._socket.isPaused()]);
+      if (userFirst) duplex.end();
+      else duplex.resume();
+    });
+    const big = Buffer.concat([Buffer.from([0x82, 126, 0x40, 0x00]), Buffer.alloc(16 * 1024, 7)]);
+    const compressed = Buffer.from([0xc2, 0x01, 0x00]); // a 1-byte deflate block (rsv1), empty message
+    client._socket.push(Buffer.concat([compressed, big]));
+    // Flowing now: the stream's first 'read' comes a tick later, while the inflate is still pending.
+    if (userFirst) duplex.resume();
+    await once(duplex, 'close');
+    await new Promise((resolve) => wss.close(resolve));
+    return log;
+  }
+
+  it("_receiver._writableState.needDrain while an inflate holds input back, then 'drain' on _receiver (as ws)", async () => {
+    for (const userFirst of [true, false]) {
+      const theirs = await heldInput(ws, userFirst);
+      const mine = await heldInput(weft, userFirst);
+      assert.deepStrictEqual(mine, theirs, `userFirst ${userFirst}`);
+    }
+    // The stream reads first: resume() leaves the socket paused while input is held; at 'drain' the
+    // 16 KiB message has paused the WebSocket again.
+    assert.deepStrictEqual(await heldInput(weft, true), [
+      ['read', true, true],
+      ['after read', true, true],
+      ['drain', false, true],
+    ]);
+    // The inflate finishes first: 'drain' leaves the socket paused (the stream paused the WebSocket) until
+    // the stream reads again.
+    assert.deepStrictEqual(await heldInput(weft, false), [
+      ['drain', false, true],
+      ['read', false, true],
+      ['after read', false, false],
+    ]);
+  });
+
+  it('_receiver._writableState.errorEmitted once a protocol violation failed the connection (as ws)', async () => {
+    async function failed(lib) {
+      const wss = new lib.WebSocketServer({ port: 0 });
+      await once(wss, 'listening');
+      const client = new lib.WebSocket(`ws://127.0.0.1:${wss.address().port}/`);
+      await once(client, 'open');
+      const seen = { before: client._receiver._writableState.errorEmitted };
+      client.on('error', (err) => {
+        seen.error = [err.code, client._receiver._writableState.errorEmitted];
+      });
+      const closed = new Promise((resolve) =>
+        client.on('close', (code) => resolve([code, client._receiver._writableState.errorEmitted])),
+      );
+      client._socket.push(Buffer.from([0x85, 0x00])); // reserved opcode 5
+      seen.close = await closed;
+      await new Promise((resolve) => wss.close(resolve));
+      return seen;
+    }
+    const mine = await failed(weft);
+    assert.deepStrictEqual(mine, await failed(ws));
+    // The failing side stops reading, so the peer's answer is never read: 1006, as in ws.
+    assert.deepStrictEqual(mine, { before: false, error: ['WS_ERR_INVALID_OPCODE', true], close: [1006, true] });
+  });
 });
