@@ -321,9 +321,8 @@ export class Driver implements Sink, TransportOwner {
     this.stopReading();
     this.startCloseTimer();
     // ws's receiver emits 'conclude' here; its WebSocket's own listener (the close reply, CLOSING) runs
-    // first, as ours already has. Only where code has read `ws._receiver` (the shape exists).
-    const shape = (this.host as { [kReceiverShape]?: { emit(e: string, ...a: unknown[]): boolean } })[kReceiverShape];
-    if (shape !== undefined) shape.emit('conclude', code, reason);
+    // first, as ours already has.
+    this.receiverEvent('conclude', code, reason);
   }
 
   /** @internal */
@@ -359,10 +358,14 @@ export class Driver implements Sink, TransportOwner {
   onDrain(): void {
     this.inputHeld = false;
     if (!this.host._paused && this.socket[kDriver] === this) this.wire.resume();
-    // ws's receiver emits 'drain' here, after its WebSocket's listener resumed the socket. Only where
-    // code has read `ws._receiver` (the shape exists).
+    // ws's receiver emits 'drain' here, after its WebSocket's listener resumed the socket.
+    this.receiverEvent('drain');
+  }
+
+  /** @internal Emits one of ws's receiver events on `ws._receiver`, where code has read it (it exists). */
+  private receiverEvent(name: string, ...args: unknown[]): void {
     const shape = (this.host as { [kReceiverShape]?: { emit(e: string, ...a: unknown[]): boolean } })[kReceiverShape];
-    if (shape !== undefined) shape.emit('drain');
+    if (shape !== undefined) shape.emit(name, ...args);
   }
 
   /** @internal Input held back when the socket closed has been processed: the connection is closed. */

@@ -197,7 +197,7 @@ describe('compat: WebSocket semi-private members (ws 8.23 differential)', () => 
 
   /**
    * A compressed frame and a 16 KiB binary frame arrive in one read: while the first is with zlib, the
-   * 16 KiB waiting behind it pass the receiver's high-water mark, so it holds input back (needDrain) and
+   * frame waiting behind it is past the receiver's 16 KiB high-water mark, so it holds input back (needDrain) and
    * pauses the socket; the 16 KiB message then fills the stream's buffer, so the stream pauses the
    * WebSocket. `userFirst`: the stream asks for more ('read') before the inflate is done, else only
    * once 'drain' has come.
