@@ -196,11 +196,13 @@ describe('compat: WebSocket semi-private members (ws 8.23 differential)', () => 
   });
 
   /**
-   * A compressed frame and a 16 KiB binary frame arrive in one read: while the first is with zlib, the
-   * frame waiting behind it is past the receiver's 16 KiB high-water mark, so it holds input back (needDrain) and
-   * pauses the socket; the 16 KiB message then fills the stream's buffer, so the stream pauses the
-   * WebSocket. `userFirst`: the stream asks for more ('read') before the inflate is done, else only
-   * once 'drain' has come.
+   * A compressed frame and a 100,000-byte binary frame arrive in one read: while the first is with zlib,
+   * the frame waiting behind it is past the receiver's high-water mark, so it holds input back
+   * (needDrain) and pauses the socket; the large message then fills the stream's buffer, so the stream
+   * pauses the WebSocket. Larger than 64 KiB because from Node 22 on streams' default high-water mark is
+   * 64 KiB (ws's receiver is a Writable, the stream a Duplex); weft's receiver holds back past 16 KiB.
+   * `userFirst`: the stream asks for more ('read') before the inflate is done, else only once 'drain'
+   * has come.
    */
   async function heldInput(lib, userFirst) {
     const wss = new lib.WebSocketServer({ port: 0, perMessageDeflate: true });
@@ -224,7 +226,7 @@ describe('compat: WebSocket semi-private members (ws 8.23 differential)', () => 
       if (userFirst) duplex.end();
       else duplex.resume();
     });
-    const big = Buffer.concat([Buffer.from([0x82, 126, 0x40, 0x00]), Buffer.alloc(16 * 1024, 7)]);
+    const big = Buffer.concat([Buffer.from([0x82, 127, 0, 0, 0, 0, 0, 0x01, 0x86, 0xa0]), Buffer.alloc(100000, 7)]);
     const compressed = Buffer.from([0xc2, 0x01, 0x00]); // a 1-byte deflate block (rsv1), empty message
     client._socket.push(Buffer.concat([compressed, big]));
     // Flowing now: the stream's first 'read' comes a tick later, while the inflate is still pending.
@@ -241,7 +243,7 @@ describe('compat: WebSocket semi-private members (ws 8.23 differential)', () => 
       assert.deepStrictEqual(mine, theirs, `userFirst ${userFirst}`);
     }
     // The stream reads first: resume() leaves the socket paused while input is held; at 'drain' the
-    // 16 KiB message has paused the WebSocket again.
+    // large message has paused the WebSocket again.
     assert.deepStrictEqual(await heldInput(weft, true), [
       ['read', true, true],
       ['after read', true, true],
