@@ -222,8 +222,10 @@ export class Driver implements Sink, TransportOwner {
 
   /** The user's `pause()`. */
   pauseReading(): void {
-    // (The 'native' transport reads on into pausedInput until it holds a high-water mark's worth.)
+    // (The 'native' transport reads on into pausedInput until it holds a high-water mark's worth; its
+    // shell reads as paused at once, as the socket does here on the stream path.)
     if (this.transport === null) this.wire.pause();
+    else this.transport.markPaused();
   }
 
   /** The user's `resume()`: the socket flows again unless the core is still holding input back. */

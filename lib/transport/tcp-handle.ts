@@ -29,6 +29,7 @@
  * field, and every callback is a module-level function.
  */
 import * as net from 'net';
+import { Readable } from 'stream';
 import { getSystemErrorName } from 'util';
 
 // --- Node internals --------------------------------------------------------------------------------
@@ -734,18 +735,32 @@ export class TcpTransport {
 
   // --- reading ---
 
-  /** Stops reading (readStop) until `resume()`. */
+  /** Stops reading (readStop) until `resume()`. The shell reads as paused (see `markPaused()`). */
   pause(): void {
     this.paused = true;
     if (this.reading) {
       this.reading = false;
       this.handle.readStop();
     }
+    this.markPaused();
   }
 
+  /** Reads again; the shell flows again and emits 'resume' (on the next tick), as a resumed net.Socket. */
   resume(): void {
     this.paused = false;
     if (this.started) this.readStart();
+    const s = this.socket as NetSocket;
+    if (this.state === OPEN && s._readableState.flowing === false) ReadableProto.resume.call(s);
+  }
+
+  /**
+   * The owner stopped taking input, whether reading goes on or not (a paused WebSocket reads on up to a
+   * high-water mark): the shell now reads as a paused net.Socket — `readableFlowing` false, one 'pause'
+   * event — as the socket itself does on the stream path, where the library pauses it. Code waits for
+   * that event (ws's own tests do).
+   */
+  markPaused(): void {
+    if (this.state === OPEN) ReadableProto.pause.call(this.socket);
   }
 
   private readStart(): void {
@@ -1119,6 +1134,8 @@ function noop(): void {}
 // --- the shell: the net.Socket left behind ------------------------------------------------------------------
 
 const SocketProto = net.Socket.prototype as net.Socket & Record<string, unknown>;
+/** Readable's own pause()/resume(): the shell's flowing state and its 'pause'/'resume' events, nothing else. */
+const ReadableProto = Readable.prototype;
 
 type Shell = NetSocket & Record<string, unknown>;
 
@@ -1406,6 +1423,8 @@ export function adopt(socket: net.Socket, head?: Buffer | null, options?: AdoptO
   }
   s._handle = null;
   s[kTransport] = t;
+  // The shell flows, as a socket read through a 'data' listener does (ws's own is: `readableFlowing` true).
+  rs.flowing = true;
   Object.setPrototypeOf(s, DetachedSocketProto);
   // As ws does with its sockets: an error the shell emits never becomes an uncaught exception.
   s.on('error', noop);

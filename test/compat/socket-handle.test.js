@@ -52,6 +52,36 @@ describe('ws._socket: what integrations do to the socket acts on the connection,
     assert.deepStrictEqual(log, [[false, false], [true, true], [false, false]]);
   });
 
+  it("ws.pause()/resume() emit 'pause' and 'resume' on the socket, once each, and show in readableFlowing", async () => {
+    const log = await same(async (s, client, log) => {
+      const socket = s._socket;
+      socket.on('pause', () => log.push('pause event'));
+      socket.on('resume', () => log.push('resume event'));
+      log.push(`flowing ${socket.readableFlowing}`);
+      s.pause();
+      log.push(`paused, flowing ${socket.readableFlowing}`);
+      s.pause();
+      s.resume();
+      log.push(`resumed, flowing ${socket.readableFlowing}`);
+      // (A net.Socket emits 'resume' on the next tick.)
+      await sleep(10);
+      s.resume();
+      await sleep(10);
+      // A message sent meanwhile still arrives.
+      client.send('after');
+      const [data] = await once(s, 'message');
+      log.push(`message ${data}`);
+    });
+    assert.deepStrictEqual(log, [
+      'flowing true',
+      'pause event',
+      'paused, flowing false',
+      'resumed, flowing true',
+      'resume event',
+      'message after',
+    ]);
+  });
+
   it('ws._socket.pause() stops the messages until ws._socket.resume(); they then all arrive in order', async () => {
     const log = await same(async (s, client, log) => {
       s.on('message', (data) => log.push(`message ${data}`));
