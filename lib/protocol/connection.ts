@@ -306,6 +306,11 @@ export class Connection {
     return this.parser.bulkReadSize();
   }
 
+  /** See FrameParser.readInto: the payload buffer's next bytes, for a read to land in place (or null). */
+  readInto(): Buffer | null {
+    return this.parser.readInto();
+  }
+
   /**
    * Feeds bytes from the transport. Returns false when input is being held back (an inflate is pending
    * or events are deferred) past the parser's high-water mark: stop reading until the sink's `onDrain()`.

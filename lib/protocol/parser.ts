@@ -223,6 +223,32 @@ export class FrameParser {
     return received < BULK_READ_MIN ? 0 : left < received ? left : received;
   }
 
+  /**
+   * Where the next read may land, for a transport that reads into a buffer it is handed (the 'native'
+   * one): a view of the current frame's payload buffer from the next byte due to its end, so the kernel
+   * copies the bytes straight into place — no read buffer, no copy (payloadPiece finds them there and
+   * only unmasks them in place). Only once about half of a large frame is here (all but BULK_READ_MIN of
+   * it: a first read's frame header must not make the rest wait for a read of its own), when its payload
+   * buffer is made anyway (see openSink: what a peer can make the reader allocate stays bounded by what
+   * it sent), for at least BULK_READ_MIN bytes, and never while input is held back. null otherwise.
+   * The chunk such a read yields must be the next input pushed.
+   */
+  readInto(): Buffer | null {
+    if (this.state !== PAYLOAD || this.opcode >= Opcode.CLOSE || (this.flags & WAITING) !== 0) return null;
+    const left = this.remaining;
+    if (left < BULK_READ_MIN) return null;
+    const rare = this.rare;
+    let sink = rare !== null ? rare.sink : null;
+    if (sink === null) {
+      const length = this.payloadLength;
+      if (length < SINK_MIN || length > SINK_MAX || left - BULK_READ_MIN > length - left) return null;
+      sink = this.gatherFrame();
+      this.rareState().sink = sink;
+    }
+    const at = this.payloadLength - left;
+    return sink.subarray(at, at + left);
+  }
+
   /** True once a close frame was parsed or a violation found: further input is ignored. */
   get stopped(): boolean {
     return this.state === STOPPED;
@@ -609,9 +635,14 @@ export class FrameParser {
     return sink;
   }
 
-  /** Copies (unmasking when deferred) one piece into the frame's payload buffer. */
+  /**
+   * Copies (unmasking when deferred) one piece into the frame's payload buffer — or, for a piece read
+   * in place (see readInto), only unmasks it where it is.
+   */
   private intoSink(sink: Buffer, piece: Buffer, offset: number): void {
-    if (this.deferMask) maskInto(piece, keyAt(this.mask, offset), sink, offset, piece.length);
+    if (piece.buffer === sink.buffer && piece.byteOffset === sink.byteOffset + offset) {
+      if (this.deferMask) unmask(piece, keyAt(this.mask, offset));
+    } else if (this.deferMask) maskInto(piece, keyAt(this.mask, offset), sink, offset, piece.length);
     else piece.copy(sink, offset);
   }
 

@@ -428,9 +428,18 @@ export class Driver implements Sink, TransportOwner {
 
   /** @internal A large message is coming in: how many of its bytes the next read may take whole. */
   bulkReadSize(): number {
+    return this.readsFlowing() ? this.conn.bulkReadSize() : 0;
+  }
+
+  /** @internal Half of a large frame is here: where the next read may land in place (its payload buffer). */
+  readInto(): Buffer | null {
+    return this.readsFlowing() ? this.conn.readInto() : null;
+  }
+
+  /** The next read goes straight to the core (nothing held back, paused or discarded). */
+  private readsFlowing(): boolean {
     const n = this.native;
-    if (this.inputHeld || this.host._paused || (n !== null && (n.discarding || n.pausedInput !== null))) return 0;
-    return this.conn.bulkReadSize();
+    return !(this.inputHeld || this.host._paused || (n !== null && (n.discarding || n.pausedInput !== null)));
   }
 
   /** @internal The peer's FIN. */

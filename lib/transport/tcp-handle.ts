@@ -223,6 +223,12 @@ export interface TransportOwner {
    */
   bulkReadSize?(): number;
   /**
+   * Optional, asked first, on the same occasions: a view of the buffer where the owner keeps the next
+   * bytes it expects (a large message's payload), or null. The next read goes straight into it, and the
+   * chunk it yields (a view of those bytes, in place) must be handed to the owner next.
+   */
+  readInto?(): Buffer | null;
+  /**
    * Optional: whether the owner holds input back (the user paused, or the core is not taking input) while
    * the transport may still be reading on. The shell's `isPaused()` reports it, as a paused net.Socket would.
    */
@@ -358,9 +364,26 @@ export class TcpTransport {
   nextReadBuffer(handedOver: boolean): Buffer | undefined {
     const owner = this.owner;
     let want = 0;
-    if (this.state === OPEN && owner !== null && owner.bulkReadSize !== undefined) want = owner.bulkReadSize();
+    if (this.state === OPEN && owner !== null) {
+      if (owner.readInto !== undefined) {
+        const into = owner.readInto();
+        if (into !== null) {
+          const rare = rareOf(this);
+          rare.bulk = into;
+          rare.inPlace = true;
+          return into;
+        }
+      }
+      if (owner.bulkReadSize !== undefined) want = owner.bulkReadSize();
+    }
     const r = this.rare;
-    const cur = r === null ? null : r.bulk;
+    let cur = r === null ? null : r.bulk;
+    if (r !== null && r.inPlace) {
+      // The owner's buffer takes no more reads (its frame is complete, or input is held back now).
+      r.inPlace = false;
+      r.bulk = cur = null;
+      handedOver = true;
+    }
     if (want < BULK_READ_HINT) {
       if (cur === null) return handedOver ? sharedReadBuffer() : undefined;
       (r as TransportRare).bulk = null;
@@ -370,6 +393,12 @@ export class TcpTransport {
     const fresh = Buffer.allocUnsafeSlow(want < BULK_READ_MAX ? want : BULK_READ_MAX);
     rareOf(this).bulk = fresh;
     return fresh;
+  }
+
+  /** @internal The installed read buffer is the owner's own (readInto): every read there is handed over. */
+  get readsInPlace(): boolean {
+    const r = this.rare;
+    return r !== null && r.inPlace;
   }
 
   /** How received bytes are handed over (see ReadMode). */
@@ -1013,8 +1042,9 @@ function onRead(this: StreamHandle, ab?: ArrayBuffer): Buffer | undefined {
       chunk = Buffer.from(ab, streamState[kArrayBufferOffset], nread);
     } else if (copyMode) {
       bulk = t.bulkBuffer;
-      if (bulk !== null && nread >= bulk.length >>> 1) {
-        // The read went into a buffer of this connection's own, at least half filled: it is the chunk.
+      if (bulk !== null && (nread >= bulk.length >>> 1 || t.readsInPlace)) {
+        // The read went into a buffer of this connection's own, at least half filled, or into the
+        // owner's payload buffer (readInto): it is the chunk.
         chunk = nread === bulk.length ? bulk : bulk.subarray(0, nread);
         handedOver = true;
       } else {
@@ -1047,6 +1077,8 @@ class TransportRare {
   head: Buffer | null = null;
   /** The read buffer of this connection's own while a large message comes in (see bulkReadSize). */
   bulk: Buffer | null = null;
+  /** `bulk` is a view of the owner's payload buffer (readInto), not a buffer of ours. */
+  inPlace = false;
   idleTimer: NodeJS.Timeout | null = null;
   /** A read callback's status (UV_EOF or an error) that came before start(); 0: none. */
   earlyStatus = 0;

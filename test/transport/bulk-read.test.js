@@ -4,14 +4,16 @@
 // connection reads into a buffer of its own that becomes the chunk as it is (lib/transport/tcp-handle.ts
 // nextReadBuffer, FrameParser.bulkReadSize). What can go wrong there: a handed-over buffer read into
 // again, the shared buffer left behind on one handle, a peer making the server set aside more than it
-// sent. Real sockets on both ends; the peers write raw frames so that the pieces arrive when the test says.
+// sent. Once about half of a large frame is here its payload buffer is made (FrameParser.readInto), and
+// the rest is read straight into it: the kernel copies the bytes into place, the parser only unmasks them.
+// Real sockets on both ends; the peers write raw frames so that the pieces arrive when the test says.
 const assert = require('assert');
 const crypto = require('crypto');
 const { once } = require('events');
 const ws = require('ws');
 const { WebSocketServer } = require('../..');
 const { frame } = require('../support/frames');
-const { rawClient } = require('../support/server');
+const { rawClient, framesFrom } = require('../support/server');
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -96,6 +98,97 @@ describe('native transport: large messages read into buffers of their own', () =
     peer.socket.destroy();
   });
 
+  /** Sends `bytes` (a frame) up to payload byte `upTo` in two steps and returns the count sent. */
+  async function sendUpTo(peer, bytes, upTo) {
+    const headerLength = 14;
+    const first = await send(peer, bytes.subarray(0, headerLength + (upTo >>> 1)), 0);
+    return send(peer, bytes.subarray(first, headerLength + upTo), first);
+  }
+
+  it('once about half of a frame is here, the rest is read straight into the message: the buffer handed to "message" is the one the kernel read into', async () => {
+    const server = await nativeServer();
+    open.push(server.wss);
+    const peer = await rawPeer(server);
+    const payload = crypto.randomBytes(MiB);
+    const bytes = frame({ opcode: 2, payload });
+    const got = once(peer.server, 'message');
+    const sent = await sendUpTo(peer, bytes, 600 * KiB);
+    assert.strictEqual(peer.transport.readsInPlace, true, 'reading into the payload buffer');
+    const into = peer.transport.bulkBuffer;
+    assert.ok(into.length <= MiB - 600 * KiB, `the view covers what is still due (${into.length})`);
+    await send(peer, bytes.subarray(sent), sent);
+    const [data, isBinary] = await got;
+    assert.strictEqual(isBinary, true);
+    assert.ok(data.equals(payload), 'the message arrives intact (unmasked in place)');
+    assert.strictEqual(data.buffer, into.buffer, 'the message is the buffer the reads landed in');
+    assert.strictEqual(peer.transport.readsInPlace, false, 'back on the shared buffer once the frame is done');
+    assert.strictEqual(peer.transport.bulkBuffer, null);
+    // The next frames (a small one, then another large one) arrive intact too.
+    const next = [];
+    peer.server.on('message', (d) => next.push(d));
+    const second = crypto.randomBytes(700 * KiB);
+    peer.socket.write(Buffer.concat([frame({ opcode: 1, payload: 'between' }), frame({ opcode: 2, payload: second })]));
+    await until(() => next.length === 2, 'two more messages');
+    assert.strictEqual(String(next[0]), 'between');
+    assert.ok(next[1].equals(second));
+    peer.socket.destroy();
+  });
+
+  it('text read in place is validated: multi-byte characters across the reads pass, a bad byte in the in-place part closes with 1007', async () => {
+    const server = await nativeServer();
+    open.push(server.wss);
+    const text = 'aé€𝄞'.repeat(100 * KiB);
+    const good = Buffer.from(text);
+    {
+      const peer = await rawPeer(server);
+      const got = once(peer.server, 'message');
+      const bytes = frame({ opcode: 1, payload: good });
+      const sent = await sendUpTo(peer, bytes, good.length >>> 1);
+      await send(peer, bytes.subarray(sent), sent);
+      const [data, isBinary] = await got;
+      assert.strictEqual(isBinary, false);
+      assert.strictEqual(data.toString(), text);
+      peer.socket.destroy();
+    }
+    {
+      const peer = await rawPeer(server);
+      const bad = Buffer.from(good);
+      bad[bad.length - 10] = 0xff; // never valid in UTF-8, well inside the part read in place
+      const errors = [];
+      peer.server.on('error', (err) => errors.push(err));
+      // (events.once would reject on the 'error' that comes first.)
+      const closed = new Promise((resolve) => peer.server.once('close', resolve));
+      const bytes = frame({ opcode: 1, payload: bad });
+      const sent = await sendUpTo(peer, bytes, bad.length >>> 1);
+      assert.strictEqual(peer.transport.readsInPlace, true);
+      peer.socket.write(bytes.subarray(sent));
+      await closed;
+      assert.strictEqual(errors.length, 1);
+      assert.strictEqual(errors[0].code, 'WS_ERR_INVALID_UTF8');
+      await framesFrom(peer.socket, peer.reader, 1);
+      const [close] = peer.reader.frames;
+      assert.strictEqual(close.opcode, 8);
+      assert.strictEqual(close.payload.readUInt16BE(0), 1007);
+      peer.socket.destroy();
+    }
+  });
+
+  it('a compressed message read in place inflates intact (ws client, permessage-deflate)', async () => {
+    const server = await nativeServer({ perMessageDeflate: true, maxPayload: 16 * MiB });
+    open.push(server.wss);
+    const client = new ws.WebSocket(`ws://127.0.0.1:${server.port}`, { perMessageDeflate: true });
+    await once(client, 'open');
+    const conn = server.conns()[server.conns().length - 1];
+    // Random bytes do not compress: the compressed frame is as large as the message.
+    const payload = crypto.randomBytes(2 * MiB);
+    const got = once(conn, 'message');
+    client.send(payload);
+    const [data] = await got;
+    assert.ok(data.equals(payload));
+    client.close();
+    await once(client, 'close');
+  });
+
   it('a peer that announces a huge frame and trickles it gets nothing set aside beyond what it sent', async () => {
     const server = await nativeServer({ maxPayload: 256 * MiB });
     open.push(server.wss);
@@ -108,6 +201,7 @@ describe('native transport: large messages read into buffers of their own', () =
     sent = await send(peer, crypto.randomBytes(80 * KiB), sent);
     const bulk = peer.transport.bulkBuffer;
     assert.ok(bulk === null || bulk.length <= sent - header.length, `set aside ${bulk && bulk.length} after ${sent - header.length}`);
+    assert.strictEqual(peer.transport.readsInPlace, false, 'no payload buffer for a frame mostly not sent');
     peer.socket.destroy();
     await once(peer.server, 'close');
   });
