@@ -262,11 +262,13 @@ const F_ALLOW_HALF_OPEN = 1 << 12;
 const F_MODE_VIEW = 1 << 13;
 const F_MODE_ALLOC = 1 << 14;
 const F_MODE = F_MODE_VIEW | F_MODE_ALLOC;
+/** The shell's `_writableState.length` no longer mirrors the bytes buffered here (see `mirror()`). */
+const F_UNMIRRORED = 1 << 15;
 /** The state (OPEN 0, CLOSING 1, CLOSED 2) in two bits. */
-const F_STATE_SHIFT = 15;
+const F_STATE_SHIFT = 16;
 const F_STATE = 3 << F_STATE_SHIFT;
-/** The cork count above them (a small integer either way: 15 bits of nesting). */
-const F_CORK_SHIFT = 17;
+/** The cork count above them (nesting is a few levels deep: the whole stays a small integer). */
+const F_CORK_SHIFT = 18;
 const F_BELOW_CORK = (1 << F_CORK_SHIFT) - 1;
 
 interface SockAddr {
@@ -617,6 +619,28 @@ export class TcpTransport {
     return this.queuedBytes + this.writingBytes;
   }
 
+  /**
+   * The bytes buffered here are counted in the shell's `_writableState.length` too, as a net.Socket counts
+   * what ws writes through it (code compares `ws.bufferedAmount` with it; ws's own tests do). Only while
+   * nobody writes through the shell's own Writable: its accounting needs `length` to be its own (its
+   * 'drain' and its end() wait for 0), so the first such write or end() stops the mirror (`unmirror()`).
+   */
+  private mirror(delta: number): void {
+    (this.socket as NetSocket)._writableState.length += delta;
+  }
+
+  /** @internal Stops mirroring (see `mirror()`): the shell's `length` is its Writable's own again. */
+  unmirror(): void {
+    if ((this.flags & F_UNMIRRORED) !== 0) return;
+    this.flags |= F_UNMIRRORED;
+    (this.socket as NetSocket)._writableState.length -= this.queuedBytes + this.writingBytes;
+  }
+
+  /** @internal The shell's `_writableState.length` counts the bytes buffered here (see `mirror()`). */
+  get mirrored(): boolean {
+    return (this.flags & F_UNMIRRORED) === 0;
+  }
+
   get destroyed(): boolean {
     return this.state !== OPEN;
   }
@@ -695,6 +719,7 @@ export class TcpTransport {
       bytes += second.length;
     }
     this.queuedBytes += bytes;
+    if ((this.flags & F_UNMIRRORED) === 0) this.mirror(bytes);
     if (cb !== undefined) {
       if (this.queueCbs === null) this.queueCbs = [];
       this.queueCbs.push(cb);
@@ -731,6 +756,7 @@ export class TcpTransport {
     if (this.idleTimer !== null) this.idleTimer.refresh();
     if (err !== 0) {
       q.length = 0;
+      if ((this.flags & F_UNMIRRORED) === 0) this.mirror(-bytes);
       req.transport = null;
       // C++ may have wrapped and disposed of the request: never reuse it.
       if (spareReq === req) spareReq = null;
@@ -755,6 +781,7 @@ export class TcpTransport {
       return;
     }
     // Written in full at once: the request was never handed to C++ and serves the next write too.
+    if ((this.flags & F_UNMIRRORED) === 0) this.mirror(-bytes);
     spareReq = req;
     req.transport = null;
     q.length = 0;
@@ -903,6 +930,7 @@ export class TcpTransport {
   }
 
   private beginClose(hadError: boolean): void {
+    this.unmirror();
     this.state = CLOSING;
     if (hadError) this.hadError = true;
     this.reading = false;
@@ -943,6 +971,7 @@ export class TcpTransport {
   /** @internal */
   afterWrite(req: WriteReq, status: number): void {
     this.writingBytes -= req.bytes;
+    if ((this.flags & F_UNMIRRORED) === 0) this.mirror(-req.bytes);
     const cbs = req.cbs;
     req.cbs = null;
     req.data = null;
@@ -1175,6 +1204,12 @@ function transportOfShell(s: Shell): TcpTransport | undefined {
   return s[kTransport];
 }
 
+/** Bytes in the shell's own Writable (written through it, not yet handed on), without the mirror. */
+function writableOwnLength(s: Shell, t: TcpTransport): number {
+  const length = s._writableState.length;
+  return t.mirrored ? length - t.bufferedBytes : length;
+}
+
 /**
  * The shell's `_getpeername`/`_getsockname`, as net.Socket's: read from the handle once, then cached in
  * the slot net uses (`_peername`, `_sockname`); `{}` when it cannot be read.
@@ -1208,12 +1243,14 @@ const DetachedSocketProto: Record<string, unknown> = Object.create(SocketProto, 
   _read: method(noop),
   _write: method(function _write(this: Shell, chunk: Buffer | string, encoding: BufferEncoding, cb: WriteCallback): void {
     const t = transportOfShell(this);
+    if (t !== undefined) t.unmirror();
     if (t === undefined) cb(destroyedError());
     // net.Socket keeps strings as they are (decodeStrings: false): they are encoded here.
     else t.write(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk, null, cb);
   }),
   _writev: method(function _writev(this: Shell, chunks: { chunk: Buffer | string; encoding: BufferEncoding }[], cb: WriteCallback): void {
     const t = transportOfShell(this);
+    if (t !== undefined) t.unmirror();
     if (t === undefined) {
       cb(destroyedError());
       return;
@@ -1288,15 +1325,21 @@ const DetachedSocketProto: Record<string, unknown> = Object.create(SocketProto, 
   }),
   bytesWritten: getter(function bytesWritten(this: Shell): number {
     const t = transportOfShell(this);
-    return t !== undefined ? t.bytesWritten + this._writableState.length : 0;
+    return t !== undefined ? t.bytesWritten + writableOwnLength(this, t) : 0;
   }),
   bufferSize: getter(function bufferSize(this: Shell): number {
     const t = transportOfShell(this);
-    return (t !== undefined ? t.bufferedBytes : 0) + this._writableState.length;
+    return t !== undefined ? t.bufferedBytes + writableOwnLength(this, t) : this._writableState.length;
   }),
   writableLength: getter(function writableLength(this: Shell): number {
     const t = transportOfShell(this);
-    return (t !== undefined ? t.bufferedBytes : 0) + this._writableState.length;
+    return t !== undefined ? t.bufferedBytes + writableOwnLength(this, t) : this._writableState.length;
+  }),
+  // The shell's Writable finishes only once its `length` is its own (see TcpTransport.mirror).
+  end: method(function end(this: Shell, ...args: unknown[]): Shell {
+    const t = transportOfShell(this);
+    if (t !== undefined) t.unmirror();
+    return (SocketProto.end as (...a: unknown[]) => Shell).apply(this, args);
   }),
   // net's `pending` is "no handle or connecting": an adopted socket is connected.
   pending: getter(function pending(this: Shell): boolean {

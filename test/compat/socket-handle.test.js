@@ -82,6 +82,37 @@ describe('ws._socket: what integrations do to the socket acts on the connection,
     ]);
   });
 
+  it("bytes waiting to leave show in the socket's _writableState.length as in bufferedAmount; writes and end() through the socket still work", async () => {
+    const log = await same(async (s, client, log) => {
+      const socket = s._socket;
+      const data = Buffer.alloc(1024, 61);
+      // (ws's own test: send until something waits, then compare with the socket's Writable.)
+      for (let i = 0; i < 1e5 && s.bufferedAmount === 0; i++) s.send(data);
+      log.push(`waiting ${s.bufferedAmount > 0}`);
+      log.push(`_writableState.length ${socket._writableState.length === s.bufferedAmount}`);
+      log.push(`writableLength ${socket.writableLength === s.bufferedAmount}`);
+      while (s.bufferedAmount > 0) await sleep(5);
+      log.push(`drained ${socket._writableState.length} ${socket.writableLength}`);
+      // A frame written through the socket itself arrives, and its callback runs.
+      const pinged = once(client, 'ping');
+      await new Promise((resolve) => socket.write(frame({ opcode: 0x9, payload: 'raw', mask: false }), resolve));
+      log.push(`ping ${(await pinged)[0]}`);
+      // end() on the socket sends the FIN: the client sees the connection go without a close frame.
+      const closed = once(client, 'close');
+      socket.end();
+      const [code] = await closed;
+      log.push(`client close ${code}`);
+    });
+    assert.deepStrictEqual(log, [
+      'waiting true',
+      '_writableState.length true',
+      'writableLength true',
+      'drained 0 0',
+      'ping raw',
+      'client close 1006',
+    ]);
+  });
+
   it('ws._socket.pause() stops the messages until ws._socket.resume(); they then all arrive in order', async () => {
     const log = await same(async (s, client, log) => {
       s.on('message', (data) => log.push(`message ${data}`));
