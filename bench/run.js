@@ -29,6 +29,8 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const P = require('./lib/proc');
+/** weft on one transport or the other, whatever its default: measured only when --impls names them. */
+const WEFT_VARIANTS = ['weft-stream', 'weft-native'];
 const R = require('./lib/report');
 const { ROWS, LARGE, overhead } = require('./lib/workloads');
 const profile = require('./profile');
@@ -84,8 +86,9 @@ const rows = ROWS.filter(selected).map((row) => {
   const rounds = args.rounds ? opt.rounds : quick ? Math.min(opt.rounds, row.rounds || opt.rounds) : row.rounds || opt.rounds;
   return {
     ...row,
-    // weft-native (weft on the TCP-handle transport) runs only when asked for, wherever weft runs.
-    impls: opt.impls ? opt.impls.filter((i) => row.impls.includes(i) || (i === 'weft-native' && row.impls.includes('weft'))) : row.impls,
+    // weft-stream (weft on net.Socket's stream layer) and weft-native (the TCP-handle transport asked for
+    // explicitly: weft's default) run only when asked for, wherever weft runs.
+    impls: opt.impls ? opt.impls.filter((i) => row.impls.includes(i) || (WEFT_VARIANTS.includes(i) && row.impls.includes('weft'))) : row.impls,
     rounds,
     referenceRounds: args.rounds ? rounds : Math.min(rounds, REFERENCE_ROUNDS),
   };
@@ -296,7 +299,7 @@ async function runRow(row, ctx) {
 
 /** `--publish` for weft's broadcast server (either transport) when the run asks for it. */
 function publishArgs(row, impl) {
-  return row.server === 'broadcast' && args.publish && (impl === 'weft' || impl === 'weft-native') ? ['--publish'] : [];
+  return row.server === 'broadcast' && args.publish && (impl === 'weft' || WEFT_VARIANTS.includes(impl)) ? ['--publish'] : [];
 }
 
 // ---- profile: one more weft round under --cpu-prof ----

@@ -71,10 +71,11 @@ export interface ClientOptions extends Omit<HttpsRequestOptions, 'headers'>, Wef
   /** The subprotocols, when the `protocols` argument is not given (ws 8.22+). */
   protocols?: string | string[];
   /**
-   * weft: how each connection's bytes are carried. `'native'` reads and writes plain TCP connections
-   * through Node's TCP handle, past net.Socket's stream layer (less CPU per message); `wss:` and
-   * HTTP/2 stay on the stream path, as does every connection where Node's internals are unavailable.
-   * `ws._socket` stays the net.Socket. Default `'stream'` (or `WEFT_TRANSPORT` from the environment).
+   * weft: how each connection's bytes are carried. `'native'` (the default) reads and writes plain TCP
+   * connections through Node's TCP handle, past net.Socket's stream layer (less CPU per message); `wss:`
+   * and HTTP/2 stay on the stream path, as does every connection where Node's internals are unavailable.
+   * `ws._socket` stays the net.Socket. `'stream'` keeps the connection on net.Socket's stream layer (as
+   * does `WEFT_TRANSPORT=stream` in the environment, for every socket).
    */
   transport?: 'stream' | 'native';
   /** Whether UTF-8 validation of text messages and close reasons is skipped. Default `false`. */

@@ -136,10 +136,11 @@ export interface ServerOptions<
    */
   server?: http.Server<U> | https.Server<U> | http2.Http2Server | http2.Http2SecureServer | null;
   /**
-   * weft: how each connection's bytes are carried. `'native'` reads and writes plain TCP connections
-   * through Node's TCP handle, past net.Socket's stream layer (less CPU per message); TLS and other
-   * streams stay on the stream path, as does every connection where Node's internals are unavailable.
-   * `ws._socket` stays the net.Socket. Default `'stream'` (or `WEFT_TRANSPORT` from the environment).
+   * weft: how each connection's bytes are carried. `'native'` (the default) reads and writes plain TCP
+   * connections through Node's TCP handle, past net.Socket's stream layer (less CPU per message); TLS and
+   * other streams stay on the stream path, as does every connection where Node's internals are
+   * unavailable. `ws._socket` stays the net.Socket. `'stream'` keeps every connection on net.Socket's
+   * stream layer (as does `WEFT_TRANSPORT=stream` in the environment, for every socket).
    */
   transport?: 'stream' | 'native';
   /** Do not check text messages and close reasons for valid UTF-8. Default `false`. */

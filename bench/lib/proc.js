@@ -48,9 +48,11 @@ function envFor(impl) {
   if (fixedMalloc) Object.assign(env, FIXED_MALLOC);
   delete env.WS_NO_BUFFER_UTIL;
   delete env.WS_NO_UTF_8_VALIDATE;
-  // weft is the default (stream) transport, weft-native the TCP-handle one, whatever the caller's env.
+  // weft runs with its default transport (the TCP handle for plain TCP), weft-stream on net.Socket's
+  // stream layer, weft-native on the TCP handle asked for explicitly — whatever the caller's env.
   delete env.WEFT_TRANSPORT;
   if (impl === 'weft-native') env.WEFT_TRANSPORT = 'native';
+  if (impl === 'weft-stream') env.WEFT_TRANSPORT = 'stream';
   if (impl === 'ws-js') {
     env.WS_NO_BUFFER_UTIL = '1';
     env.WS_NO_UTF_8_VALIDATE = '1';

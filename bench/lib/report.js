@@ -216,7 +216,8 @@ function markdown(meta, rows, results) {
   md += 'highest ratio of one round of weft to the round of ws that ran next to it). CPU/op is the measured ';
   md += "process's user+system CPU over the window divided by the operations it counted. The last column is ";
   md += 'the CPU use of the other side (the C load generator, or the C echo server for client rows): ';
-  md += 'at 100% it would be the bottleneck. ws = ws 8.23 + bufferutil (+ buffer.isUtf8); ';
+  md += 'at 100% it would be the bottleneck. weft = weft with its defaults (plain TCP on the TCP-handle transport); ';
+  md += 'ws = ws 8.23 + bufferutil (+ buffer.isUtf8); ';
   md += 'ws-js = ws with `WS_NO_BUFFER_UTIL=1 WS_NO_UTF_8_VALIDATE=1`; net.Socket floor = a bare `net.Socket` echo with no library (`bench/servers/net-echo.js`); ';
   md += 'C epoll floor = the C echo server (`bench/loadgen/server.c`, one epoll thread, no UTF-8 validation; its CPU from `/proc`, ';
   md += "its ops the load generator's count), and C floor/ws its CPU/op ÷ ws's: roughly the lowest weft/ws a server making the same syscalls could reach; ";

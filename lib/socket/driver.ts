@@ -78,8 +78,12 @@ export interface DriverOptions {
 /** How a connection's bytes are carried (see DriverOptions.transport). */
 export type TransportName = 'stream' | 'native';
 
-/** The transport used when none is asked for: WEFT_TRANSPORT=native flips it (to run suites on both). */
-export const DEFAULT_TRANSPORT: TransportName = process.env.WEFT_TRANSPORT === 'native' ? 'native' : 'stream';
+/**
+ * The transport used when none is asked for: 'native' (plain TCP connections on Node's TCP handle; every
+ * other connection, and every one where Node's internals are unavailable, stays on the stream path).
+ * WEFT_TRANSPORT=stream in the environment makes it 'stream' (the suites run on both).
+ */
+export const DEFAULT_TRANSPORT: TransportName = process.env.WEFT_TRANSPORT === 'stream' ? 'stream' : 'native';
 
 /** The Sink between a Connection and a socket. */
 export class Driver implements Sink, TransportOwner {

@@ -3,8 +3,8 @@
 // put before or after the library's own, bytes handed in with push()/unshift(), push(null) — acts on the
 // connection as it does with ws, whose `_socket` is the net.Socket itself. Differential: each scenario
 // runs against a ws 8.23 server and a weft server (a ws client each time) and the logs must be equal.
-// run-native.js repeats this file with WEFT_TRANSPORT=native, where weft's `_socket` is the shell left
-// behind by the TCP-handle transport; on the stream transport it is the net.Socket, as in ws.
+// By default weft's `_socket` is the shell left behind by the TCP-handle transport; on the stream
+// transport (test/run-stream.js repeats this file with WEFT_TRANSPORT=stream) it is the net.Socket, as in ws.
 const assert = require('assert');
 const { once } = require('events');
 const ws = require('ws');

@@ -6,7 +6,7 @@
 // when the socket goes mid-compress, as ws), the limits (maxPayload, corrupt data → 1007), and a frame
 // that inflates to a lot still not holding the main thread for long. Checked against real peers: the `ws`
 // package as client and server, and a raw client that writes exactly the frames a test needs. The suite
-// reruns on the native transport (test/run-native.js).
+// reruns on the stream transport (test/run-stream.js).
 const assert = require('assert');
 const zlib = require('zlib');
 const { once } = require('events');

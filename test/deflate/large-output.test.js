@@ -4,7 +4,7 @@
 // straddles chunks. Checked against real peers over real sockets: a raw client that reads the frames
 // byte for byte (each payload must be the bytes a reference zlib stream gives, as before and as ws
 // sends them), the `ws` package as an independent client and server, and for a publish, subscribers of
-// several window sizes. The suite reruns on the native transport (test/run-native.js).
+// several window sizes. The suite reruns on the stream transport (test/run-stream.js).
 const assert = require('assert');
 const crypto = require('crypto');
 const net = require('net');

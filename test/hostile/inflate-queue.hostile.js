@@ -16,8 +16,8 @@ const { execFile } = require('child_process');
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const RUN_MS = 10000;
 /** The most input weft's core may hold: its 16 KiB high-water mark plus one 64 KiB socket chunk. */
-// (With WEFT_TRANSPORT=native one read is up to the TCP-handle transport's 256 KiB shared buffer.)
-const BOUND = 16 * 1024 + (process.env.WEFT_TRANSPORT === 'native' ? 256 : 64) * 1024;
+// (On the TCP-handle transport, the default, one read is up to its 256 KiB shared buffer.)
+const BOUND = 16 * 1024 + (process.env.WEFT_TRANSPORT !== 'stream' ? 256 : 64) * 1024;
 
 function frame(payload, mask) {
   const header = Buffer.from([0xc1, payload.length | (mask ? 0x80 : 0)]); // FIN + RSV1, text

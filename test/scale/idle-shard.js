@@ -1,6 +1,6 @@
 'use strict';
 // One server process of idle.scale.js (forked with --expose-gc): a weft WebSocketServer on 127.0.0.1
-// with the default transport (WEFT_TRANSPORT=native flips it), echoing whatever it gets. It counts what
+// with the default transport (native; WEFT_TRANSPORT=stream flips it), echoing whatever it gets. It counts what
 // happens to its connections and answers the parent over IPC:
 //   {id, cmd: 'mem'}    several GCs, then {rss, heapUsed, external, clients}
 //   {id, cmd: 'stats'}  {clients, peers, open, native, connections, closes, closeCodes, fresh, errors,

@@ -39,7 +39,7 @@ const FD_SPARE = 1000;
 const HANDSHAKES_PER_SHARD = 256;
 /** Leak check only (not a performance bound): what one idle connection may cost a server. */
 const MAX_BYTES_PER_CONN = 32 * 1024;
-const NATIVE = process.env.WEFT_TRANSPORT === 'native';
+const NATIVE = process.env.WEFT_TRANSPORT !== 'stream';
 
 const kib = (b) => `${(b / 1024).toFixed(2)} KiB`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

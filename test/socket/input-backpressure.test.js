@@ -17,8 +17,8 @@ const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
  * 'data' event (64 KiB), which may arrive on top of it.
  */
 // The parser's high-water mark plus one read: a net.Socket reads up to 64 KiB at a time, the 'native'
-// transport (WEFT_TRANSPORT=native) up to its 256 KiB shared read buffer.
-const BOUND = 16 * 1024 + (process.env.WEFT_TRANSPORT === 'native' ? 256 : 64) * 1024;
+// transport (the default; not with WEFT_TRANSPORT=stream) up to its 256 KiB shared read buffer.
+const BOUND = 16 * 1024 + (process.env.WEFT_TRANSPORT !== 'stream' ? 256 : 64) * 1024;
 const STREAM_MS = 1500;
 
 function deflated(text) {

@@ -1,7 +1,8 @@
 'use strict';
-// The `transport: 'native'` option end to end: which connections are carried on Node's TCP handle
-// (plain TCP, server and client) and which stay on the stream path (TLS, an explicit 'stream'), with
-// real peers on both ends. The whole suite also runs with WEFT_TRANSPORT=native (test/run-native.js).
+// The `transport` option end to end: which connections are carried on Node's TCP handle (plain TCP,
+// server and client: the default) and which stay on the stream path (TLS, an explicit 'stream'), with
+// real peers on both ends. The whole suite also runs with WEFT_TRANSPORT=stream (test/run-stream.js).
+const DEFAULT_NATIVE = process.env.WEFT_TRANSPORT !== 'stream';
 const assert = require('assert');
 const fs = require('fs');
 const https = require('https');
@@ -51,7 +52,22 @@ describe("transport: 'native'", () => {
     assert.strictEqual(server._socket.destroyed, true);
   });
 
-  it("'stream' (the default without WEFT_TRANSPORT) keeps the socket's stream layer", async () => {
+  it(`no transport option: plain TCP connections are carried on the TCP handle, server and client (${DEFAULT_NATIVE ? 'the default' : "not with WEFT_TRANSPORT=stream"})`, async () => {
+    const wss = new WebSocketServer({ port: 0 });
+    open.push(wss);
+    const client = new WebSocket(`ws://127.0.0.1:${await listening(wss)}`);
+    const [server] = await once(wss, 'connection');
+    await once(client, 'open');
+    assert.strictEqual(server._driver.transport !== null, DEFAULT_NATIVE, 'server side');
+    assert.strictEqual(client._driver.transport !== null, DEFAULT_NATIVE, 'client side');
+    client.send('hello');
+    const [data] = await once(server, 'message');
+    assert.strictEqual(String(data), 'hello');
+    client.close();
+    await once(server, 'close');
+  });
+
+  it("'stream' keeps the socket's stream layer", async () => {
     const wss = new WebSocketServer({ port: 0, transport: 'stream' });
     open.push(wss);
     const client = new WebSocket(`ws://127.0.0.1:${await listening(wss)}`, { transport: 'stream' });
