@@ -626,7 +626,7 @@ export class TcpTransport {
    * 'drain' and its end() wait for 0), so the first such write or end() stops the mirror (`unmirror()`).
    */
   private mirror(delta: number): void {
-    (this.socket as NetSocket)._writableState.length += delta;
+    if ((this.flags & F_UNMIRRORED) === 0) (this.socket as NetSocket)._writableState.length += delta;
   }
 
   /** @internal Stops mirroring (see `mirror()`): the shell's `length` is its Writable's own again. */
@@ -719,7 +719,7 @@ export class TcpTransport {
       bytes += second.length;
     }
     this.queuedBytes += bytes;
-    if ((this.flags & F_UNMIRRORED) === 0) this.mirror(bytes);
+    this.mirror(bytes);
     if (cb !== undefined) {
       if (this.queueCbs === null) this.queueCbs = [];
       this.queueCbs.push(cb);
@@ -756,7 +756,7 @@ export class TcpTransport {
     if (this.idleTimer !== null) this.idleTimer.refresh();
     if (err !== 0) {
       q.length = 0;
-      if ((this.flags & F_UNMIRRORED) === 0) this.mirror(-bytes);
+      this.mirror(-bytes);
       req.transport = null;
       // C++ may have wrapped and disposed of the request: never reuse it.
       if (spareReq === req) spareReq = null;
@@ -781,7 +781,7 @@ export class TcpTransport {
       return;
     }
     // Written in full at once: the request was never handed to C++ and serves the next write too.
-    if ((this.flags & F_UNMIRRORED) === 0) this.mirror(-bytes);
+    this.mirror(-bytes);
     spareReq = req;
     req.transport = null;
     q.length = 0;
@@ -971,7 +971,7 @@ export class TcpTransport {
   /** @internal */
   afterWrite(req: WriteReq, status: number): void {
     this.writingBytes -= req.bytes;
-    if ((this.flags & F_UNMIRRORED) === 0) this.mirror(-req.bytes);
+    this.mirror(-req.bytes);
     const cbs = req.cbs;
     req.cbs = null;
     req.data = null;
@@ -1243,18 +1243,21 @@ const DetachedSocketProto: Record<string, unknown> = Object.create(SocketProto, 
   _read: method(noop),
   _write: method(function _write(this: Shell, chunk: Buffer | string, encoding: BufferEncoding, cb: WriteCallback): void {
     const t = transportOfShell(this);
-    if (t !== undefined) t.unmirror();
-    if (t === undefined) cb(destroyedError());
-    // net.Socket keeps strings as they are (decodeStrings: false): they are encoded here.
-    else t.write(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk, null, cb);
-  }),
-  _writev: method(function _writev(this: Shell, chunks: { chunk: Buffer | string; encoding: BufferEncoding }[], cb: WriteCallback): void {
-    const t = transportOfShell(this);
-    if (t !== undefined) t.unmirror();
     if (t === undefined) {
       cb(destroyedError());
       return;
     }
+    t.unmirror();
+    // net.Socket keeps strings as they are (decodeStrings: false): they are encoded here.
+    t.write(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk, null, cb);
+  }),
+  _writev: method(function _writev(this: Shell, chunks: { chunk: Buffer | string; encoding: BufferEncoding }[], cb: WriteCallback): void {
+    const t = transportOfShell(this);
+    if (t === undefined) {
+      cb(destroyedError());
+      return;
+    }
+    t.unmirror();
     t.cork();
     for (let i = 0; i < chunks.length; i++) {
       const { chunk, encoding } = chunks[i];
