@@ -29,11 +29,12 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const P = require('./lib/proc');
-/** weft on one transport or the other, whatever its default: measured only when --impls names them. */
-const WEFT_VARIANTS = ['weft-stream', 'weft-native'];
 const R = require('./lib/report');
 const { ROWS, LARGE, overhead } = require('./lib/workloads');
 const profile = require('./profile');
+
+/** weft on one transport or the other, whatever its default: measured only when --impls names them. */
+const WEFT_VARIANTS = ['weft-stream', 'weft-native'];
 
 const BENCH = __dirname;
 const ROOT = path.join(BENCH, '..');
