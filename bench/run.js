@@ -106,12 +106,18 @@ const log = (...a) => console.error(...a);
 
 // ---- one measurement of one implementation ----
 
-const secs = () => [`--warmup=${opt.warmup}`, `--duration=${opt.window}`, `--max-time=${opt.warmup + opt.window + 60}`];
+/**
+ * A row's warmup: --warmup when given, else the row's own (`warmupS`, the 1 MiB rows: their first second
+ * is the burst of every connection's first messages and malloc growing its heap, not the steady state the
+ * row is about), else the default.
+ */
+const warmupOf = (row) => (args.warmup || quick ? opt.warmup : (row.warmupS ?? opt.warmup));
+const secs = (row) => [`--warmup=${warmupOf(row)}`, `--duration=${opt.window}`, `--max-time=${warmupOf(row) + opt.window + 60}`];
 
 async function measureServer(row, impl, server) {
   const box = {};
   let peek = null;
-  const lg = await P.runLoadgen([...row.lg, `--port=${server.port}`, ...secs()], async (ev) => {
+  const lg = await P.runLoadgen([...row.lg, `--port=${server.port}`, ...secs(row)], async (ev) => {
     if (ev.event === 'start') {
       box.start = await server.request('start');
       // Rows with a spread: one look at the server's sockets mid-window (receive buffers, queues).
@@ -183,7 +189,7 @@ async function measureClient(row, impl, cserver, nodeFlags = []) {
   const box = {};
   const res = await P.runClient(
     impl,
-    [`--port=${cserver.port}`, `--warmup=${opt.warmup}`, `--duration=${opt.window}`, ...row.client],
+    [`--port=${cserver.port}`, ...secs(row).slice(0, 2), ...row.client],
     async (ev) => {
       box[ev.event] = { cpu: P.procCpuSeconds(cserver.pid), t: performance.now() };
     },
@@ -356,6 +362,8 @@ function meta() {
     referenceRounds: args.rounds ? opt.rounds : Math.min(opt.rounds, REFERENCE_ROUNDS),
     window: opt.window,
     warmup: opt.warmup,
+    // Rows measured with a warmup of their own (warmupOf): name -> seconds.
+    rowWarmup: Object.fromEntries(rows.filter((r) => warmupOf(r) !== opt.warmup).map((r) => [r.name, warmupOf(r)])),
     command: quick && !args.only ? 'npm run bench:quick' : `npm run bench${cmd ? ` -- ${cmd}` : ''}`,
     malloc: args.malloc === 'fixed' ? 'fixed thresholds (MALLOC_MMAP_THRESHOLD_=32 MiB, MALLOC_TRIM_THRESHOLD_=256 MiB)' : 'glibc defaults',
     ws: require('ws/package.json').version,
@@ -399,7 +407,7 @@ async function main() {
   if (args.render) return render();
   P.buildLoadgen(log);
   const measurements = (r) => r.impls.reduce((n, impl) => n + roundsOf(r, impl), 0);
-  const estimate = rows.reduce((t, r) => t + measurements(r) * (opt.warmup + opt.window + overhead(r)), 0);
+  const estimate = rows.reduce((t, r) => t + measurements(r) * (warmupOf(r) + opt.window + overhead(r)), 0);
   log(`bench: ${rows.length} rows, ${opt.rounds} rounds by default, ${opt.warmup}s warmup + ${opt.window}s window;`);
   log(`bench: estimated ${Math.round(estimate)} s (~${(estimate / 60).toFixed(1)} min)`);
   const started = Date.now();

@@ -206,12 +206,19 @@ function notes(rows, results) {
   return out.length ? `\nNotes:\n${out.join('\n')}\n` : '';
 }
 
+/** ' (a 1 s warmup for echo-1m, …)': the rows whose warmup was their own (none in records before it existed). */
+function rowWarmups(meta) {
+  const by = new Map();
+  for (const [name, s] of Object.entries(meta.rowWarmup || {})) by.set(s, [...(by.get(s) || []), name]);
+  return [...by].map(([s, names]) => ` (a ${s} s warmup for ${names.join(', ')})`).join('');
+}
+
 /** The whole Markdown report. */
 function markdown(meta, rows, results) {
   const by = (k) => rows.filter((r) => results[r.name] && r.kind === k);
   let md = `# weft vs ws — benchmark\n\n`;
   md += `${meta.date} · ${meta.commit} · Node ${meta.node} · ${meta.cpu} (${meta.cores} cores) · `;
-  md += `${meta.rounds} interleaved rounds, ${meta.warmup} s warmup + ${meta.window} s window each · \`${meta.command}\`\n\n`;
+  md += `${meta.rounds} interleaved rounds, ${meta.warmup} s warmup + ${meta.window} s window each${rowWarmups(meta)} · \`${meta.command}\`\n\n`;
   md += 'Figures are medians over rounds; **ratios below 1 mean weft is cheaper** (in brackets: the lowest and ';
   md += 'highest ratio of one round of weft to the round of ws that ran next to it). CPU/op is the measured ';
   md += "process's user+system CPU over the window divided by the operations it counted. The last column is ";

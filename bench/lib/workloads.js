@@ -70,16 +70,24 @@ const clientEcho = (name, label, args, extra = {}) => ({
 const paced = (name, label, lg, extra = {}) =>
   echo(name, label, ['--pacing=threads', ...lg], { impls: FLOOR, spread: true, ...extra });
 
+/**
+ * Warmup of the 1 MiB rows (s): a row's first second is every connection's first messages sent at once
+ * (100 MiB at 50 x 2 in flight) and malloc growing its heap for them. With the default 0.3 s, the
+ * client's 1 MiB echo measured weft/ws 1.10 and 1.28 in two runs, 0.76 with a 4 s window and 0.65 with
+ * a 1.5 s warmup, ws's own figure moving little: the short window measured the start, not the load.
+ */
+const LARGE_WARMUP = 1;
+
 const ROWS = [
   echo('echo-32', 'echo 32 B binary', ['--size=32', '--inflight=4'], { impls: [...ALL, ...FLOORS] }),
   echo('echo-1k-bin', 'echo 1 KiB binary', ['--size=1024', '--inflight=4']),
   echo('echo-1k-text', 'echo 1 KiB text', ['--size=1024', '--inflight=4', '--text']),
   echo('echo-64k', 'echo 64 KiB binary', ['--size=65536', '--inflight=4'], { impls: [...ALL, ...FLOORS], spread: true }),
-  echo('echo-1m', 'echo 1 MiB binary', ['--size=1048576', '--inflight=2'], { impls: [...ALL, ...FLOORS], spread: true }),
+  echo('echo-1m', 'echo 1 MiB binary', ['--size=1048576', '--inflight=2'], { impls: [...ALL, ...FLOORS], spread: true, warmupS: LARGE_WARMUP }),
   paced('paced-echo-32', 'independent pacing: echo 32 B binary', ['--size=32']),
   paced('paced-echo-1k-text', 'independent pacing: echo 1 KiB text', ['--size=1024', '--text']),
   paced('paced-echo-64k', 'independent pacing: echo 64 KiB binary', ['--size=65536']),
-  paced('paced-echo-1m', 'independent pacing: echo 1 MiB binary', ['--size=1048576']),
+  paced('paced-echo-1m', 'independent pacing: echo 1 MiB binary', ['--size=1048576'], { warmupS: LARGE_WARMUP }),
   echo('deflate-1k', 'compressed echo 1 KiB text', ['--size=1024', '--inflight=4', '--deflate'], {
     serverArgs: ['--deflate'],
     deflate: true,
@@ -160,9 +168,13 @@ const ROWS = [
   clientEcho('client-echo-1k-bin', 'client: echo 1 KiB binary', ['--size=1024', '--inflight=4'], { impls: TWO }),
   clientEcho('client-echo-1k-text', 'client: echo 1 KiB text', ['--size=1024', '--inflight=4', '--text'], { impls: TWO }),
   clientEcho('client-echo-64k', 'client: echo 64 KiB binary', ['--size=65536', '--inflight=4']),
-  clientEcho('client-echo-1m', 'client: echo 1 MiB binary', ['--size=1048576', '--inflight=2'], { spread: true }),
+  clientEcho('client-echo-1m', 'client: echo 1 MiB binary', ['--size=1048576', '--inflight=2'], { spread: true, warmupS: LARGE_WARMUP }),
   clientEcho('client-paced-echo-32', 'client, independent pacing: echo 32 B binary', ['--size=32', '--inflight=1'], { impls: TWO, spread: true }),
-  clientEcho('client-paced-echo-1m', 'client, independent pacing: echo 1 MiB binary', ['--size=1048576', '--inflight=1'], { impls: TWO, spread: true }),
+  clientEcho('client-paced-echo-1m', 'client, independent pacing: echo 1 MiB binary', ['--size=1048576', '--inflight=1'], {
+    impls: TWO,
+    spread: true,
+    warmupS: LARGE_WARMUP,
+  }),
   {
     name: 'client-connect',
     label: 'client: connect + upgrade + close (20 at a time)',
