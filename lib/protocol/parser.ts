@@ -17,6 +17,7 @@ import { violation, type WsError } from './errors';
 import type { Codec } from './codec';
 import { isValidUTF8, maskFrame as maskInto, unmaskFrame as unmask } from '../util/buffer';
 import { kMaxLength } from 'buffer';
+import { emptyArray } from '../util/array';
 import { Utf8Validator } from '../util/utf8';
 import { keyAt } from './frame';
 import { ParserLimits, type ParserHandler, type ParserOptions } from './parser-options';
@@ -711,7 +712,7 @@ export class FrameParser {
       }
     }
     const payload = parts.length === 1 ? parts[0] : parts.length === 0 ? EMPTY_BUFFER : Buffer.concat(parts);
-    parts.length = 0;
+    emptyArray(parts);
     this.frameStart = 0;
     if (fin) {
       this.msgOpcode = 0;
@@ -794,7 +795,7 @@ export class FrameParser {
       data = Buffer.concat(parts, this.msgBytes);
     }
 
-    parts.length = 0;
+    emptyArray(parts);
     this.msgOpcode = 0;
     this.flags &= ~(COMPRESSED | STREAMING_UTF8);
     this.msgBytes = 0;
