@@ -8,8 +8,7 @@
  * Client: `new WebSocketStream(url, { protocols, signal })`. Server (or any open weft WebSocket):
  * `WebSocketStream.from(ws)`.
  */
-import { CountQueuingStrategy, ReadableStream, WritableStream } from 'stream/web';
-import type { ReadableStreamDefaultController, WritableStreamDefaultController } from 'stream/web';
+import type { ReadableStream, ReadableStreamDefaultController, WritableStream, WritableStreamDefaultController } from 'stream/web';
 import { WebSocket } from './websocket';
 import { isValidSubprotocolList } from './protocol/handshake';
 
@@ -272,6 +271,9 @@ export class WebSocketStream {
   }
 
   #makeStreams(highWaterMark: number): void {
+    // Loaded here, not with weft: Node's web streams cost a sixth of `require('weft')` for those who never
+    // open a WebSocketStream (test/package/startup.test.js).
+    const { CountQueuingStrategy, ReadableStream, WritableStream } = require('stream/web') as typeof import('stream/web');
     this.#readable = new ReadableStream<string | Uint8Array>(
       {
         start: (controller) => {

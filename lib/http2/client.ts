@@ -6,14 +6,13 @@
  * fields and the checks of the response are the HTTP/1.1 handshake's (protocol/handshake.ts), less what
  * RFC 8441 §5 drops (Upgrade, Connection, Sec-WebSocket-Key, Sec-WebSocket-Accept).
  */
-import * as http2 from 'http2';
+import type * as http2 from 'http2';
 import { ReadyState } from '../protocol/constants';
 import { HandshakeMessage, validateNegotiation } from '../protocol/handshake';
 import type { SetSocketOptions, WebSocket } from '../websocket';
 import { emitErrorAndClose } from '../socket/handshake-failure';
-import { cancelOnDestroy } from './server';
+import { cancelOnDestroy, NGHTTP2_CANCEL } from './server';
 
-const { NGHTTP2_CANCEL } = http2.constants;
 
 /** What client.ts hands over once the HTTP/1.1 request's headers are built. */
 export interface Http2Attempt {
@@ -101,7 +100,8 @@ class Http2Handshake {
       if (attempt.isSecure && options.servername === undefined && !/^[\d.]+$|^\[/.test(attempt.url.hostname)) {
         options.servername = attempt.url.hostname;
       }
-      const session = http2.connect(origin, options as http2.SecureClientSessionOptions);
+      const { connect } = require('http2') as typeof import('http2');
+      const session = connect(origin, options as http2.SecureClientSessionOptions);
       this.session = session;
       this.owned = true;
       // RFC 8441 §3: the server's SETTINGS (the first frame it sends) says whether CONNECT may carry

@@ -9,7 +9,7 @@
  * gone → 503 once the server is closing → select a subprotocol → 'headers' event → `:status 200` →
  * `ws.setSocket(stream)` → track the client → `cb(ws, req)`.
  */
-import * as http2 from 'http2';
+import type * as http2 from 'http2';
 import type { IncomingMessage } from 'http';
 import type { Duplex } from 'stream';
 import type { WebSocket } from '../websocket';
@@ -18,7 +18,11 @@ import { kDriver } from '../socket/driver';
 import { negotiateServer, PerMessageDeflate } from '../deflate';
 import { HandshakeMessage, STATUS_CODES, validateConnectRequest, type HttpHeaders } from '../protocol/handshake';
 
-const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;
+// HTTP/2 error codes (RFC 9113 §7; Node's http2.constants.NGHTTP2_*), written here so that loading weft
+// does not load Node's http2 module, a third of `require('weft')` for servers that never see HTTP/2
+// (test/package/startup.test.js). http2/client.ts loads it when it opens a session.
+const NGHTTP2_NO_ERROR = 0x0;
+export const NGHTTP2_CANCEL = 0x8;
 
 /** An `http2` server: what `new WebSocketServer({ server })` may be given besides an `http`/`https` one. */
 export type Http2AnyServer = http2.Http2Server | http2.Http2SecureServer;

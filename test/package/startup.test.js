@@ -1,0 +1,71 @@
+'use strict';
+// What loading weft costs a process that uses only the ws face: Node's http2 module and its web streams
+// are loaded when first needed (an HTTP/2 session, a WebSocketStream), not by `require('weft')` or
+// `import 'weft'` (they were a third and a sixth of weft's load time). Each case runs in a fresh process,
+// since Node keeps every built-in it has loaded.
+const assert = require('assert');
+const path = require('path');
+const { pathToFileURL } = require('url');
+const { spawnSync } = require('child_process');
+
+const root = path.join(__dirname, '..', '..');
+const LAZY = ['http2', 'internal/http2/core', 'internal/webstreams/readablestream', 'internal/webstreams/writablestream'];
+
+/** The built-in modules a fresh `node` process has loaded once the async `body` has run (CommonJS or ESM). */
+function builtinsAfter(body, type = 'commonjs') {
+  const code = `(async () => {\n${body}\n})().then(() => process.stdout.write(JSON.stringify(process.moduleLoadList)), (e) => { console.error(e); process.exit(3); });`;
+  const args = type === 'module' ? ['--input-type=module', '-e', code] : ['-e', code];
+  const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 20000 });
+  assert.strictEqual(r.status, 0, r.stderr);
+  const names = JSON.parse(r.stdout).filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length));
+  return new Set(names);
+}
+
+function assertNotLoaded(loaded) {
+  assert.ok(loaded.has('net') && loaded.has('http'), 'the list holds the built-ins weft does load');
+  for (const m of LAZY) assert.ok(!loaded.has(m), `${m} was loaded`);
+}
+
+describe('startup: what loading weft loads', function () {
+  this.timeout(30000);
+
+  it("require('weft') loads neither http2 nor web streams", () => {
+    assertNotLoaded(builtinsAfter(`require(${JSON.stringify(root)});`));
+  });
+
+  it('the ESM entry loads neither', () => {
+    assertNotLoaded(builtinsAfter(`await import(${JSON.stringify(pathToFileURL(path.join(root, 'wrapper.mjs')).href)});`, 'module'));
+  });
+
+  it('a server and a client exchanging a message over HTTP/1.1 load neither', () => {
+    const loaded = builtinsAfter(`
+      const { WebSocket, WebSocketServer } = require(${JSON.stringify(root)});
+      const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+      await new Promise((resolve) => wss.on('listening', resolve));
+      wss.on('connection', (s) => s.send('hi'));
+      const ws = new WebSocket('ws://127.0.0.1:' + wss.address().port);
+      const got = await new Promise((resolve) => ws.on('message', (m) => resolve(String(m))));
+      if (got !== 'hi') throw new Error('got ' + got);
+      ws.close();
+      await new Promise((resolve) => wss.close(resolve));`);
+    assertNotLoaded(loaded);
+  });
+
+  it('a WebSocketStream loads web streams when it opens, and works', () => {
+    const loaded = builtinsAfter(`
+      const { WebSocketServer, WebSocketStream } = require(${JSON.stringify(root)});
+      const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+      await new Promise((resolve) => wss.on('listening', resolve));
+      wss.on('connection', (s) => s.on('message', (m) => s.send(m, { binary: false })));
+      const wss2 = new WebSocketStream('ws://127.0.0.1:' + wss.address().port);
+      const { readable, writable } = await wss2.opened;
+      const writer = writable.getWriter();
+      await writer.write('ping');
+      const { value } = await readable.getReader().read();
+      if (value !== 'ping') throw new Error('got ' + value);
+      wss2.close();
+      await new Promise((resolve) => wss.close(resolve));`);
+    assert.ok(loaded.has('internal/webstreams/readablestream'));
+    assert.ok(!loaded.has('http2'));
+  });
+});
