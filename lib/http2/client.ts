@@ -13,7 +13,6 @@ import type { SetSocketOptions, WebSocket } from '../websocket';
 import { emitErrorAndClose } from '../socket/handshake-failure';
 import { cancelOnDestroy, NGHTTP2_CANCEL } from './server';
 
-
 /** What client.ts hands over once the HTTP/1.1 request's headers are built. */
 export interface Http2Attempt {
   /** `true` for a session of this WebSocket's own, or the session to open the stream on. */

@@ -57,13 +57,13 @@ describe('startup: what loading weft loads', function () {
       const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
       await new Promise((resolve) => wss.on('listening', resolve));
       wss.on('connection', (s) => s.on('message', (m) => s.send(m, { binary: false })));
-      const wss2 = new WebSocketStream('ws://127.0.0.1:' + wss.address().port);
-      const { readable, writable } = await wss2.opened;
+      const stream = new WebSocketStream('ws://127.0.0.1:' + wss.address().port);
+      const { readable, writable } = await stream.opened;
       const writer = writable.getWriter();
       await writer.write('ping');
       const { value } = await readable.getReader().read();
       if (value !== 'ping') throw new Error('got ' + value);
-      wss2.close();
+      stream.close();
       await new Promise((resolve) => wss.close(resolve));`);
     assert.ok(loaded.has('internal/webstreams/readablestream'));
     assert.ok(!loaded.has('http2'));
