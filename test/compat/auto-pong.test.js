@@ -23,7 +23,15 @@ async function pinged(lib, clientOptions, prepare, pings = 2) {
   const echoed = Promise.race([once(client, 'message'), closed]);
   await new Promise((resolve) => server.send('x', resolve));
   await echoed;
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  // Then a message from the client: it is written after any pong the client sent, so once the server
+  // has it, the server has seen those pongs (a fixed wait lost that race on a loaded machine).
+  if (client.readyState === lib.WebSocket.OPEN) {
+    const received = Promise.race([once(server, 'message'), closed]);
+    client.send('y');
+    await received;
+  } else {
+    await closed; // dropped: its close event is on the way
+  }
   log.push(`readyState ${client.readyState}`);
   client.terminate();
   await closed;
