@@ -104,20 +104,17 @@ export interface BuildOptions {
  * `[header, data]` when an unmasked payload is large enough that copying it costs more than a second write.
  */
 export function buildFrame(data: Buffer, o: BuildOptions): [Buffer] | [Buffer, Buffer] {
+  if (o.maskKey !== null) return [maskedFrame(data, o.opcode, o.fin, o.rsv1, o.maskKey)];
   const length = data.length;
-  const masked = o.maskKey !== null;
-  const hsize = headerSize(length, masked);
-  if (!masked && length > COPY_LIMIT && !o.merge) {
+  const hsize = headerSize(length, false);
+  if (length > COPY_LIMIT && !o.merge) {
     const header = Buffer.allocUnsafe(hsize);
     writeHeader(header, o.opcode, o.fin, o.rsv1, length, null);
     return [header, data];
   }
   const frame = Buffer.allocUnsafe(hsize + length);
-  writeHeader(frame, o.opcode, o.fin, o.rsv1, length, o.maskKey);
-  if (length !== 0) {
-    if (masked) maskInto(data, o.maskKey as Buffer, frame, hsize, length);
-    else data.copy(frame, hsize);
-  }
+  writeHeader(frame, o.opcode, o.fin, o.rsv1, length, null);
+  if (length !== 0) data.copy(frame, hsize);
   return [frame];
 }
 
@@ -171,17 +168,31 @@ export function buildFrameFromChunks(chunks: readonly Buffer[], length: number, 
 
 /**
  * Builds one frame around a string without first encoding it to a separate Buffer: the text is encoded
- * straight into the frame (and masked in place for a client).
+ * straight into the frame (and masked in place for a client). Positional, as `maskedFrame`: a client
+ * builds one per message.
  */
-export function buildTextFrame(text: string, byteLength: number, o: BuildOptions): Buffer {
-  const masked = o.maskKey !== null;
-  const hsize = headerSize(byteLength, masked);
+export function buildTextFrame(text: string, byteLength: number, opcode: number, fin: boolean, rsv1: boolean, maskKey: Buffer | null): Buffer {
+  const hsize = headerSize(byteLength, maskKey !== null);
   const frame = Buffer.allocUnsafe(hsize + byteLength);
-  writeHeader(frame, o.opcode, o.fin, o.rsv1, byteLength, o.maskKey);
+  writeHeader(frame, opcode, fin, rsv1, byteLength, maskKey);
   if (byteLength !== 0) {
     frame.write(text, hsize, byteLength, 'utf8');
-    if (masked) maskInPlace(frame, o.maskKey as Buffer, hsize, byteLength);
+    if (maskKey !== null) maskInPlace(frame, maskKey, hsize, byteLength);
   }
+  return frame;
+}
+
+/**
+ * A client's frame around `data`: one new buffer, the payload masked into it (the caller's bytes are only
+ * read). `buildFrame` gives the same bytes; this one takes its arguments as they are, with no options
+ * object or result array per message.
+ */
+export function maskedFrame(data: Buffer, opcode: number, fin: boolean, rsv1: boolean, maskKey: Buffer): Buffer {
+  const length = data.length;
+  const hsize = headerSize(length, true);
+  const frame = Buffer.allocUnsafe(hsize + length);
+  writeHeader(frame, opcode, fin, rsv1, length, maskKey);
+  if (length !== 0) maskInto(data, maskKey, frame, hsize, length);
   return frame;
 }
 

@@ -10,6 +10,7 @@ import {
   buildFrame,
   buildFrameFromChunks,
   buildTextFrame,
+  maskedFrame,
   headerSize,
   randomMask,
   writeHeader,
@@ -387,11 +388,19 @@ export class FrameWriter {
       this.writeSplitFrame(data, typeof data === 'string' ? Buffer.byteLength(data) : data.length, opcode, fin, rsv1, cb);
       return;
     }
+    if (maskKey !== null) {
+      // A client's frame is always one new buffer, the payload masked (or text encoded) straight into it.
+      const frame = typeof data === 'string'
+        ? buildTextFrame(data, Buffer.byteLength(data), opcode, fin, rsv1, maskKey)
+        : maskedFrame(data, opcode, fin, rsv1, maskKey);
+      this.out.write(frame, null, cb);
+      return;
+    }
     if (typeof data === 'string') {
       const length = Buffer.byteLength(data);
-      if (length <= MERGE_LIMIT || maskKey !== null) {
+      if (length <= MERGE_LIMIT) {
         // Encode the text straight into the frame: one allocation, one copy.
-        this.out.write(buildTextFrame(data, length, { opcode, fin, rsv1, maskKey }), null, cb);
+        this.out.write(buildTextFrame(data, length, opcode, fin, rsv1, null), null, cb);
         return;
       }
       data = Buffer.from(data);
