@@ -6,7 +6,10 @@
 const assert = require('assert');
 const path = require('path');
 const { pathToFileURL } = require('url');
-const { spawnSync } = require('child_process');
+const { spawn, spawnSync } = require('child_process');
+const http2 = require('http2');
+const { once } = require('events');
+const weft = require('../..');
 
 const root = path.join(__dirname, '..', '..');
 const LAZY = ['http2', 'internal/http2/core', 'internal/webstreams/readablestream', 'internal/webstreams/writablestream'];
@@ -67,5 +70,41 @@ describe('startup: what loading weft loads', function () {
       await new Promise((resolve) => wss.close(resolve));`);
     assert.ok(loaded.has('internal/webstreams/readablestream'));
     assert.ok(!loaded.has('http2'));
+  });
+
+  it('an HTTP/2 client loads http2 when it connects, and its WebSocket works over h2', async () => {
+    // The server runs here (this process has http2 loaded); the client in a fresh process, spawned
+    // asynchronously so that this one can answer it.
+    const server = http2.createServer();
+    const wss = new weft.WebSocketServer({ server });
+    const versions = [];
+    wss.on('connection', (s, req) => {
+      versions.push(req.httpVersion);
+      s.on('message', (m) => s.send(`echo ${m}`));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const code = `
+      const { WebSocket } = require(${JSON.stringify(root)});
+      const before = process.moduleLoadList.includes('NativeModule http2');
+      const ws = new WebSocket('ws://127.0.0.1:${server.address().port}/', { http2: true });
+      ws.on('open', () => ws.send('hi'));
+      ws.on('message', (m) => {
+        const after = process.moduleLoadList.includes('NativeModule http2');
+        process.stdout.write(JSON.stringify({ before, after, got: String(m) }));
+        ws.close();
+      });
+      ws.on('error', (e) => { console.error(e); process.exit(3); });`;
+    const child = spawn(process.execPath, ['-e', code], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    const [status] = await once(child, 'exit');
+    await new Promise((resolve) => wss.close(resolve));
+    server.close();
+    assert.strictEqual(status, 0, err);
+    assert.deepStrictEqual(JSON.parse(out), { before: false, after: true, got: 'echo hi' });
+    assert.deepStrictEqual(versions, ['2.0'], 'the WebSocket rode an HTTP/2 stream');
   });
 });
