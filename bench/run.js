@@ -83,13 +83,29 @@ function selected(row) {
 const REFERENCE = new Set(['ws-js', 'net', 'c']);
 const REFERENCE_ROUNDS = 3;
 
+/**
+ * uWebSockets.js (bench/servers/uws-echo.js, from UWS_PATH) runs only when --impls names it, in the plain
+ * echo, connect and idle-memory rows: not compressed (its deflate is not ws's), not broadcast, not client.
+ */
+const takesUws = (row) => row.server === 'echo' && !row.deflate && row.kind !== 'client';
+
+/** The server script of `impl` in `row`: the floors and uWS.js have their own. */
+function scriptOf(row, impl) {
+  // The floors: 'net', a bare net.Socket echo with no library (bench/servers/net-echo.js), and
+  // 'c', the C epoll echo server (bench/loadgen/server.c behind bench/servers/c-echo.js).
+  if (impl === 'net') return 'net-echo';
+  if (impl === 'c') return 'c-echo';
+  if (impl === 'uws') return 'uws-echo';
+  return row.server;
+}
+
 const rows = ROWS.filter(selected).map((row) => {
   const rounds = args.rounds ? opt.rounds : quick ? Math.min(opt.rounds, row.rounds || opt.rounds) : row.rounds || opt.rounds;
   return {
     ...row,
     // weft-stream (weft on net.Socket's stream layer) and weft-native (the TCP-handle transport asked for
     // explicitly: weft's default) run only when asked for, wherever weft runs.
-    impls: opt.impls ? opt.impls.filter((i) => row.impls.includes(i) || (WEFT_VARIANTS.includes(i) && row.impls.includes('weft'))) : row.impls,
+    impls: opt.impls ? opt.impls.filter((i) => row.impls.includes(i) || (WEFT_VARIANTS.includes(i) && row.impls.includes('weft')) || (i === 'uws' && takesUws(row))) : row.impls,
     rounds,
     referenceRounds: args.rounds ? rounds : Math.min(rounds, REFERENCE_ROUNDS),
   };
@@ -164,7 +180,7 @@ async function measureServer(row, impl, server) {
 }
 
 async function measureMemory(row, impl) {
-  const server = await P.startServer(row.server, impl, row.serverArgs || []);
+  const server = await P.startServer(scriptOf(row, impl), impl, row.serverArgs || []);
   try {
     const m0 = await server.request('mem');
     let m1 = null;
@@ -266,10 +282,7 @@ async function runRow(row, ctx) {
           // --publish: weft's broadcast server uses server.publish() (ws has none: README loop), on
           // either transport.
           const extra = publishArgs(row, impl);
-          // The floors: 'net', a bare net.Socket echo with no library (bench/servers/net-echo.js), and
-          // 'c', the C epoll echo server (bench/loadgen/server.c behind bench/servers/c-echo.js).
-          const script = impl === 'net' ? 'net-echo' : impl === 'c' ? 'c-echo' : row.server;
-          servers[impl] = await P.startServer(script, impl, [...(row.serverArgs || []), ...extra]);
+          servers[impl] = await P.startServer(scriptOf(row, impl), impl, [...(row.serverArgs || []), ...extra]);
           if (extra.length) log(`  ${impl} broadcast server mode: ${servers[impl].info.mode}`);
         } catch (err) {
           unavailable[impl] = String(err.message).split('\n')[0].slice(0, 200);

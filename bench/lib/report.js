@@ -186,6 +186,30 @@ function memTable(rows, results) {
   return head + lines.join('\n') + '\n';
 }
 
+/**
+ * weft against uWebSockets.js (`--impls=...,uws` with UWS_PATH: bench/servers/uws-echo.js), for the rows
+ * it ran in: CPU per operation, or RSS and heap per connection for the memory rows; ws beside both.
+ */
+function uwsTable(rows, results) {
+  const head =
+    '| workload | weft | uWS.js | **weft/uWS.js** (per round: min–max) | ws | uWS.js/ws |\n' +
+    '|---|--:|--:|--:|--:|--:|\n';
+  const lines = [];
+  for (const row of rows) {
+    const e = results[row.name];
+    const s = e.sums;
+    const keys = row.kind === 'memory' ? [['rssPerConn', 'RSS/conn', fmtBytes], ['heapPerConn', 'heap/conn', fmtBytes]] : [['cpuPerOpUs', `CPU/${row.unit}`, fmtUs]];
+    for (const [key, what, fmt] of keys) {
+      const vs = ratio(s.weft?.[key], s.uws?.[key]);
+      lines.push(
+        `| ${row.label} (${what}) | ${cell(s.weft, key, fmt)} | ${cell(s.uws, key, fmt)} | **${fmtRatio(vs)}**${pairedRange(e, key, 'uws')} ` +
+          `| ${cell(s.ws, key, fmt)} | ${s.ws ? fmtRatio(ratio(s.uws?.[key], s.ws?.[key])) : '—'} |`,
+      );
+    }
+  }
+  return head + lines.join('\n') + '\n';
+}
+
 /** Footnotes: why a cell is n/a, and any errors the load generators or clients saw. */
 function notes(rows, results) {
   const out = [];
@@ -236,6 +260,14 @@ function markdown(meta, rows, results) {
   if (by('server').length) md += `\n## Server side (server CPU per operation)\n\n${cpuTable(by('server'), results, 'loadgen CPU')}`;
   if (by('client').length) md += `\n## Client side (client CPU per operation, against a fixed C echo server)\n\n${cpuTable(by('client'), results, 'C server CPU')}`;
   if (by('memory').length) md += `\n## Memory per connection (server, after GC)\n\n${memTable(by('memory'), results)}`;
+  const uws = rows.filter((r) => results[r.name]?.sums.uws);
+  if (uws.length) {
+    md += '\n## Against uWebSockets.js (reference)\n\n';
+    md += 'uWS.js = the uWebSockets.js build named by `UWS_PATH` (`bench/servers/uws-echo.js`: the same echo, ';
+    md += "its payload and backpressure limits raised past the rows' sizes, idle timeout off); in the server and ";
+    md += 'memory tables above it has no column. Ratios below 1 mean weft is cheaper.\n\n';
+    md += uwsTable(uws, results);
+  }
   const spread = rows.filter((r) => results[r.name] && r.spread && r.kind !== 'memory');
   if (spread.length) md += `\n## Spread over rounds, reads and wakeups\n\n${spreadTable(spread, results)}`;
   md += notes(rows.filter((r) => results[r.name]), results);
