@@ -95,12 +95,12 @@ describe('startup: what loading weft loads', function () {
         ws.close();
       });
       ws.on('error', (e) => { console.error(e); process.exit(3); });`;
-    const child = spawn(process.execPath, ['-e', code], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-e', code], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout: 20000 });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => { out += d; });
     child.stderr.on('data', (d) => { err += d; });
-    const [status] = await once(child, 'exit');
+    const [status] = await once(child, 'close'); // (after its output is read to the end)
     await new Promise((resolve) => wss.close(resolve));
     server.close();
     assert.strictEqual(status, 0, err);
