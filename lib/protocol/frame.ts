@@ -105,17 +105,25 @@ export interface BuildOptions {
  */
 export function buildFrame(data: Buffer, o: BuildOptions): [Buffer] | [Buffer, Buffer] {
   if (o.maskKey !== null) return [maskedFrame(data, o.opcode, o.fin, o.rsv1, o.maskKey)];
+  if (data.length > COPY_LIMIT && !o.merge) return [frameHeader(data.length, o.opcode, o.fin, o.rsv1), data];
+  return [mergedFrame(data, o.opcode, o.fin, o.rsv1)];
+}
+
+/** The header of an unmasked frame whose payload (`length` bytes) is written after it. */
+export function frameHeader(length: number, opcode: number, fin: boolean, rsv1: boolean): Buffer {
+  const header = Buffer.allocUnsafe(headerSize(length, false));
+  writeHeader(header, opcode, fin, rsv1, length, null);
+  return header;
+}
+
+/** An unmasked frame in one new buffer: the header, then `data` copied behind it. */
+export function mergedFrame(data: Buffer, opcode: number, fin: boolean, rsv1: boolean): Buffer {
   const length = data.length;
   const hsize = headerSize(length, false);
-  if (length > COPY_LIMIT && !o.merge) {
-    const header = Buffer.allocUnsafe(hsize);
-    writeHeader(header, o.opcode, o.fin, o.rsv1, length, null);
-    return [header, data];
-  }
   const frame = Buffer.allocUnsafe(hsize + length);
-  writeHeader(frame, o.opcode, o.fin, o.rsv1, length, null);
+  writeHeader(frame, opcode, fin, rsv1, length, null);
   if (length !== 0) data.copy(frame, hsize);
-  return [frame];
+  return frame;
 }
 
 /**
@@ -184,8 +192,8 @@ export function buildTextFrame(text: string, byteLength: number, opcode: number,
 
 /**
  * A client's frame around `data`: one new buffer, the payload masked into it (the caller's bytes are only
- * read). `buildFrame` gives the same bytes; this one takes its arguments as they are, with no options
- * object or result array per message.
+ * read). `buildFrame` gives the same bytes; this one (like `mergedFrame` and `frameHeader`) takes its
+ * arguments as they are, with no options object or result array per message.
  */
 export function maskedFrame(data: Buffer, opcode: number, fin: boolean, rsv1: boolean, maskKey: Buffer): Buffer {
   const length = data.length;

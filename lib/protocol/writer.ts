@@ -6,14 +6,15 @@
 import { EMPTY_BUFFER, Opcode } from './constants';
 import type { Codec } from './codec';
 import {
+  COPY_LIMIT,
   MERGE_LIMIT,
-  buildFrame,
   buildFrameFromChunks,
   buildTextFrame,
-  maskedFrame,
+  frameHeader,
   headerSize,
+  maskedFrame,
+  mergedFrame,
   randomMask,
-  writeHeader,
   type MaskGenerator,
 } from './frame';
 
@@ -405,8 +406,10 @@ export class FrameWriter {
       }
       data = Buffer.from(data);
     }
-    const frame = buildFrame(data, { opcode, fin, rsv1, maskKey });
-    this.out.write(frame[0], frame.length === 2 ? frame[1] : null, cb);
+    // As buildFrame would (small: copied behind its header; large: the header, then the caller's buffer),
+    // without an options object and a result array per message.
+    if (data.length > COPY_LIMIT) this.out.write(frameHeader(data.length, opcode, fin, rsv1), data, cb);
+    else this.out.write(mergedFrame(data, opcode, fin, rsv1), null, cb);
   }
 
   /**
@@ -422,9 +425,7 @@ export class FrameWriter {
       return;
     }
     if (maskKey === null && length > MERGE_LIMIT && out.writeChunks !== undefined) {
-      const header = Buffer.allocUnsafe(headerSize(length, false));
-      writeHeader(header, opcode, fin, rsv1, length, null);
-      out.writeChunks(header, chunks, cb);
+      out.writeChunks(frameHeader(length, opcode, fin, rsv1), chunks, cb);
       return;
     }
     out.write(buildFrameFromChunks(chunks, length, { opcode, fin, rsv1, maskKey }), null, cb);
@@ -432,8 +433,7 @@ export class FrameWriter {
 
   /** An unmasked frame for an output that takes the header and the payload apart (see FrameOutput.writeSplit). */
   private writeSplitFrame(payload: Buffer | string, length: number, opcode: number, fin: boolean, rsv1: boolean, cb: WriteCallback | undefined) {
-    const header = Buffer.allocUnsafe(headerSize(length, false));
-    writeHeader(header, opcode, fin, rsv1, length, null);
+    const header = frameHeader(length, opcode, fin, rsv1);
     const out = this.out;
     if (length === 0) out.write(header, null, cb);
     else (out.writeSplit as NonNullable<FrameOutput['writeSplit']>)(header, payload, cb);

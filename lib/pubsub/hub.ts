@@ -22,7 +22,7 @@
  */
 import { createDeflateRaw, deflateRawSync, constants as zlibConstants, type ZlibOptions } from 'zlib';
 import { Opcode, ReadyState } from '../protocol/constants';
-import { MERGE_LIMIT, buildFrame, buildFrameFromChunks, dropTail, headerSize, writeHeader } from '../protocol/frame';
+import { MERGE_LIMIT, buildFrame, buildFrameFromChunks, dropTail, frameHeader } from '../protocol/frame';
 import type { WebSocket } from '../websocket';
 import { SendStatus, exceedsLimit } from '../socket/connection-options';
 import { isBlob, toBuffer } from '../util/convert';
@@ -207,8 +207,7 @@ class PendingDeflate {
       if (length <= MERGE_LIMIT) {
         frame = header = buildFrameFromChunks(chunks, length, o);
       } else {
-        header = Buffer.allocUnsafe(headerSize(length, false));
-        writeHeader(header, this.opcode, true, true, length, null);
+        header = frameHeader(length, this.opcode, true, true);
       }
     }
     for (let i = 0; i < this.conns.length; i++) {
