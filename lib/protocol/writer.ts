@@ -406,8 +406,8 @@ export class FrameWriter {
       }
       data = Buffer.from(data);
     }
-    // As buildFrame would (small: copied behind its header; large: the header, then the caller's buffer),
-    // without an options object and a result array per message.
+    // buildFrame's choice, made here directly: small, copied behind its header; large, the header and
+    // then the caller's buffer as it is.
     if (data.length > COPY_LIMIT) this.out.write(frameHeader(data.length, opcode, fin, rsv1), data, cb);
     else this.out.write(mergedFrame(data, opcode, fin, rsv1), null, cb);
   }
