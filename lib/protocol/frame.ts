@@ -87,26 +87,13 @@ export const MERGE_LIMIT = 16 * 1024;
  */
 export const COPY_LIMIT = 512;
 
-/** Options of `buildFrame`. */
+/** Options of `buildFrameFromChunks`. */
 export interface BuildOptions {
   opcode: number;
   fin: boolean;
   rsv1: boolean;
   /** The mask key for a client frame, or null for a server frame. */
   maskKey: Buffer | null;
-  /** Copy an unmasked payload behind the header even when it is larger than COPY_LIMIT (a frame to share). */
-  merge?: boolean;
-}
-
-/**
- * Builds one frame around `data`. Returns `[frame]` when header and payload share one buffer (always when
- * masked: the masked copy is made straight into the frame, never into the caller's buffer), or
- * `[header, data]` when an unmasked payload is large enough that copying it costs more than a second write.
- */
-export function buildFrame(data: Buffer, o: BuildOptions): [Buffer] | [Buffer, Buffer] {
-  if (o.maskKey !== null) return [maskedFrame(data, o.opcode, o.fin, o.rsv1, o.maskKey)];
-  if (data.length > COPY_LIMIT && !o.merge) return [frameHeader(data.length, o.opcode, o.fin, o.rsv1), data];
-  return [mergedFrame(data, o.opcode, o.fin, o.rsv1)];
 }
 
 /** The header of an unmasked frame whose payload (`length` bytes) is written after it. */
@@ -116,7 +103,10 @@ export function frameHeader(length: number, opcode: number, fin: boolean, rsv1: 
   return header;
 }
 
-/** An unmasked frame in one new buffer: the header, then `data` copied behind it. */
+/**
+ * An unmasked frame in one new buffer: the header, then `data` copied behind it (a payload up to
+ * COPY_LIMIT, or a frame to share between sockets whatever its size).
+ */
 export function mergedFrame(data: Buffer, opcode: number, fin: boolean, rsv1: boolean): Buffer {
   const length = data.length;
   const hsize = headerSize(length, false);
@@ -192,8 +182,7 @@ export function buildTextFrame(text: string, byteLength: number, opcode: number,
 
 /**
  * A client's frame around `data`: one new buffer, the payload masked into it (the caller's bytes are only
- * read). `buildFrame` gives the same bytes; this one (like `mergedFrame` and `frameHeader`) takes its
- * arguments as they are, with no options object or result array per message.
+ * read). Positional, as `mergedFrame` and `frameHeader` are: no options object or result array per message.
  */
 export function maskedFrame(data: Buffer, opcode: number, fin: boolean, rsv1: boolean, maskKey: Buffer): Buffer {
   const length = data.length;

@@ -406,15 +406,15 @@ export class FrameWriter {
       }
       data = Buffer.from(data);
     }
-    // buildFrame's choice, made here directly: small, copied behind its header; large, the header and
-    // then the caller's buffer as it is.
+    // Up to COPY_LIMIT copied behind its header (one buffer); larger, the header and then the caller's
+    // buffer as it is.
     if (data.length > COPY_LIMIT) this.out.write(frameHeader(data.length, opcode, fin, rsv1), data, cb);
     else this.out.write(mergedFrame(data, opcode, fin, rsv1), null, cb);
   }
 
   /**
    * A frame whose payload is `chunks`: unmasked and large, a header then the chunks as they are (no
-   * copy); else one new buffer (small: merged as buildFrame does; a client's: masked into it, never in place).
+   * copy); else one new buffer (small: merged; a client's: masked into it, never in place).
    */
   private writeChunkFrame(chunks: Buffer[], length: number, opcode: number, fin: boolean, rsv1: boolean, cb: WriteCallback | undefined) {
     const maskKey = this.nextKey();

@@ -22,7 +22,7 @@
  */
 import { createDeflateRaw, deflateRawSync, constants as zlibConstants, type ZlibOptions } from 'zlib';
 import { Opcode, ReadyState } from '../protocol/constants';
-import { MERGE_LIMIT, buildFrame, buildFrameFromChunks, dropTail, frameHeader } from '../protocol/frame';
+import { MERGE_LIMIT, buildFrameFromChunks, dropTail, frameHeader, mergedFrame } from '../protocol/frame';
 import type { WebSocket } from '../websocket';
 import { SendStatus, exceedsLimit } from '../socket/connection-options';
 import { isBlob, toBuffer } from '../util/convert';
@@ -151,7 +151,7 @@ function deflatedFrame(out: Buffer, opcode: number): Buffer {
   // §7.2.1: remove the 0x00 0x00 0xff 0xff that the sync flush leaves at the end.
   const n = out.length;
   const body = n >= 4 && out[n - 4] === 0 && out[n - 3] === 0 && out[n - 2] === 0xff && out[n - 1] === 0xff ? out.subarray(0, n - 4) : out;
-  return buildFrame(body, { opcode, fin: true, rsv1: true, maskKey: null, merge: true })[0];
+  return mergedFrame(body, opcode, true, true);
 }
 
 /**
@@ -200,7 +200,7 @@ class PendingDeflate {
     let frame: Buffer | null = null;
     const o = { opcode: this.opcode, fin: true, rsv1: true, maskKey: null };
     if (err !== null) {
-      frame = header = buildFrame(this.payload, { ...o, rsv1: false, merge: true })[0];
+      frame = header = mergedFrame(this.payload, this.opcode, true, false);
     } else {
       // §7.2.1: remove the 0x00 0x00 0xff 0xff the sync flush leaves at the end (it may straddle chunks).
       if (endsWithTrailer(chunks, length)) length = dropTail(chunks, length, 4);
@@ -391,7 +391,7 @@ function fanOut(
       }
       frame = f;
     } else {
-      if (plain === null) plain = buildFrame(payload, { opcode, fin: true, rsv1: false, maskKey: null, merge: true })[0];
+      if (plain === null) plain = mergedFrame(payload, opcode, true, false);
       frame = plain;
     }
     // 4. Write, in order with everything else this socket sends, batched with the turn's other writes.

@@ -3,7 +3,7 @@
 const assert = require('assert');
 const { RecordingSink, connect } = require('./helpers');
 const { FrameWriter } = require('../../dist/lib/protocol/writer');
-const { buildFrame, headerSize, randomMask, MERGE_LIMIT, COPY_LIMIT } = require('../../dist/lib/protocol/frame');
+const { mergedFrame, headerSize, randomMask, MERGE_LIMIT, COPY_LIMIT } = require('../../dist/lib/protocol/frame');
 const { FrameParser } = require('../../dist/lib/protocol/parser');
 const { IdentityCodec } = require('../../dist/lib/protocol/codec');
 
@@ -63,20 +63,28 @@ describe('FrameWriter (RFC 6455 §5.2, §5.3)', () => {
   });
 
   it('writes an unmasked payload over COPY_LIMIT without copying it (header + the caller\'s buffer); a small one merged', () => {
-    const o = { opcode: 2, fin: true, rsv1: false, maskKey: null };
+    // The writer's own output calls, not a sink that joins them.
+    const calls = [];
+    const w = new FrameWriter({ write: (first, second, cb) => { calls.push([first, second]); if (cb) cb(); } }, { mask: false });
     for (const size of [COPY_LIMIT + 1, 4096, MERGE_LIMIT + 1]) {
       const data = Buffer.alloc(size, 7);
-      const parts = buildFrame(data, o);
-      assert.strictEqual(parts.length, 2, `${size}`);
-      assert.strictEqual(parts[1], data);
-      assert.deepStrictEqual(parts[0], Buffer.from([0x82, 126, size >> 8, size & 255]));
+      w.sendData(data, true, true, false);
+      const [first, second] = calls.pop();
+      assert.strictEqual(second, data, `${size}`);
+      assert.deepStrictEqual(first, Buffer.from([0x82, 126, size >> 8, size & 255]));
     }
-    const small = buildFrame(Buffer.alloc(COPY_LIMIT, 7), o);
-    assert.strictEqual(small.length, 1);
-    assert.strictEqual(small[0].length, 4 + COPY_LIMIT);
-    assert.strictEqual(buildFrame(Buffer.alloc(10), o).length, 1);
+    for (const size of [COPY_LIMIT, 10]) {
+      const data = Buffer.alloc(size, 7);
+      w.sendData(data, true, true, false);
+      const [first, second] = calls.pop();
+      assert.strictEqual(second, null, `${size}`);
+      assert.strictEqual(first.length, 2 + (size > 125 ? 2 : 0) + size);
+      assert.ok(first.subarray(first.length - size).equals(data));
+    }
     // A frame to share (publish) is one buffer whatever its size.
-    assert.strictEqual(buildFrame(Buffer.alloc(MERGE_LIMIT + 1), { ...o, merge: true }).length, 1);
+    const shared = mergedFrame(Buffer.alloc(MERGE_LIMIT + 1, 7), 2, true, false);
+    assert.strictEqual(shared.length, 4 + MERGE_LIMIT + 1);
+    assert.deepStrictEqual(shared.subarray(0, 4), Buffer.from([0x82, 126, (MERGE_LIMIT + 1) >> 8, (MERGE_LIMIT + 1) & 255]));
   });
 
   it('fragments: the first frame carries the opcode, the rest are continuations, FIN on the last', () => {

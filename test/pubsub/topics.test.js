@@ -166,16 +166,16 @@ describe('pub/sub: topics', () => {
     assert.deepStrictEqual(b.client.received, []);
   });
 
-  it('frames once per publish: one buildFrame, the same Buffer written to every subscriber', async () => {
+  it('frames once per publish: one mergedFrame, the same Buffer written to every subscriber', async () => {
     const wss = await res.server();
     const subs = [];
     for (let i = 0; i < 5; i++) subs.push(await res.client(wss));
     for (const s of subs) s.server.subscribe('t');
-    const build = frameModule.buildFrame;
+    const build = frameModule.mergedFrame;
     const sendRaw = FrameWriter.prototype.sendRaw;
     let builds = 0;
     const written = [];
-    frameModule.buildFrame = function (...args) {
+    frameModule.mergedFrame = function (...args) {
       builds++;
       return build.apply(this, args);
     };
@@ -186,7 +186,7 @@ describe('pub/sub: topics', () => {
     try {
       wss.publish('t', 'x'.repeat(100000));
     } finally {
-      frameModule.buildFrame = build;
+      frameModule.mergedFrame = build;
       FrameWriter.prototype.sendRaw = sendRaw;
     }
     assert.strictEqual(builds, 1);
