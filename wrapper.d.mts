@@ -1,5 +1,5 @@
 // Types of the ESM entry (wrapper.mjs): the default export is the WebSocket class with its statics, and
-// the named exports are exactly the ones wrapper.mjs defines (no `Server`, as ws's ESM entry). Types
+// the named exports are exactly the ones wrapper.mjs defines (no `Server` value, as ws's ESM entry). Types
 // only: the `WebSocket.*` type names are exported by name too (`import type { RawData } from 'weft'`).
 import WebSocket from './types/index.js';
 
@@ -17,11 +17,10 @@ export type Receiver = WebSocket.Receiver;
 export declare const Sender: typeof WebSocket.Sender;
 export type Sender = WebSocket.Sender;
 export declare const subprotocol: typeof WebSocket.subprotocol;
-export declare const WebSocketServer: typeof WebSocket.WebSocketServer;
-export type WebSocketServer<
-  T extends typeof WebSocket.WebSocket = typeof WebSocket.WebSocket,
-  U extends typeof import('http').IncomingMessage = typeof import('http').IncomingMessage,
-> = WebSocket.WebSocketServer<T, U>;
+// The server class itself, and (types only, as @types/ws has it) under ws's other name: `declare module
+// 'weft' { interface Server { ... } }` merges into every server's type.
+export { WebSocketServer } from './dist/lib/server.js';
+export type { WebSocketServer as Server } from './dist/lib/server.js';
 // weft's additions
 export declare const WebSocketPair: typeof WebSocket.WebSocketPair;
 export type WebSocketPair = WebSocket.WebSocketPair;

@@ -8,7 +8,7 @@
 import { PerMessageDeflate, acceptClientResponse, clientOffer, type DeflateHandshakeOptions } from './deflate';
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'http';
 import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'https';
-import { connect as netConnectRaw, isIP, type NetConnectOpts, type Socket } from 'net';
+import { connect as netConnectRaw, isIP, type NetConnectOpts, type Socket, type createConnection as netCreateConnection } from 'net';
 import { connect as tlsConnectRaw, type ConnectionOptions, type TLSSocket } from 'tls';
 import { unescape } from 'querystring';
 import type { Duplex } from 'stream';
@@ -35,9 +35,15 @@ import { CONNECT_OPTIONS, openHttp2 } from './http2/client';
  * `socketPath`, `hostname`, `protocol`, `timeout`, `method`, `host`, `path` and `port` are ignored: the
  * URL decides them.
  */
-export interface ClientOptions extends Omit<HttpsRequestOptions, 'headers'>, WeftConnectionOptions {
+export interface ClientOptions extends Omit<HttpsRequestOptions, 'headers' | 'createConnection'>, WeftConnectionOptions {
   /** Request headers; the handshake's own headers override same-named ones. */
   headers?: OutgoingHttpHeaders;
+  /**
+   * Makes the connection instead of `net.connect`/`tls.connect`, called as `http.request()` calls it:
+   * `(options, oncreate)`, returning the socket or handing it to `oncreate`. `net.createConnection`
+   * itself is accepted too (its type is what `@types/ws` declares here).
+   */
+  createConnection?: HttpsRequestOptions['createConnection'] | typeof netCreateConnection;
   /** Whether `message`/`ping`/`pong` may be emitted several times in one tick. Default `true`. */
   allowSynchronousEvents?: boolean;
   /** Whether pings are answered with a pong automatically. Default `true`. */

@@ -6,6 +6,8 @@
 // (dist/index.js); it is declared here as a class extending it, with nothing added, so that the namespace
 // can alias the class without naming itself.
 import { WebSocket as WebSocketClass } from '../dist/lib/websocket';
+import * as server from '../dist/lib/server';
+import type { IncomingMessage } from 'http';
 
 declare class WebSocket extends WebSocketClass {}
 
@@ -22,8 +24,19 @@ declare namespace WebSocket {
   export import WebSocketEvents = WebSocketClass.WebSocketEvents;
   export import WebSocketServerEvents = WebSocketClass.WebSocketServerEvents;
   export import FrameEvent = WebSocketClass.FrameEvent;
-  export import WebSocketServer = WebSocketClass.WebSocketServer;
-  export import Server = WebSocketClass.Server;
+  // The server class under ws's two names, declared here as @types/ws declares it (a class `Server`, and
+  // `WebSocketServer` its value with an interface of the same shape), so that `declare module 'weft' {
+  // interface Server { ... } }` merges into every server made through this entry. (It adds nothing to
+  // the class in lib/server.ts that it extends.)
+  class Server<
+    T extends typeof WebSocketClass = typeof WebSocketClass,
+    U extends typeof IncomingMessage = typeof IncomingMessage,
+  > extends server.WebSocketServer<T, U> {}
+  const WebSocketServer: typeof Server;
+  interface WebSocketServer<
+    T extends typeof WebSocketClass = typeof WebSocketClass,
+    U extends typeof IncomingMessage = typeof IncomingMessage,
+  > extends Server<T, U> {}
   export import Receiver = WebSocketClass.Receiver;
   export import Sender = WebSocketClass.Sender;
   export import PerMessageDeflate = WebSocketClass.PerMessageDeflate;

@@ -276,6 +276,15 @@ describe('client handshake (raw server)', function () {
       assert.strictEqual(ws.url, 'ws://[::1]:9/path');
     });
 
+    it('takes net.createConnection itself as createConnection (the type @types/ws gives the option)', async function () {
+      const server = await acceptingServer();
+      const ws = client(`ws://127.0.0.1:${server.address().port}/direct`, { createConnection: net.createConnection });
+      await once(ws, 'open');
+      assert.strictEqual(server.heads.length, 1);
+      assert.strictEqual(server.heads[0].path, '/direct');
+      assert.strictEqual(ws.readyState, 1);
+    });
+
     it('resolves the host with the lookup option', async function () {
       const server = await acceptingServer();
       const names = [];

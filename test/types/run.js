@@ -109,12 +109,15 @@ function projects(root, compiler) {
   const positive = [...list('compat'), ...list('weft')];
   const out = [];
   for (const [mode, { options, esm }] of Object.entries(MODES)) {
-    const files = [...positive, 'negative/misuse.ts', ...(esm ? ['negative/esm-only.ts'] : [])];
+    const files = [...positive, 'negative/misuse.ts'];
     const extra = mode === 'commonjs' ? readmeSnippets() : [];
     const opts = { ...strict, ...options, ...(extra.length ? { allowJs: true, checkJs: true } : {}) };
     // TypeScript 7 has no node10 resolution: its commonjs mode resolves as bundlers do.
     if (compiler === 'tsgo' && opts.moduleResolution === 'node10') delete opts.moduleResolution;
     out.push({ name: `weft ${mode}`, dir: writeProject(root, `weft-${mode}`, opts, files, { esm, extra }) });
+    // On its own: a positive file's `declare module 'weft' { interface Server {...} }` gives the ESM
+    // entry's type-only `Server` a value meaning for the whole program (as it does with @types/ws).
+    if (esm) out.push({ name: `weft ${mode} esm-only`, dir: writeProject(root, `weft-${mode}-esm-only`, opts, ['negative/esm-only.ts'], { esm }) });
   }
   for (const mode of ['commonjs', 'nodenext']) {
     const { options, esm } = MODES[mode];

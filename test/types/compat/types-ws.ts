@@ -1,6 +1,7 @@
 // The cases of code written against ws + @types/ws 8.18 that weft must accept unchanged (strict mode).
 // Compiled against weft and, with the import changed to 'ws', against ws + @types/ws (test/types/run.js).
 import * as http from 'http';
+import * as net from 'net';
 import type { Duplex } from 'stream';
 import WebSocket, { WebSocketServer, createWebSocketStream } from 'weft';
 import type {
@@ -124,6 +125,17 @@ const certs: WebSocket.CertMeta = 'pem';
 const raw: WebSocket.RawData = Buffer.alloc(0);
 const cb: WebSocket.FinishRequestCallback = (request) => request.end();
 const duplex: Duplex = createWebSocketStream(client, { encoding: 'utf8' });
+// `createConnection` typed as @types/ws has it: net.createConnection itself.
+const viaNet = new WebSocket('ws://localhost:1', { createConnection: net.createConnection, allowSynchronousEvents: false });
+
+// A method declared once for every server by module augmentation of ws's `Server` (as @types/ws's own
+// tests do); it reaches servers made with `new WebSocketServer()`.
+declare module 'weft' {
+  interface Server {
+    connectionCount(): number;
+  }
+}
+const counted: number = server2.connectionCount() + wss.connectionCount();
 const fromServer: WebSocket = new WebSocket(null);
 wss.close((err?: Error) => void err);
 
@@ -143,4 +155,6 @@ export {
   cb,
   duplex,
   fromServer,
+  viaNet,
+  counted,
 };
