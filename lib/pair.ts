@@ -43,7 +43,7 @@ export class PairedWebSocket extends WebSocket {
   }
 
   /** As WebSocket's `send()`; throws a TypeError until this end is accepted. */
-  override send(data: BufferLike, options?: SendOptions | SendCallback, cb?: SendCallback): SendStatusValue {
+  override send(data: BufferLike, options?: SendOptions | SendCallback, cb?: SendCallback): SendStatusValue | void {
     if (this._pairEnd !== null) throw new TypeError(NOT_ACCEPTED);
     return super.send(data, options as SendOptions, cb);
   }

@@ -240,7 +240,7 @@ export class Peer {
    * Sends a message: strings as text, bytes as binary, other values as JSON text. Returns weft's
    * SendStatus (SENT, BACKPRESSURE or DROPPED).
    */
-  send(data: unknown, options?: { compress?: boolean }): SendStatusValue {
+  send(data: unknown, options?: { compress?: boolean }): SendStatusValue | void {
     const opts = options !== undefined && options !== null && options.compress !== undefined ? { compress: !!options.compress } : undefined;
     return this.websocket.send(toSendable(data) as BufferLike, opts as SendOptions);
   }

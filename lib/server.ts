@@ -386,9 +386,10 @@ export class WebSocketServer<
 
   /**
    * Whether this server handles `req`: with `path` set, the request's pathname (its URL up to any
-   * `?`) must equal it. Overridable.
+   * `?`) must equal it. Overridable. Its result is taken by its truth, as ws takes it: the declared type
+   * is `@types/ws`'s (so that its subclasses' overrides fit), but a returned Promise counts as true.
    */
-  shouldHandle(req: http.IncomingMessage): boolean {
+  shouldHandle(req: http.IncomingMessage): boolean | Promise<boolean> {
     const path = this.options.path;
     if (path) {
       const url = req.url || '';

@@ -498,10 +498,12 @@ export class WebSocket extends EventEmitter {
   /**
    * Sends a message: a string (text) or Buffer/TypedArray/ArrayBuffer/DataView/Blob/array (binary);
    * numbers are sent as text. `cb` runs once the frame is written, or with an Error if not open.
+   * Returns a `SendStatus` value (weft); the declared type adds `void` only so that a subclass written
+   * for `@types/ws`, whose `send` returns nothing, may override it.
    */
-  send(data: BufferLike, cb?: SendCallback): SendStatusValue;
-  send(data: BufferLike, options: SendOptions, cb?: SendCallback): SendStatusValue;
-  send(data: unknown, options?: SendOptions | WriteCallback, cb?: WriteCallback): SendStatusValue {
+  send(data: BufferLike, cb?: SendCallback): SendStatusValue | void;
+  send(data: BufferLike, options: SendOptions, cb?: SendCallback): SendStatusValue | void;
+  send(data: unknown, options?: SendOptions | WriteCallback, cb?: WriteCallback): SendStatusValue | void {
     const driver = this._driver;
     if (driver === null && this._handshakeState === ReadyState.CONNECTING) {
       throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
@@ -546,7 +548,7 @@ export class WebSocket extends EventEmitter {
   }
 
   /** @internal A send whose `mask` option goes against the role: the writer's masking is flipped around it. */
-  private _sendMasked(data: unknown, options: SendOptions, cb: WriteCallback | undefined): SendStatusValue {
+  private _sendMasked(data: unknown, options: SendOptions, cb: WriteCallback | undefined): SendStatusValue | void {
     const conn = (this._driver as Driver).conn;
     conn.maskFrames(!!options.mask);
     try {

@@ -51,7 +51,7 @@ export class W3CWebSocket extends WebSocket {
    * Sends text (a string or String object) or binary data (Buffer, ArrayBuffer, a view, Blob).
    * Throws unless the connection is open, as WebSocket-Node's W3C client does.
    */
-  override send(data: unknown, options?: SendOptions | WriteCallback, cb?: WriteCallback): SendStatusValue {
+  override send(data: unknown, options?: SendOptions | WriteCallback, cb?: WriteCallback): SendStatusValue | void {
     if (this.readyState !== ReadyState.OPEN) throw new Error('cannot call send() while not connected');
     return super.send((data instanceof String ? String(data) : data) as BufferLike, options as SendOptions, cb);
   }
