@@ -279,10 +279,19 @@ describe('client handshake (raw server)', function () {
     it('takes net.createConnection itself as createConnection (the type @types/ws gives the option)', async function () {
       const server = await acceptingServer();
       const ws = client(`ws://127.0.0.1:${server.address().port}/direct`, { createConnection: net.createConnection });
-      await once(ws, 'open');
-      assert.strictEqual(server.heads.length, 1);
-      assert.strictEqual(server.heads[0].path, '/direct');
-      assert.strictEqual(ws.readyState, 1);
+      if (Number(process.versions.node.split('.')[0]) >= 20) {
+        await once(ws, 'open');
+        assert.strictEqual(server.heads.length, 1);
+        assert.strictEqual(server.heads[0].path, '/direct');
+        assert.strictEqual(ws.readyState, 1);
+      } else {
+        // Node 18's http.request hands its own options, request `path` included, to createConnection,
+        // and net.createConnection takes a `path` for an IPC socket: ws fails the same way there.
+        const { events, error } = await outcome(ws);
+        assert.strictEqual(error.code, 'ENOENT');
+        assert.deepStrictEqual(events, ['error(2): connect ENOENT /direct', 'close(3): 1006']);
+        assert.strictEqual(server.heads.length, 0);
+      }
     });
 
     it('resolves the host with the lookup option', async function () {
