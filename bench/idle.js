@@ -4,12 +4,13 @@
  * What an idle connection costs a server: RSS and heap per connection, weft against ws and a bare
  * net.Socket server, and (--breakdown) which objects one weft connection keeps.
  *
- *   node bench/idle.js [--conns=10000] [--rounds=5] [--impls=weft,ws,net]
+ *   node bench/idle.js [--conns=10000] [--rounds=5] [--impls=weft,ws,net[,handle]]
  *   node bench/idle.js --base=../other-checkout      adds `base`: weft built in another checkout (before/after)
- *   node bench/idle.js --breakdown [--conns=2000] [--impl=weft|ws|net|base] [--top=40]
+ *   node bench/idle.js --breakdown [--conns=2000] [--impl=weft|ws|net|handle|base] [--top=40]
  *
  * Each measurement is a fresh server process (bench/servers/echo.js, or net-echo.js for `net`: the
- * upgrade answered by hand, one small object and three listeners per socket, no library) started with
+ * upgrade answered by hand, one small object and three listeners per socket, no library; handle-echo.js
+ * for `handle`: the same on Node's bare TCP handles, no net.Socket at all) started with
  * --expose-gc; the clients are the C load generator in its own process (`--mode=idle`: upgrade, then
  * hold). The server reports `process.memoryUsage()` after several GCs with no connection and with all
  * N of them open; the difference ÷ N is the figure. Implementations run interleaved (A B C A B C …), and
@@ -33,7 +34,7 @@ for (const a of process.argv.slice(2)) {
   args[m[1]] = m[2] === undefined ? true : m[2];
 }
 
-const SERVER = { weft: 'echo', 'weft-stream': 'echo', 'weft-native': 'echo', base: 'echo', ws: 'echo', 'ws-js': 'echo', net: 'net-echo' };
+const SERVER = { weft: 'echo', 'weft-stream': 'echo', 'weft-native': 'echo', base: 'echo', ws: 'echo', 'ws-js': 'echo', net: 'net-echo', handle: 'handle-echo' };
 
 /**
  * Starts `impl`'s server; `base` is weft loaded from the --base checkout (its own dist/), `base-native` the
@@ -124,7 +125,7 @@ async function measure() {
     console.log(`| ${impl} | ${m('young')} | ${m('heapRest')} | ${m('outside')} |`);
   }
   console.log('');
-  for (const other of ['base', 'ws', 'net']) {
+  for (const other of ['base', 'ws', 'net', 'handle']) {
     if (!med.weft || !med[other]) continue;
     const paired = samples.weft.map((s, i) => s.rss / samples[other][i].rss);
     console.log(

@@ -80,7 +80,7 @@ function selected(row) {
  * taken of: unless --rounds is given, they run in the first REFERENCE_ROUNDS rounds only, which keeps a
  * whole `npm run bench` well under 10 minutes.
  */
-const REFERENCE = new Set(['ws-js', 'net', 'c']);
+const REFERENCE = new Set(['ws-js', 'net', 'c', 'handle']);
 const REFERENCE_ROUNDS = 3;
 
 /**
@@ -94,6 +94,7 @@ function scriptOf(row, impl) {
   // The floors: 'net', a bare net.Socket echo with no library (bench/servers/net-echo.js), and
   // 'c', the C epoll echo server (bench/loadgen/server.c behind bench/servers/c-echo.js).
   if (impl === 'net') return 'net-echo';
+  if (impl === 'handle') return 'handle-echo';
   if (impl === 'c') return 'c-echo';
   if (impl === 'uws') return 'uws-echo';
   return row.server;
@@ -105,7 +106,7 @@ const rows = ROWS.filter(selected).map((row) => {
     ...row,
     // weft-stream (weft on net.Socket's stream layer) and weft-native (the TCP-handle transport asked for
     // explicitly: weft's default) run only when asked for, wherever weft runs.
-    impls: opt.impls ? opt.impls.filter((i) => row.impls.includes(i) || (WEFT_VARIANTS.includes(i) && row.impls.includes('weft')) || (i === 'uws' && takesUws(row))) : row.impls,
+    impls: opt.impls ? opt.impls.filter((i) => row.impls.includes(i) || (WEFT_VARIANTS.includes(i) && row.impls.includes('weft')) || (i === 'uws' && takesUws(row)) || (row.onRequest || []).includes(i)) : row.impls,
     rounds,
     referenceRounds: args.rounds ? rounds : Math.min(rounds, REFERENCE_ROUNDS),
   };

@@ -86,17 +86,18 @@ async function main() {
       const res = await P.runClient('ws', [`--port=${proxy.port}`, '--conns=4', '--inflight=2', `--size=${size}`, '--warmup=0.1', '--duration=0.4']);
       check(`node client (ws) echo ${size} B against the C server via chunking proxy`, res);
     }
-    // The net.Socket floor server must echo correctly whatever the chunking.
-    {
-      const s = await P.startServer('net-echo', 'net');
+    // The floor servers must echo correctly whatever the chunking, and close cleanly (connect cycles).
+    for (const [script, impl, what] of [['net-echo', 'net', 'net.Socket floor'], ['handle-echo', 'handle', 'TCP-handle floor']]) {
+      const s = await P.startServer(script, impl);
       const px = await chunkingProxy(s.port);
       try {
         for (const size of [0, 125, 126, 65536, 70000]) {
           const a = [`--port=${px.port}`, '--conns=5', '--inflight=3', `--size=${size}`, ...t];
-          check(`loadgen echo ${size} B (net.Socket floor server) via chunking proxy`, await P.runLoadgen(a));
+          check(`loadgen echo ${size} B (${what} server) via chunking proxy`, await P.runLoadgen(a));
         }
         const a = [`--port=${px.port}`, '--conns=5', '--pacing=threads', '--size=1000', '--text', ...t];
-        check('loadgen --pacing=threads echo 1000 B text (net.Socket floor server) via chunking proxy', await P.runLoadgen(a));
+        check(`loadgen --pacing=threads echo 1000 B text (${what} server) via chunking proxy`, await P.runLoadgen(a));
+        check(`loadgen connect cycles (${what} server)`, await P.runLoadgen(['--mode=connect', `--port=${s.port}`, '--conns=5', ...t]));
       } finally {
         px.server.close();
         await s.stop();

@@ -210,6 +210,29 @@ function uwsTable(rows, results) {
   return head + lines.join('\n') + '\n';
 }
 
+/**
+ * The connect and idle rows against the floors asked for with --impls (net, handle): what Node's stream
+ * layer (net.Socket) and its accept path cost per connection, beside weft and ws.
+ */
+function floorTable(rows, results) {
+  const head =
+    '| workload | weft | ws | net.Socket floor | TCP-handle floor | **weft/ws** | net floor/ws | handle floor/ws |\n' +
+    '|---|--:|--:|--:|--:|--:|--:|--:|\n';
+  const lines = [];
+  for (const row of rows) {
+    const s = results[row.name].sums;
+    const keys = row.kind === 'memory' ? [['rssPerConn', 'RSS/conn', fmtBytes], ['heapPerConn', 'heap/conn', fmtBytes]] : [['cpuPerOpUs', `CPU/${row.unit}`, fmtUs]];
+    for (const [key, what, fmt] of keys) {
+      const vs = (impl) => (s[impl] ? fmtRatio(ratio(s[impl]?.[key], s.ws?.[key])) : '—');
+      lines.push(
+        `| ${row.label} (${what}) | ${cell(s.weft, key, fmt)} | ${cell(s.ws, key, fmt)} | ${cell(s.net, key, fmt)} | ${cell(s.handle, key, fmt)} ` +
+          `| **${vs('weft')}** | ${vs('net')} | ${vs('handle')} |`,
+      );
+    }
+  }
+  return head + lines.join('\n') + '\n';
+}
+
 /** Footnotes: why a cell is n/a, and any errors the load generators or clients saw. */
 function notes(rows, results) {
   const out = [];
@@ -267,6 +290,14 @@ function markdown(meta, rows, results) {
     md += "its payload and backpressure limits raised past the rows' sizes, idle timeout off); in the server and ";
     md += 'memory tables above it has no column. Ratios below 1 mean weft is cheaper.\n\n';
     md += uwsTable(uws, results);
+  }
+  const floored = rows.filter((r) => results[r.name] && r.onRequest && r.onRequest.some((i) => results[r.name].sums[i]));
+  if (floored.length) {
+    md += "\n## Below Node's stream layer (connect and idle floors, reference)\n\n";
+    md += 'net.Socket floor as above; TCP-handle floor = the same bare echo on Node\'s TCP handles, with no net.Server, ';
+    md += 'net.Socket or http.Server (`bench/servers/handle-echo.js`, Node internals, a reference only). ';
+    md += 'Run only when `--impls` names them.\n\n';
+    md += floorTable(floored, results);
   }
   const spread = rows.filter((r) => results[r.name] && r.spread && r.kind !== 'memory');
   if (spread.length) md += `\n## Spread over rounds, reads and wakeups\n\n${spreadTable(spread, results)}`;

@@ -44,6 +44,13 @@ const TWO = ['weft', 'ws'];
  */
 const FLOORS = ['net', 'c'];
 const FLOOR = ['weft', 'ws', ...FLOORS];
+/**
+ * Floors of the connect and idle rows, run only when --impls names them (they would push a whole run
+ * past 10 minutes): net (as above) and handle, the same bare echo on Node's TCP handles with no
+ * net.Server, net.Socket or http.Server at all (bench/servers/handle-echo.js): what accepting and holding
+ * a connection costs on Node once its stream layer is gone.
+ */
+const ON_REQUEST = ['net', 'handle'];
 
 const echo = (name, label, lg, extra = {}) => ({
   name,
@@ -100,6 +107,7 @@ const ROWS = [
   }),
   echo('connect', 'connect + upgrade + close (20 at a time)', ['--mode=connect', '--conns=20'], {
     impls: TWO,
+    onRequest: ON_REQUEST,
     opsField: 'conns',
     unit: 'cycle',
   }),
@@ -146,6 +154,7 @@ const ROWS = [
     kind: 'memory',
     server: 'echo',
     impls: TWO,
+    onRequest: ON_REQUEST,
     conns: 10000,
     lg: ['--mode=idle', '--conns=10000'],
     rounds: 3,
