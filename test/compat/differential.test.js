@@ -5,7 +5,9 @@
 // and close event it reports, whether it drops the TCP connection. The cases follow RFC 6455's rules the
 // way conformance suites group them: framing and lengths, pings and pongs, reserved bits, reserved
 // opcodes, fragmentation, UTF-8 in text messages (whole and split at every byte), close codes and
-// reasons, large messages, permessage-deflate (RFC 7692). One deliberate difference, asserted as such:
+// reasons, large messages, permessage-deflate (RFC 7692); and the opening handshake both ways (what the
+// server answers to malformed or unusual upgrade requests, what the client makes of malformed or unusual
+// responses). One deliberate difference, asserted as such:
 // weft fails an invalid UTF-8 text message as soon as the bad byte arrives ("fail fast"), where ws
 // waits for the message (or the frame) to end.
 const assert = require('assert');
@@ -461,5 +463,198 @@ describe('weft against ws, byte for byte (both roles, real sockets)', function (
       assert.deepStrictEqual(a.sent, ['close 1007']);
       assert.deepStrictEqual(b.sent, ['close 1007']);
     });
+  });
+});
+
+describe('weft against ws: the opening handshake (both roles, real sockets)', function () {
+  this.timeout(60000);
+  const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+  /** An upgrade request: the usual headers, each replaced by `over[name]` (null: left out). */
+  const upgrade = (requestLine, over = {}, extra = '') => {
+    const h = { Host: 'localhost', Upgrade: 'websocket', Connection: 'Upgrade', 'Sec-WebSocket-Key': KEY, 'Sec-WebSocket-Version': '13', ...over };
+    const lines = Object.entries(h)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => `${k}: ${v}\r\n`);
+    return `${requestLine}\r\n${lines.join('')}${extra}\r\n`;
+  };
+  const GET = 'GET / HTTP/1.1';
+  const requests = {
+    'a valid upgrade': upgrade(GET),
+    'POST': upgrade('POST / HTTP/1.1'),
+    'HTTP/1.0': upgrade('GET / HTTP/1.0'),
+    'no Upgrade header': upgrade(GET, { Upgrade: null }),
+    'Upgrade: foo': upgrade(GET, { Upgrade: 'foo' }),
+    'Upgrade: WebSocket (case)': upgrade(GET, { Upgrade: 'WebSocket' }),
+    'no Connection header': upgrade(GET, { Connection: null }),
+    'Connection: keep-alive, Upgrade': upgrade(GET, { Connection: 'keep-alive, Upgrade' }),
+    'no key': upgrade(GET, { 'Sec-WebSocket-Key': null }),
+    'a short key': upgrade(GET, { 'Sec-WebSocket-Key': 'abc' }),
+    'a key with a character outside base64': upgrade(GET, { 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ!=' }),
+    'no version': upgrade(GET, { 'Sec-WebSocket-Version': null }),
+    'version 8': upgrade(GET, { 'Sec-WebSocket-Version': '8' }),
+    'version 14': upgrade(GET, { 'Sec-WebSocket-Version': '14' }),
+    'subprotocols chat, superchat': upgrade(GET, { 'Sec-WebSocket-Protocol': 'chat, superchat' }),
+    'a subprotocol twice': upgrade(GET, { 'Sec-WebSocket-Protocol': 'chat, chat' }),
+    'a subprotocol that is not a token': upgrade(GET, { 'Sec-WebSocket-Protocol': 'ch at' }),
+    'an empty subprotocol header': upgrade(GET, { 'Sec-WebSocket-Protocol': '' }),
+    'an extension header that does not parse': upgrade(GET, { 'Sec-WebSocket-Extensions': 'permessage-deflate; =x' }),
+    'permessage-deflate with an unknown parameter': upgrade(GET, { 'Sec-WebSocket-Extensions': 'permessage-deflate; foo=1' }),
+    'permessage-deflate with a parameter twice': upgrade(GET, { 'Sec-WebSocket-Extensions': 'permessage-deflate; server_no_context_takeover; server_no_context_takeover' }),
+    'permessage-deflate; client_max_window_bits': upgrade(GET, { 'Sec-WebSocket-Extensions': 'permessage-deflate; client_max_window_bits' }),
+    'another path': upgrade('GET /other HTTP/1.1'),
+    'a plain GET': 'GET / HTTP/1.1\r\nHost: x\r\n\r\n',
+    'not HTTP': 'HELLO\r\n\r\n',
+    'a 20 kB header': upgrade(GET, {}, `X-Big: ${'a'.repeat(20000)}\r\n`),
+    'a frame right behind the request': upgrade(GET) + '\x81\x82abcd\x29\x03',
+  };
+  const invalid = ['POST', 'Upgrade: foo', 'no key', 'a short key', 'no version', 'version 14', 'a subprotocol twice', 'not HTTP', 'a 20 kB header'];
+  const extensions = Object.keys(requests).filter((name) => /permessage|extension/.test(name));
+  /** Server options, each with the requests that tell something about them (every request for the defaults). */
+  const configurations = {
+    'defaults': { options: {}, names: Object.keys(requests) },
+    'perMessageDeflate': { options: { perMessageDeflate: true }, names: ['a valid upgrade', ...extensions] },
+    'handleProtocols': {
+      options: { handleProtocols: (set) => (set.has('superchat') ? 'superchat' : false) },
+      names: ['a valid upgrade', 'subprotocols chat, superchat', 'a subprotocol twice'],
+    },
+    'path /ws': { options: { path: '/ws' }, names: ['a valid upgrade', 'another path'] },
+    'verifyClient refusing with 403': { options: { verifyClient: (info, cb) => cb(false, 403, 'Nope', { 'X-Why': 'because' }) }, names: ['a valid upgrade', 'no key'] },
+    "a 'wsClientError' listener": { options: {}, listener: true, names: ['a valid upgrade', ...invalid] },
+  };
+
+  /** What a raw client gets back for `request` (the Date header taken out), and whether the connection stayed open. */
+  function exchange(port, request) {
+    return new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      let got = '';
+      const done = (how) => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(`${got.replace(/\r\nDate: [^\r]*/i, '')} | ${how}`);
+      };
+      // A response that keeps the connection open (426 with keep-alive, a 101) is complete well within this.
+      const timer = setTimeout(() => done('open'), 200);
+      socket.on('connect', () => socket.write(request, 'latin1'));
+      socket.on('data', (d) => (got += d.toString('latin1')));
+      socket.on('error', () => {});
+      socket.on('close', () => done('connection closed'));
+    });
+  }
+
+  for (const [config, { options, listener, names }] of Object.entries(configurations)) {
+    describe(`server role, ${config}`, () => {
+      const servers = {};
+      const clientErrors = { weft: [], ws: [] };
+      before(async () => {
+        for (const [name, lib] of [['weft', weft], ['ws', ws]]) {
+          const wss = new lib.WebSocketServer({ port: 0, host: '127.0.0.1', ...options });
+          wss.on('connection', (socket) => socket.on('error', () => {}));
+          if (listener) {
+            wss.on('wsClientError', (err, socket) => {
+              clientErrors[name].push(`${err.code} ${err.message}`);
+              socket.end('HTTP/1.1 400 Bad Request\r\nX-Handled-By: listener\r\n\r\n');
+            });
+          }
+          await new Promise((resolve) => wss.on('listening', resolve));
+          servers[name] = wss;
+        }
+      });
+      after(async () => {
+        for (const wss of Object.values(servers)) await closeServer(wss);
+      });
+      for (const name of names) {
+        it(name, async () => {
+          const a = await exchange(servers.weft.address().port, requests[name]);
+          const b = await exchange(servers.ws.address().port, requests[name]);
+          assert.strictEqual(a, b);
+          assert.deepStrictEqual(clientErrors.weft, clientErrors.ws);
+        });
+      }
+    });
+  }
+
+  describe('client role: what the client makes of the response', () => {
+    const accept = (key) => crypto.createHash('sha1').update(key + GUID).digest('base64');
+    const ok = (key, extra = '') => `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept(key)}\r\n${extra}\r\n`;
+    const responses = {
+      'a valid 101': { respond: (k) => ok(k) },
+      'a wrong Sec-WebSocket-Accept': { respond: () => 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: xxx\r\n\r\n' },
+      'no Sec-WebSocket-Accept': { respond: () => 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n' },
+      '200 OK': { respond: () => 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi' },
+      '401 with a body': { respond: () => 'HTTP/1.1 401 Unauthorized\r\nContent-Length: 4\r\n\r\nnope' },
+      '401, with an unexpected-response listener': { respond: () => 'HTTP/1.1 401 Unauthorized\r\nContent-Length: 4\r\n\r\nnope', unexpected: true },
+      '302 (redirects not followed)': { respond: () => 'HTTP/1.1 302 Found\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n' },
+      '101 with no Upgrade header': { respond: (k) => `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept(k)}\r\n\r\n` },
+      '101 with Upgrade: foo': { respond: (k) => `HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept(k)}\r\n\r\n` },
+      'a subprotocol that was not asked for': { respond: (k) => ok(k, 'Sec-WebSocket-Protocol: chat\r\n') },
+      'an extension that was not offered': { respond: (k) => ok(k, 'Sec-WebSocket-Extensions: x-foo\r\n') },
+      'not HTTP': { respond: () => 'FOO BAR\r\n\r\n' },
+      'the connection closed before a response': { respond: () => null },
+      'no subprotocol where one was asked for': { respond: (k) => ok(k), protocols: ['chat'] },
+      'another subprotocol than the one asked for': { respond: (k) => ok(k, 'Sec-WebSocket-Protocol: other\r\n'), protocols: ['chat'] },
+      'the subprotocol asked for': { respond: (k) => ok(k, 'Sec-WebSocket-Protocol: chat\r\n'), protocols: ['chat'] },
+      'permessage-deflate accepted': { respond: (k) => ok(k, 'Sec-WebSocket-Extensions: permessage-deflate\r\n'), deflate: true },
+      'permessage-deflate with an unknown parameter': { respond: (k) => ok(k, 'Sec-WebSocket-Extensions: permessage-deflate; foo\r\n'), deflate: true },
+      'permessage-deflate twice': { respond: (k) => ok(k, 'Sec-WebSocket-Extensions: permessage-deflate, permessage-deflate\r\n'), deflate: true },
+      'permessage-deflate; client_max_window_bits=8': { respond: (k) => ok(k, 'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=8\r\n'), deflate: true },
+      'an extension header that does not parse': { respond: (k) => ok(k, 'Sec-WebSocket-Extensions: permessage-deflate;;\r\n'), deflate: true },
+    };
+
+    /** The client's events when a raw server answers its upgrade with `respond(key)` (null: drops it). */
+    function connect(lib, { respond, protocols, deflate, unexpected }) {
+      return new Promise((resolve) => {
+        const events = [];
+        const server = net.createServer((socket) => {
+          let head = '';
+          socket.on('error', () => {});
+          socket.on('data', (d) => {
+            head += d.toString('latin1');
+            if (!head.includes('\r\n\r\n')) return;
+            const response = respond(/\r\nsec-websocket-key: *([^\r]*)/i.exec(head)[1]);
+            if (response === null) socket.destroy();
+            else socket.write(response, 'latin1');
+          });
+        });
+        server.listen(0, '127.0.0.1', () => {
+          const client = new lib.WebSocket(`ws://127.0.0.1:${server.address().port}/`, protocols, { perMessageDeflate: !!deflate });
+          let timer = null;
+          // Settles a little after the outcome (an 'error' comes before its 'close'), or after 500 ms.
+          const settle = (ms) => {
+            clearTimeout(timer);
+            timer = setTimeout(() => {
+              resolve(events.slice());
+              client.terminate();
+              server.close();
+            }, ms);
+          };
+          settle(500);
+          client.on('open', () => {
+            events.push(`open, protocol "${client.protocol}", extensions "${client.extensions}"`);
+            settle(20);
+          });
+          client.on('error', (err) => events.push(`error ${err.code} ${err.message}`));
+          client.on('close', (code, reason) => {
+            events.push(`close ${code} "${reason}"`);
+            settle(20);
+          });
+          if (unexpected) {
+            client.on('unexpected-response', (req, res) => {
+              events.push(`unexpected-response ${res.statusCode}`);
+              req.destroy();
+              settle(50);
+            });
+          }
+        });
+      });
+    }
+
+    for (const [name, c] of Object.entries(responses)) {
+      it(name, async () => {
+        const a = await connect(weft, c);
+        const b = await connect(ws, c);
+        assert.deepStrictEqual(a, b);
+        assert.ok(a.length > 0, 'the client reported something');
+      });
+    }
   });
 });
