@@ -186,6 +186,12 @@ function memTable(rows, results) {
   return head + lines.join('\n') + '\n';
 }
 
+/** The figures a row is read by, as [key, what, format]: RSS and heap per connection, or CPU per operation. */
+function figuresOf(row) {
+  if (row.kind === 'memory') return [['rssPerConn', 'RSS/conn', fmtBytes], ['heapPerConn', 'heap/conn', fmtBytes]];
+  return [['cpuPerOpUs', `CPU/${row.unit}`, fmtUs]];
+}
+
 /**
  * weft against uWebSockets.js (`--impls=...,uws` with UWS_PATH: bench/servers/uws-echo.js), for the rows
  * it ran in: CPU per operation, or RSS and heap per connection for the memory rows; ws beside both.
@@ -198,7 +204,7 @@ function uwsTable(rows, results) {
   for (const row of rows) {
     const e = results[row.name];
     const s = e.sums;
-    const keys = row.kind === 'memory' ? [['rssPerConn', 'RSS/conn', fmtBytes], ['heapPerConn', 'heap/conn', fmtBytes]] : [['cpuPerOpUs', `CPU/${row.unit}`, fmtUs]];
+    const keys = figuresOf(row);
     for (const [key, what, fmt] of keys) {
       const vs = ratio(s.weft?.[key], s.uws?.[key]);
       lines.push(
@@ -221,7 +227,7 @@ function floorTable(rows, results) {
   const lines = [];
   for (const row of rows) {
     const s = results[row.name].sums;
-    const keys = row.kind === 'memory' ? [['rssPerConn', 'RSS/conn', fmtBytes], ['heapPerConn', 'heap/conn', fmtBytes]] : [['cpuPerOpUs', `CPU/${row.unit}`, fmtUs]];
+    const keys = figuresOf(row);
     for (const [key, what, fmt] of keys) {
       const vs = (impl) => (s[impl] ? fmtRatio(ratio(s[impl]?.[key], s.ws?.[key])) : '—');
       lines.push(
