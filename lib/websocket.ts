@@ -17,6 +17,7 @@ import {
 } from './protocol/constants';
 import type { WriteCallback } from './protocol/writer';
 import { Driver, type DriverOptions } from './socket/driver';
+import { TcpTransport } from './transport/tcp-handle';
 import type { Connection } from './protocol/connection';
 import { SenderCompat } from './compat/sender-shape';
 import { installWsState } from './compat/websocket-state';
@@ -111,7 +112,8 @@ export class WebSocket extends EventEmitter {
   /** @internal Negotiated extensions by name, null while none (`_extensions` makes the object on demand). */
   _exts: Record<string, unknown> | null;
   /** @internal */ _isServer: boolean;
-  /** @internal */ _socket: Duplex | null;
+  /** @internal The socket, or null (not connected; or accepted on the listening handle and not asked for yet: see `_socket`). */
+  _sockRef: Duplex | null;
   /** @internal */ _driver: Driver | null;
   /** @internal */ _closeTimeout: number;
   /** @internal */ _errorEmitted: boolean;
@@ -147,7 +149,7 @@ export class WebSocket extends EventEmitter {
     this._protocol = '';
     this._exts = null;
     this._isServer = true;
-    this._socket = null;
+    this._sockRef = null;
     this._driver = null;
     this._closeTimeout = DEFAULT_CLOSE_TIMEOUT;
     this._errorEmitted = false;
@@ -366,6 +368,34 @@ export class WebSocket extends EventEmitter {
    * `head` holds bytes read past the handshake. Used by the server, the client and integrations.
    */
   setSocket(socket: Duplex, head: Buffer | undefined, options: SetSocketOptions = {}): void {
+    this._open(socket, head, options);
+  }
+
+  /**
+   * @internal Opens the connection on a transport accepted on the listening handle (transport/accept.ts):
+   * as `setSocket`, with the net.Socket made only when someone asks for it (`_socket`, `req.socket`).
+   */
+  _openOnTransport(transport: TcpTransport, options: SetSocketOptions): void {
+    this._open(transport, undefined, options);
+  }
+
+  /**
+   * @internal The socket: the upgraded one, or — accepted on the listening handle — a net.Socket made
+   * for the connection now, on first use (transport/tcp-handle.ts, `shellSocket()`). Null before connecting.
+   */
+  get _socket(): Duplex | null {
+    const s = this._sockRef;
+    if (s !== null) return s;
+    const driver = this._driver;
+    return driver === null ? null : (this._sockRef = driver.socket);
+  }
+  /** @internal */
+  set _socket(socket: Duplex | null) {
+    this._sockRef = socket;
+  }
+
+  /** @internal setSocket and _openOnTransport. */
+  private _open(socket: Duplex | TcpTransport, head: Buffer | undefined, options: SetSocketOptions): void {
     const opts: DriverOptions = {
       isServer: this._isServer,
       maxPayload: options.maxPayload,
@@ -397,10 +427,11 @@ export class WebSocket extends EventEmitter {
     if (pmd !== undefined) opts.codec = pmd.codec(true);
     const driver = new Driver(this, socket, opts);
     this._driver = driver;
-    this._socket = socket;
+    const accepted = socket instanceof TcpTransport;
+    if (!accepted) this._sockRef = socket;
     driver.attach(head, opts.transport);
     if (extra !== null && extra.disableNagleAlgorithm === false) {
-      const s = socket as Duplex & { setNoDelay?: (on: boolean) => void };
+      const s = socket as (Duplex | TcpTransport) & { setNoDelay?: (on: boolean) => void };
       if (typeof s.setNoDelay === 'function') s.setNoDelay(false);
     }
     if (this._heartbeat !== null) this._heartbeat.add(this);

@@ -10,7 +10,7 @@ import type { Codec } from '../protocol/codec';
 import { writePair } from '../transport/write';
 import type { Wire } from '../transport/wire';
 import { corkOnce } from '../transport/cork';
-import { adopt, type TcpTransport, type TransportOwner } from '../transport/tcp-handle';
+import { adopt, TcpTransport, type TransportOwner } from '../transport/tcp-handle';
 import type { WriteCallback } from '../protocol/writer';
 import { ReadyState } from '../protocol/constants';
 
@@ -88,8 +88,11 @@ export const DEFAULT_TRANSPORT: TransportName = process.env.WEFT_TRANSPORT === '
 /** The Sink between a Connection and a socket. */
 export class Driver implements Sink, TransportOwner {
   readonly host: DriverHost;
-  /** The socket as integrations see it (`ws._socket`). */
-  readonly socket: SocketWithDriver;
+  /**
+   * The socket, once there is one (see `socket`): null while a connection accepted on the listening
+   * handle (transport/accept.ts) runs on its transport alone.
+   */
+  private sock: SocketWithDriver | null;
   /** What the bytes go through: the socket itself (any Duplex is a Wire), or the adopted TCP handle. */
   wire: Wire;
   /** The adopted handle with the 'native' transport (null: the stream path). */
@@ -112,11 +115,21 @@ export class Driver implements Sink, TransportOwner {
   /** Bytes arrived since the heartbeat's last sweep (a field write per chunk: free when it is off). */
   heard: boolean;
 
-  constructor(host: DriverHost, socket: Duplex, options: DriverOptions) {
+  /**
+   * `socket`: the upgraded socket (any Duplex); or, accepted on the listening handle, its transport —
+   * the net.Socket is then made the first time someone asks for it.
+   */
+  constructor(host: DriverHost, socket: Duplex | TcpTransport, options: DriverOptions) {
     this.host = host;
-    this.socket = socket as SocketWithDriver;
-    this.wire = socket;
-    this.transport = null;
+    if (socket instanceof TcpTransport) {
+      this.sock = null;
+      this.wire = socket;
+      this.transport = socket;
+    } else {
+      this.sock = socket as SocketWithDriver;
+      this.wire = socket;
+      this.transport = null;
+    }
     this.native = null;
     this.conn = new Connection(this, options);
     this.inputHeld = false;
@@ -130,6 +143,14 @@ export class Driver implements Sink, TransportOwner {
    * transport asked for (`options.transport`, handed here rather than kept: adoption may still fail).
    */
   attach(head: Buffer | undefined, transport?: TransportName): void {
+    const accepted = this.transport;
+    if (accepted !== null && this.sock === null) {
+      // Accepted on the listening handle: the transport is there already (no delay set at accept).
+      accepted.ownerEnds = true;
+      if (head !== undefined && head.length > 0) accepted.inject(head);
+      accepted.start(this);
+      return;
+    }
     const socket = this.socket;
     socket[kDriver] = this;
     const s = socket as Duplex & { setTimeout?: (ms: number) => void; setNoDelay?: (on?: boolean) => void };
@@ -153,6 +174,24 @@ export class Driver implements Sink, TransportOwner {
     socket.on('data', socketOnData);
     socket.on('end', socketOnEnd);
     socket.on('error', socketOnError);
+  }
+
+  /**
+   * The socket as integrations see it (`ws._socket`): the upgraded socket, or — accepted on the listening
+   * handle — a net.Socket made now for the transport, once (transport/tcp-handle.ts, `shellSocket()`).
+   */
+  get socket(): SocketWithDriver {
+    const s = this.sock;
+    if (s !== null) return s;
+    const shell = (this.transport as TcpTransport).shellSocket() as SocketWithDriver;
+    if (this.conn.readyState !== ReadyState.CLOSED) shell[kDriver] = this;
+    this.sock = shell;
+    return shell;
+  }
+
+  /** The socket, if one was made (null: accepted on the listening handle, and nobody asked yet). */
+  get socketIfMade(): SocketWithDriver | null {
+    return this.sock;
   }
 
   /**
@@ -363,7 +402,8 @@ export class Driver implements Sink, TransportOwner {
   /** @internal The core holds no more input back: read again (unless the user paused). */
   onDrain(): void {
     this.inputHeld = false;
-    if (!this.host._paused && this.socket[kDriver] === this) this.wire.resume();
+    const s = this.sock;
+    if (!this.host._paused && (s !== null ? s[kDriver] === this : this.conn.readyState !== ReadyState.CLOSED)) this.wire.resume();
     // ws's receiver emits 'drain' here, after its WebSocket's listener resumed the socket.
     this.receiverEvent('drain');
   }
@@ -621,7 +661,8 @@ function socketOnClose(this: SocketWithDriver): void {
 function closed(driver: Driver): void {
   driver.host._releaseCodecs();
   driver.conn.closed();
-  driver.socket[kDriver] = undefined;
+  const socket = driver.socketIfMade;
+  if (socket !== null) socket[kDriver] = undefined;
   if (driver.closeTimer !== null) {
     clearTimeout(driver.closeTimer);
     driver.closeTimer = null;

@@ -29,6 +29,7 @@
  * field, and every callback is a module-level function.
  */
 import * as net from 'net';
+import * as stream from 'stream';
 import { Readable } from 'stream';
 import { getSystemErrorName } from 'util';
 
@@ -284,8 +285,17 @@ export class TcpTransport {
   /** The handle (kept after close for `bytesRead`/`bytesWritten`). */
   handle: StreamHandle;
   owner: TransportOwner | null;
-  /** The net.Socket the handle came from: finished (server bookkeeping, 'close') once the handle closes. */
-  readonly socket: net.Socket;
+  /**
+   * The net.Socket the handle came from (adopt), or made for it on first use (`shellSocket()`) when the
+   * connection was accepted on the listening handle (transport/accept.ts): null until then. Finished
+   * ('close') once the handle closes.
+   */
+  shell: net.Socket | null;
+  /**
+   * The server whose connection count this connection is in, when the transport keeps that count itself
+   * (accepted on the listening handle); null when a net.Socket from net.Server does (adopt).
+   */
+  server: net.Server | null;
   /**
    * The booleans below (F_*), the read mode, the state and the cork count, in one small integer: an idle
    * connection keeps this object, and fields of their own would cost it 112 bytes more. The names stay,
@@ -303,11 +313,13 @@ export class TcpTransport {
   /** What few connections need (see TransportRare): made the first time it is. */
   private rare: TransportRare | null;
 
-  constructor(handle: StreamHandle, socket: net.Socket, readMode: ReadMode, head: Buffer | null) {
+  constructor(handle: StreamHandle, socket: net.Socket | null, readMode: ReadMode, head: Buffer | null, allowHalfOpen?: boolean) {
     this.handle = handle;
     this.owner = null;
-    this.socket = socket;
-    this.flags = (readMode === 'view' ? F_MODE_VIEW : readMode === 'alloc' ? F_MODE_ALLOC : 0) | (socket.allowHalfOpen === true ? F_ALLOW_HALF_OPEN : 0);
+    this.shell = socket;
+    this.server = null;
+    const halfOpen = socket !== null ? socket.allowHalfOpen === true : allowHalfOpen === true;
+    this.flags = (readMode === 'view' ? F_MODE_VIEW : readMode === 'alloc' ? F_MODE_ALLOC : 0) | (halfOpen ? F_ALLOW_HALF_OPEN : 0);
     this.queue = null;
     this.queueCbs = null;
     this.queuedBytes = 0;
@@ -411,7 +423,8 @@ export class TcpTransport {
 
   /** `write()` returns false once this many bytes are buffered (the socket's writableHighWaterMark). */
   get highWaterMark(): number {
-    return (this.socket as NetSocket)._writableState.highWaterMark;
+    const s = this.shell;
+    return s !== null ? (s as NetSocket)._writableState.highWaterMark : socketHighWaterMark();
   }
 
   /** The socket's allowHalfOpen: when false, the peer's FIN ends our side too (after onTransportEnd). */
@@ -626,14 +639,17 @@ export class TcpTransport {
    * 'drain' and its end() wait for 0), so the first such write or end() stops the mirror (`unmirror()`).
    */
   private mirror(delta: number): void {
-    if ((this.flags & F_UNMIRRORED) === 0) (this.socket as NetSocket)._writableState.length += delta;
+    const s = this.shell;
+    if ((this.flags & F_UNMIRRORED) === 0 && s !== null) (s as NetSocket)._writableState.length += delta;
   }
 
   /** @internal Stops mirroring (see `mirror()`): the shell's `length` is its Writable's own again. */
   unmirror(): void {
-    if ((this.flags & F_UNMIRRORED) !== 0) return;
+    const s = this.shell;
+    // (Without a shell there is nothing to stop: one made later starts mirrored.)
+    if ((this.flags & F_UNMIRRORED) !== 0 || s === null) return;
     this.flags |= F_UNMIRRORED;
-    (this.socket as NetSocket)._writableState.length -= this.queuedBytes + this.writingBytes;
+    (s as NetSocket)._writableState.length -= this.queuedBytes + this.writingBytes;
   }
 
   /** @internal The shell's `_writableState.length` counts the bytes buffered here (see `mirror()`). */
@@ -806,8 +822,8 @@ export class TcpTransport {
   resume(): void {
     this.paused = false;
     if (this.started) this.readStart();
-    const s = this.socket as NetSocket;
-    if (this.state === OPEN && s._readableState.flowing === false) ReadableProto.resume.call(s);
+    const s = this.shell as NetSocket | null;
+    if (this.state === OPEN && s !== null && s._readableState.flowing === false) ReadableProto.resume.call(s);
   }
 
   /**
@@ -817,7 +833,8 @@ export class TcpTransport {
    * that event (ws's own tests do).
    */
   markPaused(): void {
-    if (this.state === OPEN) ReadableProto.pause.call(this.socket);
+    const s = this.shell;
+    if (this.state === OPEN && s !== null) ReadableProto.pause.call(s);
   }
 
   private readStart(): void {
@@ -837,7 +854,7 @@ export class TcpTransport {
     // Replies made while this chunk is handled leave together, in one writev, when it is done.
     this.corked++;
     try {
-      if (this.tapData) this.socket.emit('data', this.readMode === 'view' ? Buffer.from(chunk) : chunk);
+      if (this.tapData) (this.shell as net.Socket).emit('data', this.readMode === 'view' ? Buffer.from(chunk) : chunk);
       else owner.onTransportData(chunk);
     } finally {
       // (The owner may have uncorked fully meanwhile, to hand its writes over at once.)
@@ -852,8 +869,11 @@ export class TcpTransport {
     if (this.owner !== null) this.owner.onTransportEnd();
     if (this.state !== OPEN) return;
     // The shell's own 'end', for listeners on it.
-    this.socket.emit('end');
-    if (this.state !== OPEN) return;
+    const s = this.shell;
+    if (s !== null) {
+      s.emit('end');
+      if (this.state !== OPEN) return;
+    }
     // As a net.Socket would: without allowHalfOpen (net.Server's default) our side ends in turn. An
     // http.Server's sockets allow half-open connections: there the owner decides (the driver ends).
     if (!this.ending && !this.ownerEnds && (!this.allowHalfOpen || this.owner === null)) this.end();
@@ -889,7 +909,8 @@ export class TcpTransport {
   afterShutdown(): void {
     this.shutdownDone = true;
     // The shell's 'finish', as a net.Socket emits it once its FIN is out (createWebSocketStream waits for it).
-    if (this.state === OPEN) this.socket.emit('finish');
+    const s = this.shell;
+    if (this.state === OPEN && s !== null) s.emit('finish');
     if ((this.readEnded || this.closeAfterShutdown) && this.state === OPEN) this.close(false);
   }
 
@@ -919,7 +940,8 @@ export class TcpTransport {
       this.errorReported = true;
       if (this.owner !== null) this.owner.onTransportError(err);
       // ws keeps an 'error' listener on its socket; the shell has at least adopt()'s no-op.
-      this.socket.emit('error', err);
+      const s = this.shell;
+      if (s !== null) s.emit('error', err);
     }
     this.close(true);
   }
@@ -946,8 +968,8 @@ export class TcpTransport {
     if (cbs !== null) process.nextTick(callCallbacks, cbs, destroyedError());
     // The shell is destroyed at once (as net destroys a socket before its handle is closed): writes to
     // it fail quietly from now on. Its 'close' and the server's bookkeeping wait for the handle.
-    const socket = this.socket;
-    if (!socket.destroyed) socket.destroy();
+    const socket = this.shell;
+    if (socket !== null && !socket.destroyed) socket.destroy();
   }
 
   /** @internal libuv closed the handle. */
@@ -960,11 +982,17 @@ export class TcpTransport {
     handle[kTransport] = undefined;
     // The shell: the server counts the connection out (server.close() may complete) and its 'close'
     // listeners hear it, on the next tick (net.Socket's own _destroy, with no handle left to close).
-    (SocketProto as unknown as { _destroy(err: Error | null, cb: (err?: Error | null) => void): void })._destroy.call(
-      this.socket,
-      null,
-      noop,
-    );
+    const shell = this.shell;
+    if (shell !== null) {
+      (SocketProto as unknown as { _destroy(err: Error | null, cb: (err?: Error | null) => void): void })._destroy.call(shell, null, noop);
+    }
+    // Accepted on the listening handle: the count is ours to keep, as net.Socket's _destroy keeps it.
+    const server = this.server as (net.Server & { _connections: number; _emitCloseIfDrained?: () => void }) | null;
+    if (server !== null) {
+      this.server = null;
+      server._connections--;
+      if (typeof server._emitCloseIfDrained === 'function') server._emitCloseIfDrained();
+    }
     const owner = this.owner;
     if (owner !== null) owner.onTransportClose(this.hadError);
   }
@@ -986,6 +1014,45 @@ export class TcpTransport {
     if (this.idleTimer !== null) this.idleTimer.refresh();
     if (cbs !== null) callCallbacks(cbs, null);
     if (this.needDrain && this.writingBytes === 0 && this.queuedBytes === 0 && this.state === OPEN) drained(this);
+  }
+
+  /**
+   * The net.Socket that stands for this connection (`ws._socket`, `req.socket`): the one it was adopted
+   * from, or — accepted on the listening handle — one made now, once, and brought up to date (bytes
+   * buffered, paused, ended, closed). Its methods act on this transport, as an adopted socket's do.
+   */
+  shellSocket(): net.Socket {
+    const existing = this.shell;
+    if (existing !== null) return existing;
+    const open = this.state === OPEN;
+    // Made as net.Server makes an accepted connection's socket, on the handle (an async id of its own,
+    // its address cache); a handle closing or closed is not touched.
+    const s = (open
+      ? new net.Socket({ handle: this.handle as never, allowHalfOpen: this.allowHalfOpen, readable: true, writable: true, manualStart: true } as net.SocketConstructorOpts)
+      : new net.Socket({ allowHalfOpen: this.allowHalfOpen })) as NetSocket;
+    // net's constructor pointed the handle's reads at itself: they stay the transport's.
+    if (open) this.handle.onread = onRead;
+    this.shell = s;
+    if (this.server !== null) (s as unknown as { server: net.Server }).server = this.server;
+    becomeShell(s, this);
+    if (!open) {
+      s.destroy();
+      return s;
+    }
+    // Up to date: what is buffered here (see mirror()), input held back, either side ended.
+    s._writableState.length += this.bufferedBytes;
+    const o = this.owner;
+    if (this.paused || (o !== null && o.isInputPaused !== undefined && o.isInputPaused())) ReadableProto.pause.call(s);
+    if (this.readEnded) {
+      s._readableState.ended = true;
+      s._readableState.endEmitted = true;
+    }
+    if (this.ending) {
+      const w = s._writableState as NetSocket['_writableState'] & { ending: boolean; finished: boolean };
+      w.ending = w.ended = true;
+      w.finished = this.shutdownDone;
+    }
+    return s;
   }
 
   // --- socket options ---
@@ -1147,7 +1214,8 @@ function drained(t: TcpTransport): void {
 
 function onIdle(t: TcpTransport): void {
   t.idleTimer = null;
-  if (t.state === OPEN) t.socket.emit('timeout');
+  const s = t.shell;
+  if (t.state === OPEN && s !== null) s.emit('timeout');
 }
 
 function takeCallbacks(t: TcpTransport): WriteCallback | WriteCallback[] | null {
@@ -1192,6 +1260,17 @@ function writeAfterEndError(): Error {
 }
 
 function noop(): void {}
+
+let defaultHighWaterMark = 0;
+
+/** A net.Socket's writableHighWaterMark by default (16 KiB before Node 22, 64 KiB from it). */
+function socketHighWaterMark(): number {
+  if (defaultHighWaterMark === 0) {
+    const get = (stream as { getDefaultHighWaterMark?: (objectMode: boolean) => number }).getDefaultHighWaterMark;
+    defaultHighWaterMark = typeof get === 'function' ? get(false) : 16 * 1024;
+  }
+  return defaultHighWaterMark;
+}
 
 // --- the shell: the net.Socket left behind ------------------------------------------------------------------
 
@@ -1419,6 +1498,36 @@ function shellData(this: Shell, chunk: Buffer): void {
   if (t !== undefined && t.state === OPEN && t.owner !== null) t.owner.onTransportData(chunk);
 }
 
+// --- accepted on the listening handle ---------------------------------------------------------------------
+
+/** @internal In a handle's onread: the bytes read (or a negative errno, UV_EOF for the peer's FIN). */
+export function lastReadStatus(): number {
+  return streamState[kReadBytesOrError];
+}
+
+/** @internal In a handle's onread given an ArrayBuffer: where the bytes start in it. */
+export function lastReadOffset(): number {
+  return streamState[kArrayBufferOffset];
+}
+
+/**
+ * @internal A transport for a connection accepted on the listening handle (transport/accept.ts), before
+ * any net.Socket: `handle` is a connected TCP handle (reading or not), `head` the bytes read past the
+ * request head, `server` the one whose connection count holds it (the transport counts it out when it
+ * closes). As an http.Server's connection, it allows half-open (the driver ends our side after the
+ * peer's FIN). The net.Socket (`shellSocket()`) is made when someone asks for it.
+ */
+export function acceptedTransport(handle: object, server: net.Server, head: Buffer | null): TcpTransport {
+  const h = handle as StreamHandle;
+  const t = new TcpTransport(h, null, 'copy', head !== null && head.length > 0 ? head : null, true);
+  t.server = server;
+  if (h.reading === true) t.adoptedReading();
+  h[kTransport] = t;
+  h.onread = onRead;
+  h.useUserBuffer(sharedReadBuffer());
+  return t;
+}
+
 // --- adoption ------------------------------------------------------------------------------------------------
 
 const HTTP_LISTENER_WRAPPERS = ['on', 'addListener', 'prependListener'];
@@ -1500,12 +1609,17 @@ export function adopt(socket: net.Socket, head?: Buffer | null, options?: AdoptO
   for (const name of HTTP_LISTENER_WRAPPERS) {
     if (Object.prototype.hasOwnProperty.call(s, name)) (s as unknown as Record<string, unknown>)[name] = DetachedSocketProto[name];
   }
+  becomeShell(s, t);
+  return t;
+}
+
+/** Turns `s` into `t`'s shell: its handle-bound methods act on the transport from now on. */
+function becomeShell(s: NetSocket, t: TcpTransport): void {
   s._handle = null;
   s[kTransport] = t;
   // The shell flows, as a socket read through a 'data' listener does (ws's own is: `readableFlowing` true).
-  rs.flowing = true;
+  s._readableState.flowing = true;
   Object.setPrototypeOf(s, DetachedSocketProto);
   // As ws does with its sockets: an error the shell emits never becomes an uncaught exception.
   s.on('error', noop);
-  return t;
 }

@@ -63,7 +63,7 @@ describe('idle connection footprint', () => {
     assert.notStrictEqual(t, null, 'adopted');
     // The transport's own fields: its booleans, read mode, state and cork count are bits of `flags`
     // (named by accessors); a head, an idle timer, the final byte counts wait in `rare`, made when needed.
-    assert.deepStrictEqual(Object.keys(t).sort(), ['flags', 'handle', 'owner', 'queue', 'queueCbs', 'queuedBytes', 'rare', 'socket', 'writingBytes']);
+    assert.deepStrictEqual(Object.keys(t).sort(), ['flags', 'handle', 'owner', 'queue', 'queueCbs', 'queuedBytes', 'rare', 'server', 'shell', 'writingBytes']);
     assert.strictEqual(t.rare, null);
     assert.strictEqual(t.state, 0);
     assert.strictEqual(t.corked, 0);

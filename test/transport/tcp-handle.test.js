@@ -639,7 +639,7 @@ describe('transport/tcp-handle', function () {
       }
       assert.ok(returnedFalse > 0, 'write() reported backpressure');
       assert.ok(t.bufferedBytes > 0 && t.bufferedBytes <= total);
-      assert.strictEqual(t.socket.writableLength, t.bufferedBytes);
+      assert.strictEqual(t.shell.writableLength, t.bufferedBytes);
       const received = readBytes(client, total);
       client.resume();
       assert.ok((await received).equals(sent));
