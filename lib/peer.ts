@@ -20,6 +20,7 @@ import type { SendOptions, SendStatusValue } from './websocket';
 import type { BufferLike } from './types/events';
 import type { PublishOptions, PublishResult } from './pubsub/hub';
 import { toArrayBuffer } from './util/convert';
+import { peerAddressOf } from './socket/conveniences';
 
 
 type MaybePromise<T> = T | Promise<T>;
@@ -217,8 +218,7 @@ export class Peer {
   get remoteAddress(): string | undefined {
     const ws = this.websocket;
     if (ws._remoteAddress !== undefined) return ws._remoteAddress;
-    const socket = ws._socket as (Duplex & { remoteAddress?: string }) | null;
-    return socket === null ? undefined : socket.remoteAddress;
+    return peerAddressOf(ws);
   }
 
   /** Bytes waiting to be sent. */

@@ -19,7 +19,7 @@ import { WebSocket } from './websocket';
 import type { WebSocketServerEvents } from './types/events';
 import type { ConnectionOptions } from './socket/connection-options';
 import { PerMessageDeflate, negotiateServer, type DeflateHandshakeOptions, type PerMessageDeflateOptions } from './deflate';
-import { kDriver } from './socket/driver';
+import { DEFAULT_TRANSPORT, kDriver } from './socket/driver';
 import { checkTopic, existingHubOf, hubOf, type PubSubAdapter, type PublishOptions, type PublishResult } from './pubsub/hub';
 import {
   DEFAULT_CLOSE_TIMEOUT,
@@ -38,6 +38,10 @@ import {
   validateUpgradeRequest,
 } from './protocol/handshake';
 import { attachHttp2, handleStream, isHttp2Server, type Http2HandshakeRequest } from './http2/server';
+import { acceptOnHandle, type AcceptHook, type PendingAccept } from './transport/accept';
+import { TcpTransport } from './transport/tcp-handle';
+import { readUpgradeHead } from './protocol/request-head';
+import { AcceptedRequest } from './socket/accepted-request';
 
 /** What `verifyClient` is given: the handshake request and what ws derives from it. */
 export interface VerifyClientInfo<Request extends http.IncomingMessage = http.IncomingMessage> {
@@ -143,6 +147,16 @@ export interface ServerOptions<
    * stream layer (as does `WEFT_TRANSPORT=stream` in the environment, for every socket).
    */
   transport?: 'stream' | 'native';
+  /**
+   * weft, `port` mode only: where connections are accepted. `'handle'` (opt-in) takes them from the
+   * listening TCP handle and reads the request head there: a well-formed WebSocket upgrade is answered
+   * without net.Socket or Node's HTTP parser, and `ws._socket` / `req.socket` are made only when first
+   * read (less CPU per connect, less memory per connection); every other request — and every upgrade
+   * with a `verifyClient`, an overridden `shouldHandle`, or a user's 'connection'/'upgrade' listener on
+   * the HTTP server — goes to the HTTP server as usual. Where Node's internals are unavailable it is
+   * `'server'`, the default: the HTTP server accepts every connection.
+   */
+  accept?: 'server' | 'handle';
   /** Do not check text messages and close reasons for valid UTF-8. Default `false`. */
   skipUTF8Validation?: boolean;
   /** Accepts or rejects a handshake. Default `null` (accept). */
@@ -198,6 +212,12 @@ export interface ResolvedServerOptions<
 /** Callback of `handleUpgrade` / `completeUpgrade`. */
 export type UpgradeCallback = (ws: WebSocket, request: http.IncomingMessage) => void;
 
+/**
+ * Where `port` mode accepts connections when the `accept` option is not given: `'server'`, unless
+ * WEFT_ACCEPT=handle is in the environment (the suites and the bench run both).
+ */
+const DEFAULT_ACCEPT: 'server' | 'handle' = process.env.WEFT_ACCEPT === 'handle' ? 'handle' : 'server';
+
 /** @internal The server's life cycle, numeric for V8. */
 const ServerState = { RUNNING: 0, CLOSING: 1, CLOSED: 2 } as const;
 
@@ -227,6 +247,8 @@ export class WebSocketServer<
   _server: http.Server | https.Server | http2.Http2Server | http2.Http2SecureServer | null;
   /** @internal Detaches the listeners put on `_server`, or null. */
   _removeListeners: (() => void) | null;
+  /** @internal `accept: 'handle'`: the hook on the listening handle (transport/accept.ts), once listening. */
+  _acceptHook: AcceptHook | null;
   /** @internal RUNNING, CLOSING or CLOSED. */
   _state: number;
   /** @internal `close()` was called while clients were connected: emit 'close' when the last goes. */
@@ -270,6 +292,7 @@ export class WebSocketServer<
 
     this._server = null;
     this._removeListeners = null;
+    this._acceptHook = null;
     this._state = ServerState.RUNNING;
     this._shouldEmitClose = false;
     const wss = this;
@@ -282,6 +305,7 @@ export class WebSocketServer<
     if (hasPort) {
       const server = http.createServer(answerUpgradeRequired);
       // net.Server#listen skips the arguments that are null/undefined.
+      if ((opts.accept === undefined ? DEFAULT_ACCEPT : opts.accept) === 'handle') server.prependOnceListener('listening', () => hookAccept(this, server));
       server.listen(opts.port as number, opts.host as string, opts.backlog as number, callback);
       this._server = server;
     } else if (opts.server) {
@@ -380,6 +404,8 @@ export class WebSocketServer<
       else process.nextTick(emitClose, this);
     } else {
       // Our own server: its 'close' waits for every connection, the upgraded ones included.
+      if (this._acceptHook !== null) this._acceptHook.detach();
+      this._acceptHook = null;
       (server as http.Server).close(() => emitClose(this));
     }
   }
@@ -571,7 +597,7 @@ export class WebSocketServer<
   }
 
   /** @internal Opens `ws` on the accepted `socket`, tracks it and calls `cb(ws, req)`. */
-  _startClient(ws: WebSocket, socket: Duplex, head: Buffer | undefined, req: http.IncomingMessage, cb: UpgradeCallback): void {
+  _startClient(ws: WebSocket, socket: Duplex | TcpTransport, head: Buffer | undefined, req: http.IncomingMessage, cb: UpgradeCallback): void {
     const options = this.options;
     // WebSocket-Node's members: the version spoken, and the client's address as a proxy reports it —
     // only when the server is told to trust one (a header anyone can send is never believed by default).
@@ -581,7 +607,7 @@ export class WebSocketServer<
       if (address !== '') ws._remoteAddress = address;
     }
 
-    ws.setSocket(socket, head, {
+    const connection = {
       allowSynchronousEvents: options.allowSynchronousEvents,
       maxBufferedChunks: options.maxBufferedChunks,
       maxFragments: options.maxFragments,
@@ -589,7 +615,9 @@ export class WebSocketServer<
       maxPendingAutoPongs: options.maxPendingAutoPongs,
       skipUTF8Validation: options.skipUTF8Validation,
       transport: options.transport,
-    });
+    };
+    if (socket instanceof TcpTransport) ws._openOnTransport(socket as TcpTransport, connection);
+    else ws.setSocket(socket as Duplex, head, connection);
 
     if (this.clients !== undefined) {
       this.clients.add(ws as InstanceType<T>);
@@ -680,6 +708,73 @@ function answerUpgradeRequired(_req: http.IncomingMessage, res: http.ServerRespo
   const body = STATUS_CODES[426];
   res.writeHead(426, { 'Content-Length': body.length, 'Content-Type': 'text/plain' });
   res.end(body);
+}
+
+/**
+ * `accept: 'handle'`, once the server listens: hooks its listening handle (transport/accept.ts) so that
+ * upgrades are accepted there. Where that cannot be done the server stays as it is.
+ */
+function hookAccept(wss: WebSocketServer, server: http.Server): void {
+  if (wss._state !== ServerState.RUNNING || wss._server !== server) return;
+  // A server on the stream transport keeps every connection on a net.Socket from the start.
+  const transport = wss.options.transport;
+  if ((transport === undefined ? DEFAULT_TRANSPORT : transport) === 'stream') return;
+  wss._acceptHook = acceptOnHandle(server, {
+    onRequestHead: (pending, bytes, end) => upgradeOnHandle(wss, server, pending, bytes, end),
+  });
+}
+
+/**
+ * A request head read on the listening handle: when it is a well-formed upgrade this server accepts as
+ * it stands — no verifyClient, no step of the upgrade overridden, no other 'upgrade' listener, every check
+ * of handleUpgrade passed — answers it with 101 on the connection's handle and opens the WebSocket
+ * (what handleUpgrade and completeUpgrade do, without a net.Socket). Returns false for everything else:
+ * the HTTP server then gets the connection and answers it the usual way (refusals included).
+ */
+function upgradeOnHandle(wss: WebSocketServer, server: http.Server, pending: PendingAccept, bytes: Buffer, end: number): boolean {
+  const options = wss.options;
+  if (!wss._accepting() || options.verifyClient || overridesUpgrade(wss)) return false;
+  if (server.listenerCount('upgrade') !== 1) return false;
+  // (Node's parser takes at most maxHeadersCount lines: 2000 unless set; 0 is no limit.)
+  const maxHeaders = server.maxHeadersCount;
+  const head = readUpgradeHead(bytes, end, maxHeaders === null || maxHeaders === undefined ? 2000 : maxHeaders === 0 ? Infinity : maxHeaders);
+  if (head === null) return false;
+  const req = new AcceptedRequest(head.url, head.rawHeaders);
+  if (wss.shouldHandle(req) !== true) return false;
+  const result = validateUpgradeRequest('GET', req.headers, { parseExtensions: !!options.perMessageDeflate });
+  if (!result.ok) return false;
+  let extensions: Record<string, AcceptedExtension>;
+  try {
+    extensions = negotiateExtensions(result.extensionsHeader, result.extensions, options);
+  } catch {
+    return false;
+  }
+
+  // Accepted: from here on as completeUpgrade, on the connection's transport.
+  const transport = pending.take(bytes, end);
+  req.setTransport(transport);
+  const ws = wss._createClient(result.protocols, req);
+  const extensionsHeader = acceptedExtensionsHeader(extensions);
+  if (extensionsHeader !== undefined) ws._extensions = extensions;
+  const lines = buildAcceptResponse(result.key, ws._protocol || undefined, extensionsHeader);
+  wss.emit('headers', lines, req);
+  transport.write(Buffer.from(serializeResponse(lines)), null);
+  wss._startClient(ws, transport, undefined, req, emitConnectionOnHub);
+  return true;
+}
+
+/**
+ * Whether code replaced a step of the upgrade (a subclass, or an own property as PeerAdapter sets):
+ * such a server's upgrades all go through handleUpgrade, where that code runs.
+ */
+function overridesUpgrade(wss: WebSocketServer): boolean {
+  const proto = WebSocketServer.prototype;
+  return wss.shouldHandle !== proto.shouldHandle || wss.handleUpgrade !== proto.handleUpgrade || wss.completeUpgrade !== proto.completeUpgrade;
+}
+
+/** The 'connection' event of the server `ws` was accepted by (its hub, set by _createClient). */
+function emitConnectionOnHub(ws: WebSocket, req: http.IncomingMessage): void {
+  (ws._hub as WebSocketServer).emit('connection', ws, req);
 }
 
 /** Marks the server closed and emits 'close'. */

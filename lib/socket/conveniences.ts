@@ -106,11 +106,13 @@ const getters: Record<string, (this: Host) => unknown> = {
   /** The peer's address (a trusted proxy's X-Forwarded-For when the server is told to trust it). */
   remoteAddress(this: Host): string | undefined {
     if (this._remoteAddress !== undefined) return this._remoteAddress;
-    const socket = this._socket as (Duplex & { remoteAddress?: string }) | null;
-    return socket === null ? undefined : socket.remoteAddress;
+    return peerAddressOf(this);
   },
   /** Legacy ws: bytes received on the socket so far. */
   bytesReceived(this: Host): number {
+    const driver = this._driver;
+    // Accepted on the listening handle with no net.Socket made yet: the handle counts (none is made here).
+    if (driver !== null && driver.socketIfMade === null && driver.transport !== null) return driver.transport.bytesRead;
     const socket = this._socket as (Duplex & { bytesRead?: number }) | null;
     return socket === null || typeof socket.bytesRead !== 'number' ? 0 : socket.bytesRead;
   },
@@ -152,4 +154,18 @@ export function applyConveniences(proto: object): void {
   for (const [name, get] of Object.entries(getters)) {
     Object.defineProperty(proto, name, { get, configurable: true, enumerable: false });
   }
+}
+
+/**
+ * The peer's address as the socket reports it. A connection accepted on the listening handle with no
+ * net.Socket made yet is asked through its handle, so that reading the address makes none.
+ */
+export function peerAddressOf(ws: WebSocket): string | undefined {
+  const driver = ws._driver;
+  if (driver !== null && driver.socketIfMade === null && driver.transport !== null) {
+    const address = driver.transport.peerAddress();
+    return address === null ? undefined : address.address;
+  }
+  const socket = ws._socket as (Duplex & { remoteAddress?: string }) | null;
+  return socket === null ? undefined : socket.remoteAddress;
 }

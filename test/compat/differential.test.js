@@ -506,6 +506,22 @@ describe('weft against ws: the opening handshake (both roles, real sockets)', fu
     'not HTTP': 'HELLO\r\n\r\n',
     'a 20 kB header': upgrade(GET, {}, `X-Big: ${'a'.repeat(20000)}\r\n`),
     'a frame right behind the request': upgrade(GET) + '\x81\x82abcd\x29\x03',
+    // What the strict reader of `accept: 'handle'` leaves to Node's parser (transport/accept.ts): each
+    // must still be answered as ws answers it.
+    'a header sent twice': upgrade(GET, {}, 'X-Twice: 1\r\nx-twice: 2\r\nHost: again\r\n'),
+    'bare LF line ends': upgrade(GET).replace(/\r\n/g, '\n'),
+    'a folded header line': upgrade(GET, {}, 'X-Folded: a\r\n b\r\n'),
+    'a tab in a header value': upgrade(GET, { 'Sec-WebSocket-Protocol': 'chat,\tsuperchat' }),
+    'a space before the colon': upgrade(GET, {}, 'X-Odd : 1\r\n'),
+    'trailing space in a value': upgrade(GET, { Upgrade: 'websocket ' }),
+    'a value with a byte above 0x7f': upgrade(GET, {}, 'X-Latin: caf\xe9\r\n'),
+    'lower-case get': upgrade('get / HTTP/1.1'),
+    'an absolute-form target': upgrade('GET http://localhost/ HTTP/1.1'),
+    'no Host': upgrade(GET, { Host: null }),
+    'Content-Length: 0': upgrade(GET, { 'Content-Length': '0' }),
+    'Transfer-Encoding: chunked': upgrade(GET, { 'Transfer-Encoding': 'chunked' }),
+    'an empty header value': upgrade(GET, {}, 'X-Empty:\r\n'),
+    'a header name with a non-token byte': upgrade(GET, {}, 'X(Bad): 1\r\n'),
   };
   const invalid = ['POST', 'Upgrade: foo', 'no key', 'a short key', 'no version', 'version 14', 'a subprotocol twice', 'not HTTP', 'a 20 kB header'];
   const extensions = Object.keys(requests).filter((name) => /permessage|extension/.test(name));
@@ -544,10 +560,10 @@ describe('weft against ws: the opening handshake (both roles, real sockets)', fu
   for (const [config, { options, listener, names }] of Object.entries(configurations)) {
     describe(`server role, ${config}`, () => {
       const servers = {};
-      const clientErrors = { weft: [], ws: [] };
+      const clientErrors = { weft: [], ws: [], 'weft-handle': [] };
       before(async () => {
-        for (const [name, lib] of [['weft', weft], ['ws', ws]]) {
-          const wss = new lib.WebSocketServer({ port: 0, host: '127.0.0.1', ...options });
+        for (const [name, lib, own] of [['weft', weft, { accept: 'server' }], ['ws', ws, {}], ['weft-handle', weft, { accept: 'handle' }]]) {
+          const wss = new lib.WebSocketServer({ port: 0, host: '127.0.0.1', ...own, ...options });
           wss.on('connection', (socket) => socket.on('error', () => {}));
           if (listener) {
             wss.on('wsClientError', (err, socket) => {
@@ -566,8 +582,12 @@ describe('weft against ws: the opening handshake (both roles, real sockets)', fu
         it(name, async () => {
           const a = await exchange(servers.weft.address().port, requests[name]);
           const b = await exchange(servers.ws.address().port, requests[name]);
+          // weft accepting on the listening handle answers as ws does too.
+          const c = await exchange(servers['weft-handle'].address().port, requests[name]);
           assert.strictEqual(a, b);
+          assert.strictEqual(c, b, "accept: 'handle'");
           assert.deepStrictEqual(clientErrors.weft, clientErrors.ws);
+          assert.deepStrictEqual(clientErrors['weft-handle'], clientErrors.ws, "accept: 'handle'");
         });
       }
     });
