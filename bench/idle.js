@@ -34,7 +34,7 @@ for (const a of process.argv.slice(2)) {
   args[m[1]] = m[2] === undefined ? true : m[2];
 }
 
-const SERVER = { weft: 'echo', 'weft-stream': 'echo', 'weft-native': 'echo', base: 'echo', ws: 'echo', 'ws-js': 'echo', net: 'net-echo', handle: 'handle-echo' };
+const SERVER = { weft: 'echo', 'weft-stream': 'echo', 'weft-native': 'echo', 'weft-accept': 'echo', base: 'echo', ws: 'echo', 'ws-js': 'echo', net: 'net-echo', handle: 'handle-echo' };
 
 /**
  * Starts `impl`'s server; `base` is weft loaded from the --base checkout (its own dist/), `base-native` the

@@ -34,7 +34,7 @@ const { ROWS, LARGE, overhead } = require('./lib/workloads');
 const profile = require('./profile');
 
 /** weft on one transport or the other, whatever its default: measured only when --impls names them. */
-const WEFT_VARIANTS = ['weft-stream', 'weft-native'];
+const WEFT_VARIANTS = ['weft-stream', 'weft-native', 'weft-accept'];
 
 const BENCH = __dirname;
 const ROOT = path.join(BENCH, '..');

@@ -51,7 +51,10 @@ function envFor(impl) {
   // weft runs with its default transport (the TCP handle for plain TCP), weft-stream on net.Socket's
   // stream layer, weft-native on the TCP handle asked for explicitly — whatever the caller's env.
   delete env.WEFT_TRANSPORT;
+  delete env.WEFT_ACCEPT;
   if (impl === 'weft-native') env.WEFT_TRANSPORT = 'native';
+  // weft-accept: `port` mode servers accept on the listening handle (the `accept: 'handle'` option).
+  if (impl === 'weft-accept') env.WEFT_ACCEPT = 'handle';
   if (impl === 'weft-stream') env.WEFT_TRANSPORT = 'stream';
   if (impl === 'ws-js') {
     env.WS_NO_BUFFER_UTIL = '1';

@@ -25,11 +25,11 @@ const ROOT = path.join(__dirname, '..', '..');
 /**
  * Loads 'weft' (this repo's dist/, or the checkout named by WEFT_ROOT: bench/idle.js --base compares
  * two builds), 'weft-stream' / 'weft-native' (the same, run with WEFT_TRANSPORT=stream / native by the
- * harness) or 'ws' (ws-js is ws with WS_NO_* set by the harness).
+ * harness), 'weft-accept' (the same with WEFT_ACCEPT=handle) or 'ws' (ws-js is ws with WS_NO_* set by the harness).
  */
 function load(impl) {
   // weft-stream, weft-native: weft with WEFT_TRANSPORT set (by the harness, bench/lib/proc.js envFor).
-  if (impl === 'weft' || impl === 'weft-stream' || impl === 'weft-native') return require(process.env.WEFT_ROOT || ROOT);
+  if (impl === 'weft' || impl === 'weft-stream' || impl === 'weft-native' || impl === 'weft-accept') return require(process.env.WEFT_ROOT || ROOT);
   if (impl === 'ws' || impl === 'ws-js') return require('ws');
   throw new Error(`unknown implementation ${impl}`);
 }
