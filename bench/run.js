@@ -332,12 +332,14 @@ async function runProfile(name, ctx) {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const flags = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
-  log(`\nprofiling weft on ${name} (one round under --cpu-prof)...`);
+  // --profile-impl=weft-accept (or another weft variant) profiles that one instead.
+  const impl = args['profile-impl'] ? String(args['profile-impl']) : 'weft';
+  log(`\nprofiling ${impl} on ${name} (one round under --cpu-prof)...`);
   let s;
   if (row.kind === 'server') {
-    const server = await P.startServer(row.server, 'weft', [...(row.serverArgs || []), ...publishArgs(row, 'weft')], flags);
+    const server = await P.startServer(row.server, impl, [...(row.serverArgs || []), ...publishArgs(row, impl)], flags);
     try {
-      s = await measureServer(row, 'weft', server);
+      s = await measureServer(row, impl, server);
     } finally {
       await server.stop();
     }
