@@ -43,6 +43,8 @@ new WebSocketServer({ port: 0, maxPayloadd: 1 });
 new WebSocketServer({ port: 0, heartbeat: 1000 });
 // @ts-expect-error backpressurePolicy is 'drop' or 'close'
 new WebSocketServer({ port: 0, backpressurePolicy: 'queue' });
+// @ts-expect-error accept is 'server' or 'handle'
+new WebSocketServer({ port: 0, accept: 'native' });
 // @ts-expect-error the WebSocket option must be a WebSocket class
 new WebSocketServer({ noServer: true, WebSocket: Map });
 // @ts-expect-error wss.clients holds WebSockets

@@ -15,6 +15,8 @@ const wss = new WebSocketServer({
   backpressureCloseCode: 1013,
   pubsub: new MemoryPubSub(),
   trustProxy: false,
+  accept: 'handle',
+  transport: 'native',
 });
 
 // Conveniences (WebSocket-Node's and legacy ws's names), topics and SendStatus.
