@@ -152,8 +152,8 @@ export interface ServerOptions<
    * listening TCP handle and reads the request head there: a well-formed WebSocket upgrade is answered
    * without net.Socket or Node's HTTP parser, and `ws._socket` / `req.socket` are made only when first
    * read (less CPU per connect, less memory per connection); every other request — and every upgrade
-   * with a `verifyClient`, an overridden `shouldHandle`, or a user's 'connection'/'upgrade' listener on
-   * the HTTP server — goes to the HTTP server as usual. Where Node's internals are unavailable it is
+   * with a `verifyClient`, an overridden `shouldHandle`/`handleUpgrade`/`completeUpgrade`, or a user's
+   * 'connection'/'upgrade' listener on the HTTP server — goes to the HTTP server as usual. Where Node's internals are unavailable it is
    * `'server'`, the default: the HTTP server accepts every connection.
    */
   accept?: 'server' | 'handle';
@@ -552,23 +552,29 @@ export class WebSocketServer<
 
     const ws = this._createClient(protocols, req);
 
+    // §4.2.2: "If the server finishes these steps without aborting the WebSocket handshake, the
+    // server considers the WebSocket connection to be established and that the WebSocket connection
+    // is in the OPEN state."
+    socket.write(this._acceptResponse(ws, extensions, key, req));
+    socket.removeListener('error', destroySocket);
+
+    this._startClient(ws, socket, head, req, cb);
+  }
+
+  /**
+   * @internal The 101 response for `ws` (made by _createClient, its subprotocol chosen), its extensions
+   * installed, after the 'headers' listeners have seen the lines.
+   */
+  _acceptResponse(ws: WebSocket, extensions: Record<string, AcceptedExtension>, key: string, req: http.IncomingMessage): string {
     // §4.2.2 step 5: "If the server chooses to accept the incoming connection, it MUST reply with a
     // valid HTTP response": 5.1 the 101 status line, 5.2 Upgrade, 5.3 Connection, 5.4
     // Sec-WebSocket-Accept, 5.5 Sec-WebSocket-Protocol, 5.6 Sec-WebSocket-Extensions.
     const extensionsHeader = acceptedExtensionsHeader(extensions);
     if (extensionsHeader !== undefined) ws._extensions = extensions;
     const lines = buildAcceptResponse(key, ws._protocol || undefined, extensionsHeader);
-
     // Listeners may inspect the lines and push their own (cookies, for instance) before they go out.
     this.emit('headers', lines, req);
-
-    // §4.2.2: "If the server finishes these steps without aborting the WebSocket handshake, the
-    // server considers the WebSocket connection to be established and that the WebSocket connection
-    // is in the OPEN state."
-    socket.write(serializeResponse(lines));
-    socket.removeListener('error', destroySocket);
-
-    this._startClient(ws, socket, head, req, cb);
+    return serializeResponse(lines);
   }
 
   /** @internal Whether new connections are accepted (not once `close()` was called: they get 503). */
@@ -754,11 +760,7 @@ function upgradeOnHandle(wss: WebSocketServer, server: http.Server, pending: Pen
   const transport = pending.take(bytes, end);
   req.setTransport(transport);
   const ws = wss._createClient(result.protocols, req);
-  const extensionsHeader = acceptedExtensionsHeader(extensions);
-  if (extensionsHeader !== undefined) ws._extensions = extensions;
-  const lines = buildAcceptResponse(result.key, ws._protocol || undefined, extensionsHeader);
-  wss.emit('headers', lines, req);
-  transport.write(Buffer.from(serializeResponse(lines)), null);
+  transport.write(Buffer.from(wss._acceptResponse(ws, extensions, result.key, req)), null);
   wss._startClient(ws, transport, undefined, req, emitConnectionOnHub);
   return true;
 }

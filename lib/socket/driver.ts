@@ -145,9 +145,9 @@ export class Driver implements Sink, TransportOwner {
   attach(head: Buffer | undefined, transport?: TransportName): void {
     const accepted = this.transport;
     if (accepted !== null && this.sock === null) {
-      // Accepted on the listening handle: the transport is there already (no delay set at accept).
+      // Accepted on the listening handle: the transport is there already, holding the bytes that came
+      // behind the request head (TCP_NODELAY was set when the connection was accepted).
       accepted.ownerEnds = true;
-      if (head !== undefined && head.length > 0) accepted.inject(head);
       accepted.start(this);
       return;
     }

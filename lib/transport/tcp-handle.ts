@@ -30,7 +30,6 @@
  */
 import * as net from 'net';
 import * as stream from 'stream';
-import { Readable } from 'stream';
 import { getSystemErrorName } from 'util';
 
 // --- Node internals --------------------------------------------------------------------------------
@@ -1276,7 +1275,7 @@ function socketHighWaterMark(): number {
 
 const SocketProto = net.Socket.prototype as net.Socket & Record<string, unknown>;
 /** Readable's own pause()/resume(): the shell's flowing state and its 'pause'/'resume' events, nothing else. */
-const ReadableProto = Readable.prototype;
+const ReadableProto = stream.Readable.prototype;
 
 type Shell = NetSocket & Record<string, unknown>;
 
