@@ -7,6 +7,8 @@
  *   node bench/idle.js [--conns=10000] [--rounds=5] [--impls=weft,ws,net[,handle]]
  *   node bench/idle.js --base=../other-checkout      adds `base`: weft built in another checkout (before/after)
  *   node bench/idle.js --breakdown [--conns=2000] [--impl=weft|ws|net|handle|base] [--top=40]
+ *   node bench/idle.js --semi-space=1 ...            every server with --max-semi-space-size=1 (MiB): V8's
+ *                                                    young generation no longer grows with the connections
  *
  * Each measurement is a fresh server process (bench/servers/echo.js, or net-echo.js for `net`: the
  * upgrade answered by hand, one small object and three listeners per socket, no library; handle-echo.js
@@ -41,11 +43,12 @@ const SERVER = { weft: 'echo', 'weft-stream': 'echo', 'weft-native': 'echo', 'we
  * same on the native transport.
  */
 async function startServer(impl) {
-  if (impl !== 'base' && impl !== 'base-native') return P.startServer(SERVER[impl], impl);
+  const flags = args['semi-space'] ? [`--max-semi-space-size=${Number(args['semi-space'])}`] : [];
+  if (impl !== 'base' && impl !== 'base-native') return P.startServer(SERVER[impl], impl, [], flags);
   if (!args.base) throw new Error(`impl ${impl} needs --base=<checkout>`);
   process.env.WEFT_ROOT = path.resolve(String(args.base));
   try {
-    return await P.startServer('echo', impl === 'base' ? 'weft' : 'weft-native');
+    return await P.startServer('echo', impl === 'base' ? 'weft' : 'weft-native', [], flags);
   } finally {
     delete process.env.WEFT_ROOT;
   }
