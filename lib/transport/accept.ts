@@ -67,6 +67,8 @@ export class PendingAccept {
   bytes: Buffer | null = null;
   /** Reads so far. */
   reads = 0;
+  /** Its place in the hook's list of pending connections (-1: not in it). */
+  index = -1;
   /** The sweep during which it came (see AcceptHook.sweep). */
   sweep: number;
   constructor(handle: ClientHandle, hook: AcceptHook) {
@@ -91,8 +93,8 @@ export class AcceptHook {
   readonly acceptor: HeadAcceptor;
   private readonly listen: ListenHandle;
   private readonly original: ListenHandle['onconnection'];
-  /** Connections whose head is being read. */
-  private readonly pending = new Set<PendingAccept>();
+  /** Connections whose head is being read (each knows its index: removed by swapping the last in). */
+  private readonly pending: PendingAccept[] = [];
   private timer: NodeJS.Timeout | null = null;
   /** Sweeps done (a pending connection older than one full sweep is handed over). */
   sweeps = 0;
@@ -123,6 +125,11 @@ export class AcceptHook {
     listen.onconnection = onConnection;
   }
 
+  /** How many connections are reading their head. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
   /** Whether the next connection is read here (no one else watches the server's connections). */
   takesConnections(): boolean {
     const server = this.server;
@@ -139,7 +146,8 @@ export class AcceptHook {
     const p = new PendingAccept(handle, this);
     handle[kPending] = p;
     handle.onread = onHeadRead;
-    this.pending.add(p);
+    p.index = this.pending.length;
+    this.pending.push(p);
     if (this.timer === null) {
       this.timer = setInterval(sweep, SWEEP_MS, this);
       this.timer.unref();
@@ -155,8 +163,16 @@ export class AcceptHook {
   /** @internal No longer pending (taken, handed over or gone). */
   forget(p: PendingAccept): void {
     p.handle[kPending] = undefined;
-    this.pending.delete(p);
-    if (this.pending.size === 0 && this.timer !== null) {
+    const list = this.pending;
+    const i = p.index;
+    if (i < 0 || list[i] !== p) return;
+    const last = list.pop() as PendingAccept;
+    if (last !== p) {
+      list[i] = last;
+      last.index = i;
+    }
+    p.index = -1;
+    if (list.length === 0 && this.timer !== null) {
       clearInterval(this.timer);
       this.timer = null;
     }
@@ -214,7 +230,7 @@ export class AcceptHook {
   detach(): void {
     if (this.listen.onconnection === onConnection) this.listen.onconnection = this.original;
     this.listen[kHook] = undefined;
-    for (const p of Array.from(this.pending)) this.handOver(p, false);
+    for (const p of this.pending.slice()) this.handOver(p, false);
     this.server.removeListener('connection', this.onSocket);
   }
 }
