@@ -110,9 +110,9 @@ const getters: Record<string, (this: Host) => unknown> = {
   },
   /** Legacy ws: bytes received on the socket so far. */
   bytesReceived(this: Host): number {
-    const driver = this._driver;
     // Accepted on the listening handle with no net.Socket made yet: the handle counts (none is made here).
-    if (driver !== null && driver.socketIfMade === null && driver.transport !== null) return driver.transport.bytesRead;
+    const t = this._driver === null ? null : this._driver.transportOnly;
+    if (t !== null) return t.bytesRead;
     const socket = this._socket as (Duplex & { bytesRead?: number }) | null;
     return socket === null || typeof socket.bytesRead !== 'number' ? 0 : socket.bytesRead;
   },
@@ -161,9 +161,9 @@ export function applyConveniences(proto: object): void {
  * net.Socket made yet is asked through its handle, so that reading the address makes none.
  */
 export function peerAddressOf(ws: WebSocket): string | undefined {
-  const driver = ws._driver;
-  if (driver !== null && driver.socketIfMade === null && driver.transport !== null) {
-    const address = driver.transport.peerAddress();
+  const t = ws._driver === null ? null : ws._driver.transportOnly;
+  if (t !== null) {
+    const address = t.peerAddress();
     return address === null ? undefined : address.address;
   }
   const socket = ws._socket as (Duplex & { remoteAddress?: string }) | null;

@@ -195,6 +195,14 @@ export class Driver implements Sink, TransportOwner {
   }
 
   /**
+   * The transport of a connection accepted on the listening handle while no socket has been made for it
+   * (null otherwise): what reads the peer's address and counts bytes without making one.
+   */
+  get transportOnly(): TcpTransport | null {
+    return this.sock === null ? this.transport : null;
+  }
+
+  /**
    * Starts forwarding the socket's 'drain' to the WebSocket: attached the first time a send meets
    * backpressure, so that idle connections carry no extra listener.
    */

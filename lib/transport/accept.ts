@@ -92,7 +92,8 @@ export class AcceptHook {
   readonly server: CountedServer;
   readonly acceptor: HeadAcceptor;
   private readonly listen: ListenHandle;
-  private readonly original: ListenHandle['onconnection'];
+  /** @internal The listening handle's own onconnection (net's), for the connections handed over. */
+  readonly original: ListenHandle['onconnection'];
   /** Connections whose head is being read (each knows its index: removed by swapping the last in). */
   private readonly pending: PendingAccept[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -255,14 +256,10 @@ export function acceptOnHandle(server: net.Server, acceptor: HeadAcceptor): Acce
 function onConnection(this: ListenHandle, err: number, client?: ClientHandle): void {
   const hook = this[kHook];
   if (hook === undefined || err !== 0 || client === undefined || !hook.takesConnections() || typeof client.readStart !== 'function') {
-    (hook !== undefined ? hookOriginal(hook) : noop).call(this, err, client);
+    (hook !== undefined ? hook.original : noop).call(this, err, client);
     return;
   }
   hook.accepted(client);
-}
-
-function hookOriginal(hook: AcceptHook): ListenHandle['onconnection'] {
-  return (hook as unknown as { original: ListenHandle['onconnection'] }).original;
 }
 
 /** The accepted handle's onread while its head is read (Node's allocation: `ab` holds the bytes). */
